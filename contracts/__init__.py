@@ -1,0 +1,37 @@
+"""The contract as data: JSON Schemas, OpenAPI, GraphQL SDL and the clause catalogue.
+
+Single source of truth for every other package; imports nothing of ours.
+"""
+
+from contracts.clauses import Catalogue, Clause, ProfileKey, catalogue, clause, clauses
+from contracts.loader import (
+    CONTRACTS_DIR,
+    SCHEMAS_DIR,
+    ContractError,
+    Validator,
+    openapi,
+    schema,
+    schema_names,
+    schema_uri,
+    sdl,
+    validator,
+)
+
+__all__ = [
+    "CONTRACTS_DIR",
+    "SCHEMAS_DIR",
+    "Catalogue",
+    "Clause",
+    "ContractError",
+    "ProfileKey",
+    "Validator",
+    "catalogue",
+    "clause",
+    "clauses",
+    "openapi",
+    "schema",
+    "schema_names",
+    "schema_uri",
+    "sdl",
+    "validator",
+]

@@ -1,0 +1,2 @@
+"""Seeded generators of realistic segmented inventory and of every contract payload, valid and
+invalid. Imports only contracts/."""

@@ -1,0 +1,5 @@
+"""``python -m invharness`` is the same as the ``invharness`` command."""
+
+from invharness.cli import main
+
+raise SystemExit(main())
