@@ -71,6 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     clauses.add_argument("--group", choices=sorted(contracts.catalogue().groups), help="only this group")
     clauses.add_argument("--json", action="store_true", help="print JSON instead of a table")
     clauses.set_defaults(run=_clauses)
+
+    from reference_impl import server as reference_server
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the reference server",
+        description=reference_server.DESCRIPTION,
+        epilog=reference_server.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    reference_server.add_arguments(serve)
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -133,3 +145,9 @@ def _clauses(args: argparse.Namespace) -> int:
 
 def _clause_dict(clause: contracts.Clause) -> dict[str, Any]:
     return {name: getattr(clause, name) for name in clause.__slots__}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from reference_impl.server import run_from_args
+
+    return run_from_args(args)

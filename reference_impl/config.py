@@ -1,0 +1,88 @@
+"""The embedded demo account, overridable by a JSON/YAML file or environment variables.
+
+Defaults: account DEMO, retailers 1 and 2, client DEMO / demo-secret, users admin / admin
+(retailer 1, may act for the whole account) and retailer2 / retailer2 (retailer 2 only).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["AccountConfig", "ServerConfig", "User", "load_config"]
+
+
+@dataclass(slots=True, frozen=True)
+class User:
+    """A user who can obtain tokens; ``account_admin`` may act for every retailer of the account."""
+
+    username: str
+    password: str
+    retailer_id: int
+    account_admin: bool = False
+    first_name: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class AccountConfig:
+    """Who may call the server, and which retailers exist."""
+
+    account_id: str = "DEMO"
+    retailers: tuple[int, ...] = (1, 2)
+    clients: dict[str, str] = field(default_factory=lambda: {"DEMO": "demo-secret"})
+    users: tuple[User, ...] = (
+        User("admin", "admin", 1, account_admin=True, first_name="Admin"),
+        User("retailer2", "retailer2", 2, first_name="Retailer Two"),
+    )
+
+
+@dataclass(slots=True, frozen=True)
+class ServerConfig:
+    """Everything that shapes the server's behaviour where the contract leaves a choice."""
+
+    account: AccountConfig = field(default_factory=AccountConfig)
+    token_ttl_s: int = 86400
+    refresh_ttl_s: int = 7 * 86400
+    job_lifetime: str = "midnight_utc"  # or "24h" (profile key job.lifetime)
+    processing_window_s: float = 0.05  # batches of a job arriving this close together are de-duplicated as one
+    max_body_bytes: int = 16 * 1024 * 1024
+    page_size_cap: int = 500
+    event_retention: int = 5_000_000  # the event log keeps at most this many events, oldest dropped first
+
+
+def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> ServerConfig:
+    """Defaults, then the file ``path`` (JSON or YAML), then INVHARNESS_* variables of ``environ``.
+
+    The file holds ``account`` (account_id, retailers, clients, users) and any ServerConfig field.
+    INVHARNESS_ACCOUNT_ID, INVHARNESS_CLIENT_ID and INVHARNESS_CLIENT_SECRET override the account.
+    """
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    if path is not None:
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{path}: expected a mapping of settings, got {type(loaded).__name__}")
+        raw = loaded
+    account = _account(raw.pop("account", {}) or {}, environ)
+    unknown = set(raw) - set(ServerConfig.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown server settings: {', '.join(sorted(unknown))}")
+    return ServerConfig(account=account, **raw)
+
+
+def _account(raw: dict[str, Any], environ: dict[str, str]) -> AccountConfig:
+    defaults = AccountConfig()
+    users = tuple(User(**u) for u in raw["users"]) if "users" in raw else defaults.users
+    clients = dict(raw.get("clients", defaults.clients))
+    if "INVHARNESS_CLIENT_ID" in environ:
+        clients = {environ["INVHARNESS_CLIENT_ID"]: environ.get("INVHARNESS_CLIENT_SECRET", "")}
+    return AccountConfig(
+        account_id=environ.get("INVHARNESS_ACCOUNT_ID", raw.get("account_id", defaults.account_id)),
+        retailers=tuple(int(r) for r in raw.get("retailers", defaults.retailers)),
+        clients=clients,
+        users=users,
+    )

@@ -1,0 +1,62 @@
+"""INVENTORY_DELTA: relative changes applied to positions, all or nothing.
+
+Each delta makes its own ACTIVE DELTA quantity (decision 19); a deltaId already applied to a
+position is skipped (decision 20). If any delta names a position that does not exist, nothing
+of the event is applied and the event FAILS (SplitDeltasAndDownToInventoryPosition).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reference_impl.inventory import ACTIVE, Inventory, Position, Quantity, position_ref
+
+__all__ = ["DeltaOutcome", "apply_deltas"]
+
+
+@dataclass(slots=True, frozen=True)
+class DeltaOutcome:
+    """COMPLETE with how many deltas were applied and skipped as replays, or FAILED with why."""
+
+    status: str
+    applied: int = 0
+    replayed: int = 0
+    error: str | None = None
+
+
+def apply_deltas(inventory: Inventory, catalogue_ref: str, deltas: list[dict[str, Any]], now: float) -> DeltaOutcome:
+    """Apply an INVENTORY_DELTA event's deltas (already valid against the contract)."""
+    targets: list[tuple[Position, dict[str, Any]]] = []
+    missing = []
+    for delta in deltas:
+        ref = position_ref(delta["productRef"], delta["locationRef"], catalogue_ref)
+        position = inventory.find_position(catalogue_ref, ref)
+        if position is None:
+            missing.append(ref)
+        else:
+            targets.append((position, delta))
+    if missing:
+        return DeltaOutcome("FAILED", error=f"Inventory position(s) not found in {catalogue_ref}: {', '.join(missing)}")
+    catalogue = inventory.catalogues[catalogue_ref]
+    applied = replayed = 0
+    touched = {}
+    for position, delta in targets:
+        delta_id = delta.get("deltaId")
+        if delta_id is not None and delta_id in position.delta_ids:
+            replayed += 1
+            continue
+        kind = delta.get("type") or "DELTA"
+        suffix = delta_id if delta_id is not None else f"n{len(position.quantities)}"
+        ref = f"{position.ref}:{kind}:{suffix}"
+        while ref in catalogue.quantities:  # a deltaId reused on another position stays distinct
+            ref += "'"
+        quantity = Quantity(ref, catalogue_ref, position, kind, ACTIVE, delta["qty"], now, now)
+        catalogue.quantities[ref] = position.quantities[ref] = quantity
+        if delta_id is not None:
+            position.delta_ids.add(delta_id)
+        touched[position.ref] = position
+        applied += 1
+    for position in touched.values():
+        position.recompute(now)
+    return DeltaOutcome("COMPLETE", applied=applied, replayed=replayed)

@@ -1,0 +1,284 @@
+"""The REST API: /oauth/token, the Job API, the Event API, and the /graphql endpoint.
+
+Each handler authenticates, reads the JSON body (bounded, 413 beyond the limit), calls the
+Backend, and answers JSON; every refusal carries the errors envelope (OAuth-style for the token).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+import contracts
+from reference_impl.auth import Principal, TokenError
+from reference_impl.backend import Backend
+from reference_impl.clock import fluent_timestamp
+from reference_impl.errors import ApiError, envelope
+from reference_impl.graphql_api import execute
+from reference_impl.jobs import Batch
+
+__all__ = ["error_handlers", "routes"]
+
+log = logging.getLogger("reference_impl.http")
+_TOKEN = contracts.validator("token-request")
+_SEARCH_FIELDS = {
+    "name": "name",
+    "eventStatus": "status",
+    "category": "category",
+    "context.entityType": "entity_type",
+    "context.entityRef": "entity_ref",
+    "context.entityId": "entity_id",
+    "context.rootEntityType": "root_entity_type",
+    "context.rootEntityRef": "root_entity_ref",
+    "context.rootEntityId": "root_entity_id",
+}
+THIRTY_DAYS = 30 * 86400
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def _backend(request: Request) -> Backend:
+    return request.app.state.backend
+
+
+def _principal(request: Request) -> Principal:
+    return _backend(request).auth.authenticate(request.headers.get("authorization"))
+
+
+async def _body(request: Request) -> bytes:
+    limit = _backend(request).config.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"Request body over {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"Request body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _json(request: Request) -> Any:
+    body = await _body(request)
+    if not body.strip():
+        raise ApiError.bad_request("The request body is empty; a JSON object is required")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError.bad_request(f"The request body is not valid JSON: {exc}") from None
+
+
+# ---------------------------------------------------------------------- auth
+
+
+async def token(request: Request) -> Response:
+    try:
+        params = dict(request.query_params)
+        params.update(await _token_body(request))
+        problem = _TOKEN.explain(params)
+        if problem is not None:
+            grant = params.get("grant_type")
+            if grant is not None and grant not in ("password", "refresh_token"):
+                raise TokenError(400, "unsupported_grant_type", f"Unsupported grant type: {grant}")
+            raise TokenError(400, "invalid_request", problem)
+        return json_response(_backend(request).auth.issue(params))
+    except TokenError as refused:
+        return json_response(refused.body(), refused.status)
+
+
+async def _token_body(request: Request) -> dict[str, str]:
+    body = (await _body(request)).strip()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not body:
+        return {}
+    if media == "application/x-www-form-urlencoded":
+        try:
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True))
+        except (UnicodeDecodeError, ValueError):
+            raise TokenError(400, "invalid_request", "The form body is malformed") from None
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise TokenError(400, "invalid_request", "Send the parameters as form fields or in the query string") from None
+    if parsed == {}:
+        return {}
+    if isinstance(parsed, dict) and all(isinstance(v, str) for v in parsed.values()):
+        return parsed
+    raise TokenError(400, "invalid_request", "Token parameters are strings, as form fields or in the query string")
+
+
+# ---------------------------------------------------------------------- jobs
+
+
+async def create_job(request: Request) -> Response:
+    principal = _principal(request)
+    job = _backend(request).create_job(principal, await _json(request))
+    return json_response({"id": job.id})
+
+
+async def read_job(request: Request) -> Response:
+    backend = _backend(request)
+    job = backend.job(_principal(request), request.path_params["job_id"])
+    return json_response(
+        {
+            "jobId": job.id,
+            "name": job.name,
+            "retailerId": str(job.retailer_id),
+            "meta": job.meta,
+            "status": job.status(backend.clock.now()),
+            "batch": [
+                {"batchId": b.id, "status": b.status, "createdOn": fluent_timestamp(b.created_on)} for b in job.batches
+            ],
+            "createdOn": fluent_timestamp(job.created_on),
+        }
+    )
+
+
+async def create_batch(request: Request) -> Response:
+    principal = _principal(request)
+    payload = await _json(request)
+    batch = _backend(request).accept_batch(principal, request.path_params["job_id"], payload)
+    return json_response({"id": batch.id})
+
+
+async def read_batch(request: Request) -> Response:
+    batch = _backend(request).batch(_principal(request), request.path_params["job_id"], request.path_params["batch_id"])
+    start = _int_param(request, "start", 1, low=1)
+    count = _int_param(request, "count", 10, low=0, high=5000)
+    return json_response(_batch_json(batch, start, count))
+
+
+def _batch_json(batch: Batch, start: int, count: int) -> dict[str, Any]:
+    # Decision 3: start (1-based) and count page over results; total counts them all.
+    return {
+        "batchId": batch.id,
+        "entityType": "INVENTORY",
+        "status": batch.status,
+        "start": start,
+        "count": count,
+        "total": len(batch.results),
+        "results": batch.results[start - 1 : start - 1 + count],
+        "createdOn": fluent_timestamp(batch.created_on),
+    }
+
+
+# ---------------------------------------------------------------------- events
+
+
+async def post_event_async(request: Request) -> Response:
+    principal = _principal(request)
+    backend = _backend(request)
+    event = backend.post_event(principal, await _json(request), sync=False)
+    return json_response({"id": backend.events.event_id(event), "eventStatus": "PENDING"})
+
+
+async def post_event_sync(request: Request) -> Response:
+    principal = _principal(request)
+    backend = _backend(request)
+    event = backend.post_event(principal, await _json(request), sync=True)
+    body = {"eventId": backend.events.event_id(event), "entityId": event.entity_id, "eventStatus": event.status}
+    if event.status != "COMPLETE":
+        body["errorMessage"] = event.error_message
+    return json_response(body, 200 if event.status == "COMPLETE" else 400)
+
+
+async def read_event(request: Request) -> Response:
+    backend = _backend(request)
+    event = backend.event(_principal(request), request.path_params["event_id"])
+    return json_response(backend.events.to_json(event))
+
+
+async def search_events(request: Request) -> Response:
+    principal = _principal(request)
+    backend = _backend(request)
+    params = request.query_params
+    filters = {field: params[name] for name, field in _SEARCH_FIELDS.items() if name in params}
+    now = backend.clock.now()
+    since = _time_param(request, "from", now - THIRTY_DAYS)
+    until = _time_param(request, "to", now + 1)
+    start = _int_param(request, "start", 0, low=0)
+    count = _int_param(request, "count", 100, low=1, high=5000)
+    found, more = backend.events.search(
+        filters, since, until, start, count, lambda e: e.retailer_id is None or principal.may_act_for(e.retailer_id)
+    )
+    return json_response(
+        {"start": start, "count": count, "hasMore": more, "results": [backend.events.to_json(e) for e in found]}
+    )
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+        bounds = f"from {low}" + (f" to {high}" if high is not None else "")
+        raise ApiError.bad_request(f"'{name}' must be a whole number {bounds}, not {raw[:40]!r}")
+    return int(raw)
+
+
+def _time_param(request: Request, name: str, default: float) -> float:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        moment = datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            raise ValueError("no time zone")
+    except ValueError:
+        raise ApiError.bad_request(
+            f"'{name}' must be an ISO-8601 date-time with a time zone, not {raw[:40]!r}"
+        ) from None
+    return moment.timestamp()
+
+
+# ---------------------------------------------------------------------- graphql
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    principal = _principal(request)
+    body = await _json(request)
+    success, result = await execute(request.app.state.graphql_schema, _backend(request), principal, body)
+    return json_response(result, 200 if success else 400)
+
+
+routes = [
+    Route("/oauth/token", token, methods=["POST"]),
+    Route("/api/v4.1/job", create_job, methods=["POST"]),
+    Route("/api/v4.1/job/{job_id}", read_job, methods=["GET"]),
+    Route("/api/v4.1/job/{job_id}/batch", create_batch, methods=["POST"]),
+    Route("/api/v4.1/job/{job_id}/batch/{batch_id}", read_batch, methods=["GET"]),
+    Route("/api/v4.1/event/async", post_event_async, methods=["POST"]),
+    Route("/api/v4.1/event/sync", post_event_sync, methods=["POST"]),
+    Route("/api/v4.1/event", search_events, methods=["GET"]),
+    Route("/api/v4.1/event/{event_id}", read_event, methods=["GET"]),
+    Route("/graphql", graphql_endpoint, methods=["POST"]),
+]
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return json_response(exc.body(), exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return json_response(envelope(str(exc.status_code), str(exc.detail)), exc.status_code)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return json_response(envelope("500", "Internal server error"), 500)
+
+
+error_handlers: dict[Any, Any] = {ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected}

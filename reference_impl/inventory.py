@@ -1,0 +1,230 @@
+"""The inventory model: catalogues, positions, quantities (with segments) and base virtual positions.
+
+onHand of a position = its ACTIVE LAST_ON_HAND, RESERVED, SALE, CORRECTION and DELTA quantities
+summed (transients carry signed, usually negative, amounts). Base virtual positions are derived
+from the positions of DEFAULT:<retailerId> on read: quantity max(onHand, 0).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "ACTIVE",
+    "INACTIVE",
+    "LAST_ON_HAND",
+    "SEGMENT_FIELDS",
+    "Catalogue",
+    "Inventory",
+    "Position",
+    "Quantity",
+    "VirtualPosition",
+    "base_catalogue_ref",
+    "catalogue_type",
+    "default_catalogue_ref",
+    "position_ref",
+]
+
+ACTIVE = "ACTIVE"
+INACTIVE = "INACTIVE"
+CREATED = "CREATED"
+OUT_OF_STOCK = "OUT_OF_STOCK"
+LAST_ON_HAND = "LAST_ON_HAND"
+ONHAND_TYPES = frozenset({LAST_ON_HAND, "RESERVED", "SALE", "CORRECTION", "DELTA"})
+# What a LAST_ON_HAND record deactivates: the stock count it carries already reflects them.
+LOH_DEACTIVATES = frozenset({"SALE", "CORRECTION", "DELTA"})
+SEGMENT_FIELDS = (
+    "condition",
+    "expectedOn",
+    "expiresOn",
+    "storageAreaRef",
+    "countryOfOrigin",
+    "channel",
+    "supplier",
+    "manufacturer",
+    "manufacturerBatchNumber",
+    "associationType",
+    "associationRef",
+    "segment1",
+    "segment2",
+    "segment3",
+)
+
+
+def catalogue_type(catalogue_ref: str) -> str:
+    """The part of a catalogue ref before the first colon (decision 8): DEFAULT:1 -> DEFAULT."""
+    return catalogue_ref.split(":", 1)[0]
+
+
+def default_catalogue_ref(retailer_id: int) -> str:
+    return f"DEFAULT:{retailer_id}"
+
+
+def base_catalogue_ref(retailer_id: int) -> str:
+    return f"BASE:{retailer_id}"
+
+
+def position_ref(product_ref: str, location_ref: str, catalogue_ref: str) -> str:
+    """<productRef>:<locationRef>:<catalogueType>, e.g. SKU1:LOC1:DEFAULT."""
+    return f"{product_ref}:{location_ref}:{catalogue_type(catalogue_ref)}"
+
+
+_ids = itertools.count(1)
+
+
+@dataclass(slots=True, eq=False)
+class Quantity:
+    """One inventory quantity: a type, a status, a signed amount and its segment."""
+
+    ref: str
+    catalogue_ref: str
+    position: Position
+    type: str
+    status: str
+    quantity: int
+    created_on: float
+    updated_on: float
+    corrected_qty: int = 0
+    segment: dict[str, Any] | None = None
+    attributes: dict[str, Any] | None = None
+    parent_ref: str | None = None
+    id: int = field(default_factory=lambda: next(_ids))
+
+
+@dataclass(slots=True, eq=False)
+class Position:
+    """The stock of one product at one location in one catalogue."""
+
+    ref: str
+    catalogue_ref: str
+    product_ref: str
+    location_ref: str
+    created_on: float
+    updated_on: float
+    status: str = CREATED
+    on_hand: int = 0
+    quantities: dict[str, Quantity] = field(default_factory=dict)
+    delta_ids: set[str] = field(default_factory=set)
+    type: str = "DEFAULT"
+    id: int = field(default_factory=lambda: next(_ids))
+
+    def recompute(self, now: float) -> None:
+        """Refresh onHand and the status the fallback threshold control gives it."""
+        total = 0
+        for q in self.quantities.values():
+            if q.status == ACTIVE and q.type in ONHAND_TYPES:
+                total += q.quantity
+        self.on_hand = total
+        self.status = ACTIVE if total > 0 else OUT_OF_STOCK
+        self.updated_on = now
+
+    def deactivate(self, types: frozenset[str], now: float) -> None:
+        """Set every ACTIVE or CREATED quantity of these types INACTIVE."""
+        for q in self.quantities.values():
+            if q.type in types and q.status in (ACTIVE, CREATED):
+                q.status = INACTIVE
+                q.updated_on = now
+
+    def has_any(self, pairs: frozenset[tuple[str, str]]) -> bool:
+        """Whether any quantity's (type, status) is one of ``pairs``."""
+        return any((q.type, q.status) in pairs for q in self.quantities.values())
+
+
+@dataclass(slots=True, eq=False)
+class Catalogue:
+    """An inventory catalogue: positions by ref, and quantities by ref (unique in the catalogue)."""
+
+    ref: str
+    retailer_id: int
+    created_on: float
+    updated_on: float
+    positions: dict[str, Position] = field(default_factory=dict)
+    quantities: dict[str, Quantity] = field(default_factory=dict)
+    status: str = ACTIVE
+    id: int = field(default_factory=lambda: next(_ids))
+
+    @property
+    def type(self) -> str:
+        return catalogue_type(self.ref)
+
+
+@dataclass(slots=True, frozen=True)
+class VirtualPosition:
+    """Available-to-sell of one product at one location (a BASE virtual position)."""
+
+    id: int
+    ref: str
+    catalogue_ref: str
+    product_ref: str
+    group_ref: str
+    quantity: int
+    status: str
+    created_on: float
+    updated_on: float
+    type: str = "BASE"
+
+
+class Inventory:
+    """Every inventory catalogue of the account."""
+
+    def __init__(self) -> None:
+        self.catalogues: dict[str, Catalogue] = {}
+
+    def catalogue(self, ref: str, retailer_id: int, now: float) -> Catalogue:
+        """The catalogue ``ref``, created for ``retailer_id`` on first use."""
+        found = self.catalogues.get(ref)
+        if found is None:
+            found = self.catalogues[ref] = Catalogue(ref, retailer_id, now, now)
+        return found
+
+    def find_position(self, catalogue_ref: str, ref: str) -> Position | None:
+        catalogue = self.catalogues.get(catalogue_ref)
+        return None if catalogue is None else catalogue.positions.get(ref)
+
+    def find_quantity(self, catalogue_ref: str, ref: str) -> Quantity | None:
+        catalogue = self.catalogues.get(catalogue_ref)
+        return None if catalogue is None else catalogue.quantities.get(ref)
+
+    def positions(self, catalogue_refs: Iterable[str] | None = None) -> Iterator[Position]:
+        refs = self.catalogues if catalogue_refs is None else catalogue_refs
+        for ref in refs:
+            catalogue = self.catalogues.get(ref)
+            if catalogue is not None:
+                yield from catalogue.positions.values()
+
+    def quantities(self, catalogue_refs: Iterable[str] | None = None) -> Iterator[Quantity]:
+        refs = self.catalogues if catalogue_refs is None else catalogue_refs
+        for ref in refs:
+            catalogue = self.catalogues.get(ref)
+            if catalogue is not None:
+                yield from catalogue.quantities.values()
+
+    def virtual_catalogue_refs(self) -> list[str]:
+        """BASE:<retailerId> for every retailer that has a DEFAULT catalogue."""
+        return [base_catalogue_ref(c.retailer_id) for c in self.catalogues.values() if c.type == "DEFAULT"]
+
+    def virtual_positions(self, virtual_catalogue_ref: str) -> Iterator[VirtualPosition]:
+        """The BASE virtual positions of ``virtual_catalogue_ref`` (BASE:<retailerId>), derived now."""
+        kind, _, retailer = virtual_catalogue_ref.partition(":")
+        if kind != "BASE" or not retailer:
+            return
+        for p in self.positions([f"DEFAULT:{retailer}"]):
+            yield to_virtual(p, virtual_catalogue_ref)
+
+
+def to_virtual(position: Position, virtual_catalogue_ref: str) -> VirtualPosition:
+    available = max(position.on_hand, 0)
+    return VirtualPosition(
+        id=position.id,
+        ref=f"{position.product_ref}:{position.location_ref}",
+        catalogue_ref=virtual_catalogue_ref,
+        product_ref=position.product_ref,
+        group_ref=position.location_ref,
+        quantity=available,
+        status=ACTIVE if available > 0 else OUT_OF_STOCK,
+        created_on=position.created_on,
+        updated_on=position.updated_on,
+    )

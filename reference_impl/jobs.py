@@ -1,0 +1,93 @@
+"""Jobs and batches: ids, statuses, lifetimes; what a batch carries until it is processed."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from reference_impl.clock import Clock, next_midnight_utc
+
+__all__ = ["COMPLETE", "PENDING", "RUNNING", "Batch", "Job", "JobClosed", "JobStore"]
+
+PENDING, RUNNING, COMPLETE = "PENDING", "RUNNING", "COMPLETE"
+
+
+class JobClosed(Exception):
+    """A batch was posted to a job past its lifetime."""
+
+
+@dataclass(slots=True, eq=False)
+class Batch:
+    """An inventory batch: the request's batch-level fields, its records, and how they ended."""
+
+    id: str
+    job: Job
+    created_on: float
+    entities: list[Any]
+    catalogue_ref: str
+    event: str
+    source: str
+    transients: frozenset[tuple[str, str]] | None  # None: the server's default pairs
+    invalid: dict[int, str]  # index -> why the record does not conform
+    submitted_by: str
+    status: str = PENDING
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class Job:
+    """A container of batches for one retailer; OPEN until ``closes_at``."""
+
+    id: str
+    name: str
+    retailer_id: int
+    meta: dict[str, Any] | None
+    created_on: float
+    closes_at: float
+    batches: list[Batch] = field(default_factory=list)
+
+    def status(self, now: float) -> str:
+        return "OPEN" if now < self.closes_at else "CLOSED"
+
+
+class JobStore:
+    """Jobs by id; batches by id. Ids are strings of digits."""
+
+    def __init__(self, clock: Clock, lifetime: str = "midnight_utc") -> None:
+        if lifetime not in ("midnight_utc", "24h"):
+            raise ValueError(f"job lifetime must be midnight_utc or 24h, not {lifetime!r}")
+        self._clock = clock
+        self._lifetime = lifetime
+        self._jobs: dict[str, Job] = {}
+        self._batches: dict[str, Batch] = {}
+        self._job_ids = itertools.count(1)
+        self._batch_ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def create_job(self, name: str, retailer_id: int, meta: dict[str, Any] | None) -> Job:
+        now = self._clock.now()
+        closes = next_midnight_utc(now) if self._lifetime == "midnight_utc" else now + 86400
+        with self._lock:
+            job = Job(str(next(self._job_ids)), name, retailer_id, meta, now, closes)
+            self._jobs[job.id] = job
+        return job
+
+    def job(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def batch(self, job: Job, batch_id: str) -> Batch | None:
+        found = self._batches.get(batch_id)
+        return found if found is not None and found.job is job else None
+
+    def add_batch(self, job: Job, **fields: Any) -> Batch:
+        """Store a new PENDING batch under an OPEN job; JobClosed otherwise."""
+        now = self._clock.now()
+        if job.status(now) != "OPEN":
+            raise JobClosed(f"Job {job.id} is closed")
+        with self._lock:
+            batch = Batch(id=str(next(self._batch_ids)), job=job, created_on=now, **fields)
+            self._batches[batch.id] = batch
+            job.batches.append(batch)
+        return batch

@@ -1,0 +1,149 @@
+"""Running the reference server: in the foreground (``invharness serve``), or embedded in a thread
+on a loopback port for tests and for ``invharness verify`` with no target."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from reference_impl.app import create_app
+from reference_impl.backend import Backend
+from reference_impl.clock import Clock
+from reference_impl.config import ServerConfig, load_config
+
+__all__ = ["EmbeddedServer", "add_arguments", "main", "run_from_args", "serve"]
+
+DESCRIPTION = (
+    "Run the reference implementation of the contract (REST + GraphQL) until interrupted. Ctrl-C "
+    "finishes every accepted batch before exit. The embedded demo account: client DEMO / demo-secret, "
+    "users admin / admin (retailer 1, acts for the account) and retailer2 / retailer2 (retailer 2)."
+)
+EPILOG = """example:
+  invharness serve --port 8080
+  curl -X POST 'http://127.0.0.1:8080/oauth/token?username=admin&password=admin&client_id=DEMO&client_secret=demo-secret&grant_type=password&scope=api'
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `invharness serve` and `python -m reference_impl`."""
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="JSON or YAML file overriding the demo account and server settings"
+    )
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Serve as the parsed options say; 2 on a bad --config."""
+    try:
+        config = load_config(args.config)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"bad --config: {exc}", file=sys.stderr)
+        return 2
+    print(f"reference server on http://{args.host}:{args.port} (account {config.account.account_id})", flush=True)
+    serve(args.host, args.port, config, args.log_level)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m reference_impl``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m reference_impl",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    return run_from_args(parser.parse_args(argv))
+
+
+def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
+    # access_log=False: uvicorn's own access log prints query strings, which can carry credentials.
+    return uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=30
+    )
+
+
+def serve(
+    host: str = "127.0.0.1", port: int = 8080, config: ServerConfig | None = None, log_level: str = "info"
+) -> None:
+    """Serve until interrupted; on Ctrl-C accepted batches are finished before exit."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    uvicorn.Server(_uvicorn_config(create_app(config), host, port, log_level)).run()
+
+
+class EmbeddedServer:
+    """The reference server on a free loopback port, in a background thread.
+
+    >>> with EmbeddedServer() as server:
+    ...     server.url  # 'http://127.0.0.1:PORT'
+    """
+
+    def __init__(self, config: ServerConfig | None = None, clock: Clock | None = None) -> None:
+        self.backend = Backend(config, clock)
+        self._app = create_app(backend=self.backend)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(_uvicorn_config(self._app, "127.0.0.1", self.port, "warning"))
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._thread = threading.Thread(target=self._run, name=f"reference-server-{self.port}", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._server.serve(sockets=[self._socket]))
+        finally:
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
+
+    def start(self, timeout_s: float = 15.0) -> EmbeddedServer:
+        self._thread.start()
+        for _ in range(int(timeout_s / 0.01)):
+            if self._server.started:
+                return self
+            if not self._thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        raise RuntimeError(f"the reference server did not start on {self.url}")
+
+    def call(self, coroutine_function: Any, *args: Any) -> Any:
+        """Run a coroutine function on the server's loop (e.g. the worker's drain) and wait for it."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine_function(*args), self._loop).result(timeout=60)
+
+    def run_on_loop(self, function: Any, *args: Any) -> Any:
+        """Call a plain function on the server's loop thread and wait for its result."""
+
+        async def wrapper() -> Any:
+            return function(*args)
+
+        return self.call(wrapper)
+
+    def drain(self) -> None:
+        """Wait until every accepted batch is COMPLETE."""
+        self.call(self.backend.worker.drain)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=60)
+        self._socket.close()
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

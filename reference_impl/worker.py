@@ -1,0 +1,113 @@
+"""The batch worker: takes PENDING batches, groups them per job, processes them asynchronously.
+
+It runs as a task on the server's event loop and yields between chunks of records, so requests
+are answered while it works. Batches of one job that arrive within the processing window of each
+other are processed as one group (and de-duplicated together). On shutdown every accepted batch is
+finished before the worker stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+
+from reference_impl.jobs import COMPLETE, RUNNING, Batch, Job
+from reference_impl.preprocessing import BatchProcessor, GroupOutcome
+
+__all__ = ["BatchWorker"]
+
+log = logging.getLogger("reference_impl.worker")
+
+
+class BatchWorker:
+    """A queue of PENDING batches and the task that drains it."""
+
+    def __init__(self, processor: BatchProcessor, window_s: float = 0.05) -> None:
+        self._processor = processor
+        self._window_s = window_s
+        self._pending: OrderedDict[str, tuple[Job, list[Batch]]] = OrderedDict()
+        self._wakeup: asyncio.Event | None = None
+        self._idle: asyncio.Event | None = None
+        self._resumed: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+        self.processed_batches = 0
+
+    async def start(self) -> None:
+        self._wakeup, self._idle, self._resumed = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        self._idle.set()
+        self._resumed.set()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="batch-worker")
+
+    def submit(self, batch: Batch) -> None:
+        """Queue a PENDING batch (called on the event loop)."""
+        _, batches = self._pending.setdefault(batch.job.id, (batch.job, []))
+        batches.append(batch)
+        assert self._wakeup is not None and self._idle is not None, "the worker is not started"
+        self._idle.clear()
+        self._wakeup.set()
+
+    def pause(self) -> None:
+        """Hold PENDING batches until resume() (for tests that need several batches in one group)."""
+        assert self._resumed is not None
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        assert self._resumed is not None
+        self._resumed.set()
+
+    async def drain(self) -> None:
+        """Wait until every accepted batch is COMPLETE."""
+        assert self._idle is not None
+        await self._idle.wait()
+
+    async def stop(self) -> None:
+        """Finish every accepted batch, then stop."""
+        if self._task is None:
+            return
+        self.resume()
+        await self.drain()
+        self._stopping = True
+        assert self._wakeup is not None
+        self._wakeup.set()
+        await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        assert self._wakeup is not None and self._idle is not None and self._resumed is not None
+        while True:
+            await self._wakeup.wait()
+            if self._stopping and not self._pending:
+                return
+            if self._window_s:
+                await asyncio.sleep(self._window_s)
+            await self._resumed.wait()
+            self._wakeup.clear()
+            while self._pending:
+                _, (job, batches) = self._pending.popitem(last=False)
+                await self._process(job, batches)
+            self._idle.set()
+
+    async def _process(self, job: Job, batches: list[Batch]) -> None:
+        for batch in batches:
+            batch.status = RUNNING
+        outcome = GroupOutcome()
+        try:
+            for _ in self._processor.process(job, batches, outcome):
+                await asyncio.sleep(0)
+        except Exception:  # a bug must not wedge the queue: report it on every record left
+            log.exception("processing job %s failed", job.id)
+            for batch in batches:
+                batch.results.append(
+                    {
+                        "index": 0,
+                        "entityRef": None,
+                        "code": "INTERNAL_ERROR",
+                        "message": "the server failed while processing this batch",
+                    }
+                )
+        for batch in batches:
+            batch.status = COMPLETE
+        self.processed_batches += len(batches)
+        log.debug("job %s: %d batch(es) %s", job.id, len(batches), outcome)
