@@ -43,7 +43,7 @@ class Backend:
         self.events = EventLog(self.config.account.account_id, self.config.event_retention)
         self.jobs = JobStore(self.clock, self.config.job_lifetime)
         self.processor = BatchProcessor(self.inventory, self.events, self.settings, self.clock)
-        self.worker = BatchWorker(self.processor, self.config.processing_window_s)
+        self.worker = BatchWorker(self.processor, self.config.processing_window_s, self.config.manage_gc)
 
     # ------------------------------------------------------------------ jobs and batches
 
@@ -77,14 +77,21 @@ class Backend:
     def accept_batch(self, principal: Principal, job_id: str, payload: Any) -> Batch:
         """Validate a batch (batch level: 400, nothing stored; records: ignored and reported) and queue it."""
         job = self.job(principal, job_id)
-        problem = _ENVELOPE.explain(payload)
-        if problem is not None:
-            raise ApiError.bad_request(problem)
-        entities = payload["entities"]
-        invalid = {} if _BATCH.is_valid(payload) else _invalid_records(entities)
-        for index, entity in enumerate(entities):
-            if index not in invalid:
-                principal.require_retailer(int(entity["retailerId"]))
+        if _BATCH.is_valid(payload):  # the common case: every record conforms too
+            entities, invalid = payload["entities"], {}
+        else:
+            problem = _ENVELOPE.explain(payload)
+            if problem is not None:
+                raise ApiError.bad_request(problem)
+            entities = payload["entities"]
+            invalid = _invalid_records(entities)
+        retailers = (
+            {e["retailerId"] for i, e in enumerate(entities) if i not in invalid}
+            if invalid
+            else {e["retailerId"] for e in entities}
+        )
+        for retailer in retailers:
+            principal.require_retailer(int(retailer))
         conditions = (payload.get("conditions") or {}).get("hasRelatedInventoryQuantities")
         try:
             batch = self.jobs.add_batch(

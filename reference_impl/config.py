@@ -51,7 +51,8 @@ class ServerConfig:
     processing_window_s: float = 0.05  # batches of a job arriving this close together are de-duplicated as one
     max_body_bytes: int = 16 * 1024 * 1024
     page_size_cap: int = 500
-    event_retention: int = 5_000_000  # the event log keeps at most this many events, oldest dropped first
+    event_retention: int = 2_000_000  # the event log keeps at most this many events, oldest dropped first
+    manage_gc: bool = False  # True where the server owns its process (`invharness serve`): see BatchWorker
 
 
 def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> ServerConfig:

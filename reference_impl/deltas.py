@@ -43,17 +43,18 @@ def apply_deltas(inventory: Inventory, catalogue_ref: str, deltas: list[dict[str
     touched = {}
     for position, delta in targets:
         delta_id = delta.get("deltaId")
-        if delta_id is not None and delta_id in position.delta_ids:
+        if delta_id is not None and position.delta_ids is not None and delta_id in position.delta_ids:
             replayed += 1
             continue
         kind = delta.get("type") or "DELTA"
         suffix = delta_id if delta_id is not None else f"n{len(position.quantities)}"
         ref = f"{position.ref}:{kind}:{suffix}"
-        while ref in catalogue.quantities:  # a deltaId reused on another position stays distinct
+        while catalogue.find_quantity(ref) is not None:  # never reuse a ref
             ref += "'"
-        quantity = Quantity(ref, catalogue_ref, position, kind, ACTIVE, delta["qty"], now, now)
-        catalogue.quantities[ref] = position.quantities[ref] = quantity
+        catalogue.add_quantity(Quantity(ref, catalogue_ref, position, kind, ACTIVE, delta["qty"], now, now))
         if delta_id is not None:
+            if position.delta_ids is None:
+                position.delta_ids = set()
             position.delta_ids.add(delta_id)
         touched[position.ref] = position
         applied += 1

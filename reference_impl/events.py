@@ -1,25 +1,27 @@
 """The event log: events received over the Event API and those raised by batch processing.
 
 Ids are UUID-shaped, their last group the event's sequence number, so a read needs no index.
-Events are kept compact (slots, shared strings): one per forwarded record adds up.
+A batch raises one event per forwarded record; those share everything but the position and the
+quantity change, so they are stored as (shared block, entity ref, change) tuples and read through
+a view — a million of them must stay cheap to make and to keep.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from reference_impl.clock import fluent_timestamp
 
-__all__ = ["Event", "EventLog"]
+__all__ = ["Event", "EventBlock", "EventLog", "RecordEvent"]
 
 
 @dataclass(slots=True, eq=False)
 class Event:
-    """One event; ``context`` fields are flattened into attributes of their own."""
+    """One event received over the Event API (or raised alone); context fields flattened."""
 
     seq: int
     name: str
@@ -39,69 +41,120 @@ class Event:
     error_message: str | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class EventBlock:
+    """What the events of one batch's processing share."""
+
+    name: str
+    generated_on: float
+    retailer_id: int | None
+    entity_type: str | None
+    root_entity_type: str | None
+    root_entity_ref: str | None
+    source: str | None
+    generated_by: str | None
+    status: str = "COMPLETE"
+    category: str = "ORCHESTRATION"
+    entity_id: None = None
+    root_entity_id: None = None
+    error_message: None = None
+
+
+class RecordEvent:
+    """A read-only view of a stored (block, entity ref, change) event with the fields of Event."""
+
+    __slots__ = ("attributes", "block", "entity_ref", "seq")
+
+    def __init__(self, seq: int, block: EventBlock, entity_ref: str, ref: str, kind: str, qty: int) -> None:
+        self.seq, self.block, self.entity_ref = seq, block, entity_ref
+        self.attributes = {"quantityRef": ref, "type": kind, "qty": qty}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.block, name)
+
+
+AnyEvent = Event | RecordEvent
+
+
 class EventLog:
     """Events in arrival order, with indexes by name and by entity ref."""
 
     def __init__(self, account_id: str, retention: int = 2_000_000) -> None:
         self._account_id = account_id
         self._prefix = str(uuid.uuid4())[:23]
-        self._events: list[Event] = []
+        self._events: list[Any] = []  # Event, or (EventBlock, entity ref, quantity ref, type, qty) tuples
         self._first_seq = 1
-        self._next_seq = 1
         self._by_name: dict[str, list[int]] = {}
-        self._by_entity: dict[str, list[int]] = {}
+        # entity ref -> seq, or a list of seqs once it has several: most positions have one event.
+        self._by_entity: dict[str, int | list[int]] = {}
         self._retention = retention
         self._lock = threading.Lock()
 
-    def event_id(self, event: Event) -> str:
+    @property
+    def _next_seq(self) -> int:
+        return self._first_seq + len(self._events)
+
+    def event_id(self, event: AnyEvent) -> str:
         return f"{self._prefix}-{event.seq:012x}"
 
     def append(self, name: str, generated_on: float, **fields: Any) -> Event:
         with self._lock:
             event = Event(self._next_seq, name, generated_on, **fields)
-            self._next_seq += 1
             self._events.append(event)
             self._by_name.setdefault(name, []).append(event.seq)
             if event.entity_ref is not None:
-                self._by_entity.setdefault(event.entity_ref, []).append(event.seq)
-            if len(self._events) > self._retention:
-                self._forget(len(self._events) // 10)
+                self._index_entity(event.entity_ref, event.seq)
+            self._trim()
         return event
 
-    def raiser(self, name: str, generated_on: float, **shared: Any) -> Callable[[str, Any], None]:
-        """A fast appender for many events that share all fields but entity ref and attributes."""
-        by_name = self._by_name.setdefault(name, [])
-        by_entity = self._by_entity
-        events = self._events
+    def _index_entity(self, ref: str, seq: int) -> None:
+        known = self._by_entity.get(ref)
+        if known is None:
+            self._by_entity[ref] = seq
+        elif type(known) is int:
+            self._by_entity[ref] = [known, seq]
+        else:
+            known.append(seq)
 
-        def raise_event(entity_ref: str, attributes: Any) -> None:
-            seq = self._next_seq
-            self._next_seq = seq + 1
-            events.append(Event(seq, name, generated_on, entity_ref=entity_ref, attributes=attributes, **shared))
-            by_name.append(seq)
-            by_entity.setdefault(entity_ref, []).append(seq)
+    def name_index(self, name: str) -> list[int]:
+        """The seqs of the events named ``name`` (append to it what append_record answers)."""
+        return self._by_name.setdefault(name, [])
 
-        return raise_event
+    def append_record(self, stored: tuple[EventBlock, str, str, str, int]) -> int:
+        """Store one batch-record event (block, position ref, quantity ref, type, qty); its seq.
+
+        The hot path of ingestion: the caller adds the seq to the name index itself."""
+        seq = self._first_seq + len(self._events)
+        self._events.append(stored)
+        self._index_entity(stored[1], seq)
+        return seq
 
     def trim(self) -> None:
         """Drop the oldest tenth when over retention (called after bulk raising)."""
         with self._lock:
-            if len(self._events) > self._retention:
-                self._forget(len(self._events) // 10)
+            self._trim()
 
-    def _forget(self, count: int) -> None:
-        del self._events[:count]
-        self._first_seq += count
+    def _trim(self) -> None:
+        if len(self._events) > self._retention:
+            count = len(self._events) // 10
+            del self._events[:count]
+            self._first_seq += count
 
-    def get(self, event_id: str) -> Event | None:
+    def _view(self, seq: int) -> AnyEvent | None:
+        index = seq - self._first_seq
+        if not 0 <= index < len(self._events):
+            return None
+        stored = self._events[index]
+        return RecordEvent(seq, *stored) if type(stored) is tuple else stored
+
+    def get(self, event_id: str) -> AnyEvent | None:
         prefix, _, seq_hex = event_id.rpartition("-")
         if prefix != self._prefix:
             return None
         try:
-            index = int(seq_hex, 16) - self._first_seq
+            return self._view(int(seq_hex, 16))
         except ValueError:
             return None
-        return self._events[index] if 0 <= index < len(self._events) else None
 
     def search(
         self,
@@ -110,17 +163,12 @@ class EventLog:
         until: float,
         start: int,
         count: int,
-        visible: Callable[[Event], bool],
-    ) -> tuple[list[Event], bool]:
+        visible: Callable[[Any], bool],
+    ) -> tuple[list[AnyEvent], bool]:
         """Newest first: the page [start, start+count) of events matching every filter; and hasMore."""
-        candidates: list[int] | None = None
-        if "entity_ref" in filters:
-            candidates = self._by_entity.get(filters["entity_ref"], [])
-        elif "name" in filters:
-            candidates = self._by_name.get(filters["name"], [])
-        matched: list[Event] = []
+        matched: list[AnyEvent] = []
         skipped = 0
-        for event in self._newest_first(candidates):
+        for event in self._newest_first(filters):
             if event.generated_on < since:
                 break
             if event.generated_on > until or not visible(event):
@@ -135,17 +183,22 @@ class EventLog:
             matched.append(event)
         return matched, False
 
-    def _newest_first(self, seqs: list[int] | None):
-        first, events = self._first_seq, self._events
+    def _newest_first(self, filters: dict[str, str]) -> Iterator[AnyEvent]:
+        if "entity_ref" in filters:
+            known = self._by_entity.get(filters["entity_ref"], [])
+            seqs: list[int] | None = [known] if type(known) is int else known  # type: ignore[list-item]
+        else:
+            seqs = self._by_name.get(filters["name"], []) if "name" in filters else None
         if seqs is None:
-            yield from reversed(events)
-            return
+            seqs = range(self._first_seq, self._next_seq)  # type: ignore[assignment]
         for seq in reversed(seqs):
-            if seq < first:
+            if seq < self._first_seq:
                 break
-            yield events[seq - first]
+            event = self._view(seq)
+            if event is not None:
+                yield event
 
-    def to_json(self, event: Event) -> dict[str, Any]:
+    def to_json(self, event: AnyEvent) -> dict[str, Any]:
         """The event as GET /api/v4.1/event/{id} answers it (event-read schema)."""
         return {
             "id": self.event_id(event),
@@ -164,17 +217,9 @@ class EventLog:
                 "rootEntityRef": event.root_entity_ref,
             },
             "eventStatus": event.status,
-            "attributes": _attributes(event.attributes),
+            "attributes": event.attributes,
             "source": event.source,
             "generatedBy": event.generated_by,
             "generatedOn": fluent_timestamp(event.generated_on),
             **({"errorMessage": event.error_message} if event.error_message else {}),
         }
-
-
-def _attributes(stored: Any) -> Any:
-    # Batch events keep (quantity ref, type, qty) as a tuple to stay small; read, it is an object.
-    if isinstance(stored, tuple):
-        ref, kind, qty = stored
-        return {"quantityRef": ref, "type": kind, "qty": qty}
-    return stored

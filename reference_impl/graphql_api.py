@@ -253,7 +253,7 @@ def build_schema() -> GraphQLSchema:
     @query.field("inventoryQuantity")
     def resolve_quantity(_: Any, info: Any, ref: str, catalogue: dict[str, str]) -> Any:
         backend, principal = _context(info)
-        return next((c.quantities.get(ref) for c in _visible_catalogues(backend, principal, [catalogue["ref"]])), None)
+        return next((c.find_quantity(ref) for c in _visible_catalogues(backend, principal, [catalogue["ref"]])), None)
 
     @query.field("inventoryQuantities")
     def resolve_quantities(
@@ -272,7 +272,7 @@ def build_schema() -> GraphQLSchema:
             candidates: Iterable[Quantity] = found.quantities.values() if found else []
         else:
             catalogues = _visible_catalogues(backend, principal, [catalogue["ref"]] if catalogue else None)
-            candidates = [q for c in catalogues for q in c.quantities.values()]
+            candidates = [q for c in catalogues for q in c.quantities()]
         return connection(_filter_quantities(candidates, f), first, after, backend.config.page_size_cap)
 
     @mutation.field("createInventoryQuantity")
@@ -434,7 +434,7 @@ def _create_quantity(backend: Backend, principal: Principal, data: dict[str, Any
         raise GraphQLError(
             f"no inventory position {position_key['ref']} in {catalogue.ref}", extensions={"code": "C0120E"}
         )
-    if data["ref"] in catalogue.quantities:
+    if catalogue.find_quantity(data["ref"]) is not None:
         raise GraphQLError(
             f"ConstraintViolationException: quantity {data['ref']} exists", extensions={"code": "C0140E"}
         )
@@ -454,14 +454,14 @@ def _create_quantity(backend: Backend, principal: Principal, data: dict[str, Any
         attributes=custom,
         parent_ref=parent_ref,
     )
-    catalogue.quantities[quantity.ref] = position.quantities[quantity.ref] = quantity
+    catalogue.add_quantity(quantity)
     position.recompute(now)
     return quantity
 
 
 def _update_quantity(backend: Backend, principal: Principal, data: dict[str, Any]) -> Quantity:
     catalogue = backend.inventory.catalogues.get(data["catalogue"]["ref"])
-    quantity = catalogue.quantities.get(data["ref"]) if catalogue else None
+    quantity = catalogue.find_quantity(data["ref"]) if catalogue else None
     if quantity is None or not principal.may_act_for(catalogue.retailer_id):
         raise GraphQLError(
             f"no inventory quantity {data['ref']} in {data['catalogue']['ref']}", extensions={"code": "C0120E"}

@@ -75,41 +75,97 @@ def position_ref(product_ref: str, location_ref: str, catalogue_ref: str) -> str
 _ids = itertools.count(1)
 
 
-@dataclass(slots=True, eq=False)
 class Quantity:
-    """One inventory quantity: a type, a status, a signed amount and its segment."""
+    """One inventory quantity: a type, a status, a signed amount and its segment.
 
-    ref: str
-    catalogue_ref: str
-    position: Position
-    type: str
-    status: str
-    quantity: int
-    created_on: float
-    updated_on: float
-    corrected_qty: int = 0
-    segment: dict[str, Any] | None = None
-    attributes: dict[str, Any] | None = None
-    parent_ref: str | None = None
-    id: int = field(default_factory=lambda: next(_ids))
+    A plain slotted class, not a dataclass: one is made per record on the ingestion hot path.
+    """
+
+    __slots__ = (
+        "attributes",
+        "catalogue_ref",
+        "corrected_qty",
+        "created_on",
+        "id",
+        "parent_ref",
+        "position",
+        "quantity",
+        "ref",
+        "segment",
+        "status",
+        "type",
+        "updated_on",
+    )
+
+    def __init__(
+        self,
+        ref: str,
+        catalogue_ref: str,
+        position: Position,
+        type: str,
+        status: str,
+        quantity: int,
+        created_on: float,
+        updated_on: float,
+        corrected_qty: int = 0,
+        segment: dict[str, Any] | None = None,
+        attributes: dict[str, Any] | None = None,
+        parent_ref: str | None = None,
+    ) -> None:
+        self.ref = ref
+        self.catalogue_ref = catalogue_ref
+        self.position = position
+        self.type = type
+        self.status = status
+        self.quantity = quantity
+        self.created_on = created_on
+        self.updated_on = updated_on
+        self.corrected_qty = corrected_qty
+        self.segment = segment
+        self.attributes = attributes
+        self.parent_ref = parent_ref
+        self.id = next(_ids)
+
+    def __repr__(self) -> str:
+        return f"Quantity({self.ref!r}, {self.type}, {self.status}, {self.quantity})"
 
 
-@dataclass(slots=True, eq=False)
 class Position:
     """The stock of one product at one location in one catalogue."""
 
-    ref: str
-    catalogue_ref: str
-    product_ref: str
-    location_ref: str
-    created_on: float
-    updated_on: float
-    status: str = CREATED
-    on_hand: int = 0
-    quantities: dict[str, Quantity] = field(default_factory=dict)
-    delta_ids: set[str] = field(default_factory=set)
-    type: str = "DEFAULT"
-    id: int = field(default_factory=lambda: next(_ids))
+    __slots__ = (
+        "catalogue_ref",
+        "created_on",
+        "delta_ids",
+        "id",
+        "location_ref",
+        "on_hand",
+        "product_ref",
+        "quantities",
+        "ref",
+        "status",
+        "type",
+        "updated_on",
+    )
+
+    def __init__(
+        self, ref: str, catalogue_ref: str, product_ref: str, location_ref: str, type: str, now: float
+    ) -> None:
+        self.ref = ref
+        self.catalogue_ref = catalogue_ref
+        self.product_ref = product_ref
+        self.location_ref = location_ref
+        self.type = type
+        self.created_on = now
+        self.updated_on = now
+        self.status = CREATED
+        self.on_hand = 0
+        self.quantities: dict[str, Quantity] = {}
+        self.delta_ids: set[str] | None = None  # made on the first delta: most positions never get one
+        self.id = next(_ids)
+
+    def __repr__(self) -> str:
+        return f"Position({self.ref!r}, onHand={self.on_hand})"
 
     def recompute(self, now: float) -> None:
         """Refresh onHand and the status the fallback threshold control gives it."""
@@ -135,20 +191,42 @@ class Position:
 
 @dataclass(slots=True, eq=False)
 class Catalogue:
-    """An inventory catalogue: positions by ref, and quantities by ref (unique in the catalogue)."""
+    """An inventory catalogue: positions by ref; quantity refs are unique in the catalogue.
+
+    A quantity whose ref has the default form <position ref>:<type> is found through its position;
+    only other refs (client-chosen, deltas) are indexed here, which keeps a million-record catalogue
+    to one big dict, not two.
+    """
 
     ref: str
     retailer_id: int
     created_on: float
     updated_on: float
     positions: dict[str, Position] = field(default_factory=dict)
-    quantities: dict[str, Quantity] = field(default_factory=dict)
+    other_refs: dict[str, Quantity] = field(default_factory=dict)
     status: str = ACTIVE
     id: int = field(default_factory=lambda: next(_ids))
 
     @property
     def type(self) -> str:
         return catalogue_type(self.ref)
+
+    def find_quantity(self, ref: str) -> Quantity | None:
+        found = self.other_refs.get(ref)
+        if found is None:
+            position = self.positions.get(ref.rpartition(":")[0])
+            found = position.quantities.get(ref) if position is not None else None
+        return found
+
+    def add_quantity(self, quantity: Quantity) -> None:
+        """Store a new quantity in its position (and index its ref when it is not of the default form)."""
+        quantity.position.quantities[quantity.ref] = quantity
+        if quantity.ref != f"{quantity.position.ref}:{quantity.type}":
+            self.other_refs[quantity.ref] = quantity
+
+    def quantities(self) -> Iterator[Quantity]:
+        for position in self.positions.values():
+            yield from position.quantities.values()
 
 
 @dataclass(slots=True, frozen=True)
@@ -186,7 +264,7 @@ class Inventory:
 
     def find_quantity(self, catalogue_ref: str, ref: str) -> Quantity | None:
         catalogue = self.catalogues.get(catalogue_ref)
-        return None if catalogue is None else catalogue.quantities.get(ref)
+        return None if catalogue is None else catalogue.find_quantity(ref)
 
     def positions(self, catalogue_refs: Iterable[str] | None = None) -> Iterator[Position]:
         refs = self.catalogues if catalogue_refs is None else catalogue_refs
@@ -200,7 +278,7 @@ class Inventory:
         for ref in refs:
             catalogue = self.catalogues.get(ref)
             if catalogue is not None:
-                yield from catalogue.quantities.values()
+                yield from catalogue.quantities()
 
     def virtual_catalogue_refs(self) -> list[str]:
         """BASE:<retailerId> for every retailer that has a DEFAULT catalogue."""

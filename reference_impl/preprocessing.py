@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reference_impl.clock import Clock
-from reference_impl.events import EventLog
+from reference_impl.events import EventBlock, EventLog
 from reference_impl.inventory import (
     ACTIVE,
     LAST_ON_HAND,
@@ -70,29 +70,26 @@ class BatchProcessor:
         outcome.preprocessing = enabled
         records = self._resolve(batches, outcome)
         if enabled:
-            winners: dict[tuple[str, str], tuple] = {}
+            # One quantity per (catalogue, ref); the ref alone is the key when one catalogue is involved.
+            one_catalogue = len({b.catalogue_ref for b in batches}) == 1
+            winners: dict[Any, tuple] = {}
             for record in records:
-                winners[(record[3], record[4])] = record
+                winners[record[4] if one_catalogue else (record[3], record[4])] = record
             outcome.deduplicated += len(records) - len(winners)
             records = list(winners.values())
         now = self._clock.now()
-        raisers: dict[int, Any] = {}
-        for done, (batch, index, entity, catalogue_ref, ref, kind) in enumerate(records, 1):
-            raise_event = raisers.get(id(batch))
-            if raise_event is None:
-                raise_event = raisers[id(batch)] = self._raiser(batch, catalogue_ref, now)
-            failure = self._apply(batch, entity, catalogue_ref, ref, kind, enabled, now, raise_event, outcome)
-            if failure is not None:
-                outcome.failed += 1
-                batch.results.append({"index": index, "entityRef": ref, "code": failure[0], "message": failure[1]})
-            if done % CHUNK == 0:
-                yield
+        writers: dict[int, _Writer] = {}
+        for offset in range(0, len(records), CHUNK):
+            _write_chunk(
+                records[offset : offset + CHUNK], writers, self._inventory, self._events, enabled, now, outcome
+            )
+            yield
         self._events.trim()
         for batch in batches:
             batch.entities = []  # processed: the records live on as quantities
 
     def _resolve(self, batches: list[Batch], outcome: GroupOutcome) -> list[tuple]:
-        """(batch, index, entity, catalogue ref, quantity ref, type) of each conforming record."""
+        """(batch, index, entity, catalogue ref, quantity ref, type, position ref) of each conforming record."""
         records = []
         for batch in batches:
             ctype = catalogue_type(batch.catalogue_ref)
@@ -110,92 +107,153 @@ class BatchProcessor:
                     )
                     continue
                 kind = entity.get("type") or LAST_ON_HAND
-                ref = entity.get("ref") or f"{entity['skuRef']}:{entity['locationRef']}:{ctype}:{kind}"
-                records.append((batch, index, entity, batch.catalogue_ref, ref, kind))
+                pos_ref = f"{entity['skuRef']}:{entity['locationRef']}:{ctype}"
+                ref = entity.get("ref") or f"{pos_ref}:{kind}"
+                records.append((batch, index, entity, batch.catalogue_ref, ref, kind, pos_ref))
         return records
 
-    def _raiser(self, batch: Batch, catalogue_ref: str, now: float) -> Any:
-        return self._events.raiser(
+
+class _Writer:
+    """What the records of one batch share, looked up once per batch."""
+
+    __slots__ = ("block", "catalogue", "catalogue_ref", "ctype", "transients")
+
+    def __init__(self, inventory: Inventory, events: EventLog, batch: Batch, now: float) -> None:
+        self.catalogue_ref = batch.catalogue_ref
+        self.ctype = catalogue_type(batch.catalogue_ref)
+        self.catalogue = inventory.catalogue(batch.catalogue_ref, batch.job.retailer_id, now)
+        self.transients = batch.transients if batch.transients is not None else DEFAULT_TRANSIENTS
+        self.block = EventBlock(
             batch.event,
             now,
-            retailer_id=batch.job.retailer_id,
-            entity_type="INVENTORY_POSITION",
-            root_entity_type="INVENTORY_CATALOGUE",
-            root_entity_ref=catalogue_ref,
-            source=f"batch:{batch.id}",
-            generated_by=batch.submitted_by,
+            batch.job.retailer_id,
+            "INVENTORY_POSITION",
+            "INVENTORY_CATALOGUE",
+            batch.catalogue_ref,
+            f"batch:{batch.id}",
+            batch.submitted_by,
         )
 
-    def _apply(
-        self,
-        batch: Batch,
-        entity: dict,
-        catalogue_ref: str,
-        ref: str,
-        kind: str,
-        enabled: bool,
-        now: float,
-        raise_event: Any,
-        outcome: GroupOutcome,
-    ) -> tuple[str, str] | None:
-        """Write one record (unless BPP filters it); the failure (code, message) if it cannot be."""
-        catalogue = self._inventory.catalogue(catalogue_ref, batch.job.retailer_id, now)
-        sku, loc = entity["skuRef"], entity["locationRef"]
-        pos_ref = f"{sku}:{loc}:{catalogue_type(catalogue_ref)}"
-        position = catalogue.positions.get(pos_ref)
-        stored = catalogue.quantities.get(ref)
+
+def _write_chunk(
+    records: list[tuple],
+    writers: dict[int, _Writer],
+    inventory: Inventory,
+    events: EventLog,
+    enabled: bool,
+    now: float,
+    outcome: GroupOutcome,
+) -> None:
+    """Write each record (unless BPP filters it), or report why it cannot be. The ingestion hot path:
+    one loop with everything it touches in locals."""
+    current = None
+    filtered = forwarded = 0
+    for batch, index, entity, _catalogue_ref, ref, kind, pos_ref in records:
+        if batch is not current:
+            current = batch
+            writer = writers.get(id(batch))
+            if writer is None:
+                writer = writers[id(batch)] = _Writer(inventory, events, batch, now)
+            catalogue, catalogue_ref, ctype = writer.catalogue, writer.catalogue_ref, writer.ctype
+            positions, other_refs, transients, block = (
+                catalogue.positions,
+                catalogue.other_refs,
+                writer.transients,
+                writer.block,
+            )
+            by_name = events.name_index(writer.block.name)
+        position = positions.get(pos_ref)
+        stored = position.quantities.get(ref) if position is not None else None
+        if stored is None and other_refs:
+            stored = other_refs.get(ref)
+        failure = None
         if stored is not None and stored.position is not position:
-            return "REF_CONFLICT", f"ref {ref} already names a quantity of position {stored.position.ref}"
-        qty = entity["qty"]
-        status = entity.get("status")
-        corrected = entity.get("correctedQty", 0)
-        if enabled and stored is not None and not _is_change(stored, position, qty, status, corrected, kind, batch):
-            outcome.filtered += 1
-            return None
-        attributes = entity.get("attributes")
-        parent_ref = attributes.get("parentRef") if attributes else None
-        if parent_ref is not None and (position is None or parent_ref not in position.quantities):
-            return "PARENT_NOT_FOUND", f"parentRef {parent_ref} is not a quantity of position {pos_ref}"
+            failure = "REF_CONFLICT", f"ref {ref} already names a quantity of position {stored.position.ref}"
+        else:
+            qty = entity["qty"]
+            status = entity.get("status")
+            corrected = entity.get("correctedQty", 0)
+            if (
+                enabled
+                and stored is not None
+                and not _is_change(stored, position, qty, status, corrected, kind, transients)
+            ):
+                filtered += 1
+                continue
+            attributes = entity.get("attributes")
+            segment = custom = parent_ref = None
+            if attributes:
+                parent_ref = attributes.get("parentRef")
+                if parent_ref is not None and (position is None or parent_ref not in position.quantities):
+                    failure = "PARENT_NOT_FOUND", f"parentRef {parent_ref} is not a quantity of position {pos_ref}"
+                else:
+                    segment, custom = _split(attributes)
+        if failure is not None:
+            outcome.failed += 1
+            batch.results.append({"index": index, "entityRef": ref, "code": failure[0], "message": failure[1]})
+            continue
         if position is None:
-            position = catalogue.positions[pos_ref] = Position(pos_ref, catalogue_ref, sku, loc, now, now)
-            position.type = catalogue_type(catalogue_ref)
-        segment, custom = _split(attributes)
+            position = positions[pos_ref] = Position(
+                pos_ref, catalogue_ref, entity["skuRef"], entity["locationRef"], ctype, now
+            )
         if stored is None:
-            stored = Quantity(ref, catalogue_ref, position, kind, status or ACTIVE, qty, now, now)
-            catalogue.quantities[ref] = position.quantities[ref] = stored
+            stored = Quantity(
+                ref,
+                catalogue_ref,
+                position,
+                kind,
+                status or ACTIVE,
+                qty,
+                now,
+                now,
+                corrected,
+                segment,
+                custom,
+                parent_ref,
+            )
+            position.quantities[ref] = stored
+            if "ref" in entity and ref != f"{pos_ref}:{kind}":  # see Catalogue: only other refs are indexed
+                other_refs[ref] = stored
         else:
             stored.type, stored.quantity, stored.updated_on = kind, qty, now
             if status is not None:
                 stored.status = status
-        stored.corrected_qty, stored.segment, stored.attributes, stored.parent_ref = (
-            corrected,
-            segment,
-            custom,
-            parent_ref,
-        )
-        if kind == LAST_ON_HAND:
+            stored.corrected_qty, stored.segment, stored.attributes, stored.parent_ref = (
+                corrected,
+                segment,
+                custom,
+                parent_ref,
+            )
+        if kind == LAST_ON_HAND and len(position.quantities) > 1:
             position.deactivate(LOH_DEACTIVATES, now)
         position.recompute(now)
-        raise_event(pos_ref, (ref, kind, qty))
-        outcome.forwarded += 1
-        return None
+        by_name.append(events.append_record((block, pos_ref, ref, kind, qty)))
+        forwarded += 1
+    outcome.filtered += filtered
+    outcome.forwarded += forwarded
 
 
 def _is_change(
-    stored: Quantity, position: Position, qty: int, status: str | None, corrected: int, kind: str, batch: Batch
+    stored: Quantity,
+    position: Position,
+    qty: int,
+    status: str | None,
+    corrected: int,
+    kind: str,
+    transients: frozenset[tuple[str, str]],
 ) -> bool:
     if stored.quantity != qty or (status is not None and status != stored.status) or stored.corrected_qty != corrected:
         return True
-    if position.has_any(batch.transients if batch.transients is not None else DEFAULT_TRANSIENTS):
+    if position.has_any(transients):
         return True
     # Decision 13: correctedQty 0 over an ACTIVE CORRECTION clears it, so it is a change.
     return kind == LAST_ON_HAND and corrected == 0 and position.has_any(ACTIVE_CORRECTION)
 
 
-def _split(attributes: dict | None) -> tuple[dict | None, dict | None]:
+def _split(attributes: dict) -> tuple[dict | None, dict | None]:
     """Segmentation fields (stored on the quantity) apart from custom attributes."""
-    if not attributes:
-        return None, None
+    if attributes.keys() <= _SEGMENT:
+        return attributes, None  # the common case; the parsed record is ours to keep
     segment = {k: v for k, v in attributes.items() if k in _SEGMENT}
     custom = {k: v for k, v in attributes.items() if k not in _SEGMENT and k != "parentRef"}
     return segment or None, custom or None

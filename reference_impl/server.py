@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import socket
 import sys
@@ -78,6 +79,7 @@ def serve(
 ) -> None:
     """Serve until interrupted; on Ctrl-C accepted batches are finished before exit."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    config = dataclasses.replace(config or ServerConfig(), manage_gc=True)  # this process is the server's own
     uvicorn.Server(_uvicorn_config(create_app(config), host, port, log_level)).run()
 
 

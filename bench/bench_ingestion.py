@@ -1,0 +1,205 @@
+"""Ingestion speed of the reference server: 1,000,000 records as 200 batches of 5,000 over loopback HTTP.
+
+Run on demand: `python bench/bench_ingestion.py [--batches 200] [--clients 2]`. The server runs as
+its own process (`python -m reference_impl`) with pre-processing on (no setting: decision 9); the
+client posts pre-built bodies from threads and polls the job until every batch is COMPLETE. Prints:
+- accepted: records/s from the first POST until the last POST is answered;
+- processed: records/s from the first POST until the last batch is COMPLETE;
+- the cost split of parse / validate / process, measured in-process on the same bodies;
+- the server's peak memory (VmHWM);
+- the same-run floor: the rate at which orjson alone parses the same bodies.
+Goals (issue 3): processed >= 100,000 records/s, accepted >= 250,000 records/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import orjson
+import requests
+
+BATCH = 5000
+COUNTRIES = ["AU", "US", "CN", "DE", "NZ", "VN"]
+
+
+def bodies(batches: int, seed: int = 11) -> list[bytes]:
+    """Batch bodies of realistic segmented LAST_ON_HAND records, every record a new quantity."""
+    rng = random.Random(seed)
+    out = []
+    for b in range(batches):
+        entities = []
+        for i in range(BATCH):
+            n = b * BATCH + i
+            entity = {
+                "retailerId": 1,
+                "skuRef": f"SKU-{n // 50:07d}",
+                "locationRef": f"LOC-{n % 50:03d}",
+                "qty": rng.choice((0, 1, 3, 8, 20, 75, rng.randrange(500))),
+                "status": "ACTIVE",
+            }
+            if n % 3 == 0:
+                entity["attributes"] = {
+                    "countryOfOrigin": rng.choice(COUNTRIES),
+                    "manufacturerBatchNumber": f"MBN{rng.randrange(10**6)}",
+                    "expiresOn": f"2027-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T00:00:00Z",
+                }
+            entities.append(entity)
+        out.append(orjson.dumps({"action": "UPSERT", "entityType": "INVENTORY", "source": "ERP", "entities": entities}))
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_memory_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def over_http(payloads: list[bytes], clients: int) -> tuple[float, float, float, float]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reference_impl", "--port", str(port), "--log-level", "warning"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                token = requests.post(
+                    f"{url}/oauth/token",
+                    data={
+                        "username": "admin",
+                        "password": "admin",
+                        "client_id": "DEMO",
+                        "client_secret": "demo-secret",
+                        "grant_type": "password",
+                    },
+                    timeout=5,
+                ).json()["access_token"]
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        job = requests.post(
+            f"{url}/api/v4.1/job", json={"name": "bench", "retailerId": 1}, headers=headers, timeout=10
+        ).json()["id"]
+        sessions = [requests.Session() for _ in range(clients)]
+
+        def post(index: int) -> None:
+            answer = sessions[index % clients].post(
+                f"{url}/api/v4.1/job/{job}/batch", data=payloads[index], headers=headers, timeout=120
+            )
+            answer.raise_for_status()
+
+        cpu_before = cpu_seconds(server.pid)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(post, range(len(payloads))))
+        accepted = time.perf_counter() - started
+        while True:
+            statuses = [
+                b["status"]
+                for b in requests.get(f"{url}/api/v4.1/job/{job}", headers=headers, timeout=30).json()["batch"]
+            ]
+            if statuses.count("COMPLETE") == len(payloads):
+                break
+            if time.perf_counter() - started > 600:
+                raise RuntimeError("the server did not finish within 10 minutes")
+            time.sleep(0.05)
+        processed = time.perf_counter() - started
+        return accepted, processed, peak_memory_mb(server.pid), cpu_seconds(server.pid) - cpu_before
+    finally:
+        server.terminate()
+        server.wait(timeout=120)
+
+
+def cost_split(payloads: list[bytes]) -> tuple[float, float, float, float]:
+    """Seconds to parse, validate and process the same bodies in-process; and orjson's floor."""
+    import asyncio
+
+    import contracts
+    from reference_impl.auth import Principal
+    from reference_impl.backend import Backend
+    from reference_impl.config import ServerConfig
+
+    started = time.perf_counter()
+    parsed = [orjson.loads(p) for p in payloads]
+    parse = time.perf_counter() - started
+    envelope, batch = contracts.validator("batch-envelope"), contracts.validator("batch-create-request")
+    started = time.perf_counter()
+    assert all(envelope.is_valid(p) and batch.is_valid(p) for p in parsed)
+    validate = time.perf_counter() - started
+
+    backend = Backend(ServerConfig(processing_window_s=0, manage_gc=True))
+    admin = Principal(backend.config.account.users[0])
+
+    async def run() -> float:
+        await backend.worker.start()
+        job = backend.create_job(admin, {"name": "bench", "retailerId": 1})
+        for p in parsed:
+            backend.accept_batch(admin, job.id, p)
+        started = time.perf_counter()
+        await backend.worker.drain()
+        elapsed = time.perf_counter() - started
+        await backend.worker.stop()
+        return elapsed
+
+    process = asyncio.run(run())
+    return parse, validate, process, parse
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batches", type=int, default=200, help="batches of 5,000 records (default 200)")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent posting threads (default 2)")
+    args = parser.parse_args()
+    records = args.batches * BATCH
+    print(f"building {args.batches} bodies of {BATCH:,} records...", flush=True)
+    payloads = bodies(args.batches)
+    print(f"{records:,} records, {sum(map(len, payloads)) / 1e6:.0f} MB of JSON", flush=True)
+
+    # Over HTTP first: the in-process run leaves a million records' worth of heap behind it.
+    accepted, processed, peak, cpu = over_http(payloads, args.clients)
+    parse, validate, process, floor = cost_split(payloads)
+    rate = records / processed
+    print(f"accepted (POST answered)  {records / accepted:12,.0f} records/s  ({accepted:.2f} s)   goal 250,000")
+    print(f"processed (COMPLETE)      {rate:12,.0f} records/s  ({processed:.2f} s)   goal 100,000")
+    print(f"server peak memory        {peak:12,.0f} MB")
+    print(f"server CPU time           {cpu:12.2f} s   ({cpu / processed:.0%} of one core over the run)")
+    print("cost split, in-process, same bodies:")
+    for label, seconds in (
+        ("parse (orjson)", parse),
+        ("validate (jsonschema-rs)", validate),
+        ("process (BPP + write)", process),
+    ):
+        print(f"  {label:26} {seconds:7.2f} s  {records / seconds:12,.0f} records/s")
+    print(
+        f"floor: orjson alone parses {records / floor:,.0f} records/s; processed rate is x{(records / floor) / rate:.1f} below it"
+    )
+
+
+if __name__ == "__main__":
+    main()
