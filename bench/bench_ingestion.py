@@ -197,7 +197,8 @@ def main() -> None:
     ):
         print(f"  {label:26} {seconds:7.2f} s  {records / seconds:12,.0f} records/s")
     print(
-        f"floor: orjson alone parses {records / floor:,.0f} records/s; processed rate is x{(records / floor) / rate:.1f} below it"
+        f"floor: orjson alone parses {records / floor:,.0f} records/s; "
+        f"processed rate is x{(records / floor) / rate:.1f} below it"
     )
 
 
