@@ -69,9 +69,10 @@ def connection(items: list[Any], first: int | None, after: str | None, cap: int)
     start = _offset(after) + 1 if after else 0
     size = min(DEFAULT_PAGE if first is None else first, cap)
     page = items[start : start + size]
+    # snake_case keys: ariadne converts the SDL's names (pageInfo -> page_info) for every field.
     return {
         "edges": [{"node": node, "cursor": _cursor(start + i)} for i, node in enumerate(page)],
-        "pageInfo": {"hasNextPage": start + size < len(items), "hasPreviousPage": start > 0},
+        "page_info": {"has_next_page": start + size < len(items), "has_previous_page": start > 0},
     }
 
 
@@ -173,7 +174,7 @@ def build_schema() -> GraphQLSchema:
     @mutation.field("createSetting")
     def resolve_create_setting(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
         backend, principal = _context(info)
-        data = _setting_input(input, principal)
+        data = _setting_input(_camel(input or {}), principal)
         try:
             return backend.settings.create(
                 data["name"],
@@ -191,20 +192,32 @@ def build_schema() -> GraphQLSchema:
     @mutation.field("updateSetting")
     def resolve_update_setting(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
         backend, principal = _context(info)
-        data = _setting_input(input, principal)
+        changes = _camel(input or {})
+        existing = backend.settings.get(int(changes["id"])) if str(changes.get("id", "")).isdigit() else None
+        if existing is None:
+            raise GraphQLError(f"no setting with id {changes.get('id')}", extensions={"code": "S0001E"})
+        _allowed(principal, existing.context, existing.context_id)
+        current = {
+            "name": existing.name,
+            "valueType": existing.value_type,
+            "value": existing.value,
+            "lobValue": existing.lob_value,
+            "context": existing.context,
+            "contextId": existing.context_id,
+        }
+        data = _setting_input(
+            {**current, **{k: v for k, v in changes.items() if v is not None and k != "id"}}, principal
+        )
         try:
-            setting_id = int(data["id"])
             return backend.settings.update(
-                setting_id,
-                name=data.get("name"),
+                existing.id,
+                name=data["name"],
                 value_type=data["valueType"],
                 value=data.get("value"),
                 lob_value=data.get("lobValue"),
                 context=data["context"],
                 context_id=data["contextId"],
             )
-        except (KeyError, ValueError):
-            raise GraphQLError(f"no setting with id {data['id']}", extensions={"code": "S0001E"}) from None
         except ConstraintViolation as exc:
             raise GraphQLError(
                 str(exc), extensions={"code": "C0140E", "type": "ConstraintViolationException"}
@@ -399,21 +412,21 @@ def build_schema() -> GraphQLSchema:
     )
 
 
-def _setting_input(raw: dict[str, Any] | None, principal: Principal) -> dict[str, Any]:
-    data = _camel(raw or {})
-    problem = _SETTING_INPUT.explain({**data, "id": str(data["id"])} if "id" in data else data)
+def _setting_input(data: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """A setting's fields (camelCase), checked against the contract and the user's rights."""
+    problem = _SETTING_INPUT.explain(data)
     if problem is not None:
         raise GraphQLError(f"invalid setting input: {problem}", extensions={"code": "C0120E"})
-    if data["context"] == "RETAILER":
-        allowed = principal.may_act_for(data["contextId"])
-    else:
-        allowed = principal.user.account_admin
+    _allowed(principal, data["context"], data["contextId"])
+    return data
+
+
+def _allowed(principal: Principal, context: str, context_id: int) -> None:
+    allowed = principal.may_act_for(context_id) if context == "RETAILER" else principal.user.account_admin
     if not allowed:
         raise GraphQLError(
-            f"User {principal.username} may not write {data['context']} {data['contextId']} settings",
-            extensions={"code": "C0003E"},
+            f"User {principal.username} may not write {context} {context_id} settings", extensions={"code": "C0003E"}
         )
-    return data
 
 
 def _quantity_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
