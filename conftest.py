@@ -1,5 +1,21 @@
-"""The composition root: the one place that may wire reference_impl into the suites.
+"""The composition root: the one place that wires reference_impl into the suites.
 
-With no --target-url it will start the reference server in-process on a loopback port (once the
-server exists); fixtures themselves live in plugin modules, not here.
+suites/ judges any target over HTTP; when no --target-url is given, the target is the reference
+server, started here in-process on a free loopback port for the whole session.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+pytest_plugins = ["suites.plugin"]
+
+
+@pytest.fixture(scope="session")
+def embedded_target_url() -> Iterator[str]:
+    from reference_impl.server import EmbeddedServer
+
+    with EmbeddedServer() as server:
+        yield server.url

@@ -24,15 +24,18 @@ access_log = logging.getLogger("reference_impl.access")
 
 class AccessLog:
     """One line per request: method, path, status, milliseconds. Never the query string (the token
-    endpoint takes credentials there) nor any header."""
+    endpoint takes credentials there) nor any header. Also counts the requests in flight, which
+    the batch worker gives way to."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, backend: Backend) -> None:
         self.app = app
+        self.backend = backend
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        self.backend.requests_in_flight += 1
         started = time.perf_counter()
         status = [0]
 
@@ -44,6 +47,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
+            self.backend.requests_in_flight -= 1
             if access_log.isEnabledFor(logging.INFO):
                 elapsed = (time.perf_counter() - started) * 1000
                 access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status[0], elapsed)
@@ -64,7 +68,10 @@ def create_app(
             await backend.worker.stop()  # accepted batches are finished before exit
 
     app = Starlette(
-        routes=routes, exception_handlers=error_handlers, lifespan=lifespan, middleware=[Middleware(AccessLog)]
+        routes=routes,
+        exception_handlers=error_handlers,
+        lifespan=lifespan,
+        middleware=[Middleware(AccessLog, backend=backend)],
     )
     app.state.backend = backend
     app.state.graphql_schema = build_schema()

@@ -43,7 +43,10 @@ class Backend:
         self.events = EventLog(self.config.account.account_id, self.config.event_retention)
         self.jobs = JobStore(self.clock, self.config.job_lifetime)
         self.processor = BatchProcessor(self.inventory, self.events, self.settings, self.clock)
-        self.worker = BatchWorker(self.processor, self.config.processing_window_s, self.config.manage_gc)
+        self.requests_in_flight = 0  # kept by the app's middleware; the worker yields to requests
+        self.worker = BatchWorker(
+            self.processor, self.config.processing_window_s, self.config.manage_gc, lambda: self.requests_in_flight > 0
+        )
 
     # ------------------------------------------------------------------ jobs and batches
 

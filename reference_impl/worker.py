@@ -12,6 +12,7 @@ import asyncio
 import gc
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 
 from reference_impl.jobs import COMPLETE, RUNNING, Batch, Job
 from reference_impl.preprocessing import BatchProcessor, GroupOutcome
@@ -20,13 +21,22 @@ __all__ = ["BatchWorker"]
 
 log = logging.getLogger("reference_impl.worker")
 IDLE_COLLECT_S = 30.0
+DEFER_TICK_S = 0.001
+MAX_DEFER_TICKS = 20
 
 
 class BatchWorker:
     """A queue of PENDING batches and the task that drains it."""
 
-    def __init__(self, processor: BatchProcessor, window_s: float = 0.05, manage_gc: bool = False) -> None:
+    def __init__(
+        self,
+        processor: BatchProcessor,
+        window_s: float = 0.05,
+        manage_gc: bool = False,
+        busy: Callable[[], bool] = lambda: False,
+    ) -> None:
         self._processor = processor
+        self._busy = busy
         self._manage_gc = manage_gc
         self._window_s = window_s
         self._pending: OrderedDict[str, tuple[Job, list[Batch]]] = OrderedDict()
@@ -122,6 +132,12 @@ class BatchWorker:
         try:
             for _ in self._processor.process(job, batches, outcome):
                 await asyncio.sleep(0)
+                # Answering clients comes first: while requests are in flight, wait (boundedly, so a
+                # flood of requests slows processing down but never starves it).
+                for _ in range(MAX_DEFER_TICKS):
+                    if not self._busy():
+                        break
+                    await asyncio.sleep(DEFER_TICK_S)
         except Exception:  # a bug must not wedge the queue: report it on every record left
             log.exception("processing job %s failed", job.id)
             for batch in batches:
