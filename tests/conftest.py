@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from reference_impl.clock import ManualClock
+from reference_impl.config import ServerConfig
+from reference_impl.server import EmbeddedServer
+from tests.support import Api
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 
@@ -16,3 +21,20 @@ def shared_dir() -> Path:
     if not (SHARED_DIR / "SPEC.md").is_file():
         pytest.skip(f"{SHARED_DIR} is not beside the project")
     return SHARED_DIR
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def server(clock: ManualClock):
+    """A fresh reference server (own state) with a clock the test can move; no processing window."""
+    with EmbeddedServer(ServerConfig(processing_window_s=0), clock=clock) as running:
+        yield running
+
+
+@pytest.fixture
+def api(server: EmbeddedServer) -> Api:
+    return Api(server)

@@ -4,7 +4,7 @@ import pytest
 from graphql import build_client_schema, build_schema, find_breaking_changes, get_introspection_query
 
 import contracts
-from tests.reference_impl.conftest import record, unique
+from tests.support import record, unique
 
 CREATE = """mutation($input: CreateSettingInput) { createSetting(input: $input) {
     id name value valueType context contextId } }"""
@@ -47,7 +47,7 @@ def test_setting_input_is_validated_against_the_contract(api):
 
 
 def test_retailer_user_may_not_write_account_settings(server):
-    from tests.reference_impl.conftest import Api
+    from tests.support import Api
 
     other = Api(server, "retailer2")
     errors = other.gql_errors(
@@ -159,7 +159,7 @@ def test_served_schema_has_no_breaking_change_against_the_contract(api):
 
 @pytest.mark.parametrize("catalogue", ["DEFAULT:1", "DEFAULT:2"])
 def test_a_user_sees_only_its_retailers_inventory(server, catalogue):
-    from tests.reference_impl.conftest import Api
+    from tests.support import Api
 
     admin, other = Api(server), Api(server, "retailer2")
     sku = unique("VIS")

@@ -11,7 +11,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 import contracts
 from reference_impl.config import ServerConfig
 from reference_impl.server import EmbeddedServer
-from tests.reference_impl.conftest import Api, record, unique
+from tests.support import Api, record, unique
 
 POST_PATHS = [
     "/api/v4.1/job",

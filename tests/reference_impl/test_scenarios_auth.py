@@ -4,7 +4,7 @@ import logging
 
 import requests
 
-from tests.reference_impl.conftest import Api
+from tests.support import Api
 
 CREDENTIALS = {
     "username": "admin",

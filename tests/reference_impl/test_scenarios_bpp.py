@@ -6,7 +6,7 @@
 
 import pytest
 
-from tests.reference_impl.conftest import record, unique
+from tests.support import record, unique
 
 OMIT = object()
 

@@ -3,7 +3,7 @@
 import time
 
 import contracts
-from tests.reference_impl.conftest import record, unique
+from tests.support import record, unique
 
 
 def delta_event(*deltas, catalogue="DEFAULT:1"):

@@ -1,6 +1,6 @@
 """SPEC §12.4 (H1-H6): onHand arithmetic, and the stock-segmentation model, over HTTP."""
 
-from tests.reference_impl.conftest import record, unique
+from tests.support import record, unique
 
 
 def test_h1_reservation_lowers_on_hand(api):

@@ -4,7 +4,7 @@ import re
 from datetime import UTC, datetime
 
 import contracts
-from tests.reference_impl.conftest import record, unique
+from tests.support import record, unique
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 

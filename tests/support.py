@@ -1,4 +1,4 @@
-"""Fixtures for the reference server's tests: a fresh embedded server and an HTTP client for it."""
+"""Helpers for our tests that talk to an embedded reference server over HTTP."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import itertools
 import time
 from typing import Any
 
-import pytest
 import requests
 
-from reference_impl.clock import ManualClock
-from reference_impl.config import ServerConfig
 from reference_impl.server import EmbeddedServer
 
 _unique = itertools.count(1)
@@ -136,20 +133,3 @@ class Api:
 
 def record(sku: str, qty: int, loc: str = "LOC1", **fields: Any) -> dict[str, Any]:
     return {"skuRef": sku, "locationRef": loc, "qty": qty, "retailerId": 1, **fields}
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def server(clock: ManualClock):
-    """A fresh reference server (own state) with a clock the test can move; no processing window."""
-    with EmbeddedServer(ServerConfig(processing_window_s=0), clock=clock) as running:
-        yield running
-
-
-@pytest.fixture
-def api(server: EmbeddedServer) -> Api:
-    return Api(server)
