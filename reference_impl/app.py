@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from reference_impl.backend import Backend
 from reference_impl.clock import Clock
 from reference_impl.config import ServerConfig
+from reference_impl.feed_scheduler import FeedScheduler
 from reference_impl.graphql_api import build_schema
 from reference_impl.http_api import error_handlers, routes
 
@@ -59,12 +60,16 @@ def create_app(
     """The reference server as an ASGI app; its Backend is ``app.state.backend``."""
     backend = backend or Backend(config, clock)
 
+    scheduler = FeedScheduler(backend.feeds)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await backend.worker.start()
+        await scheduler.start()
         try:
             yield
         finally:
+            await scheduler.stop()
             await backend.worker.stop()  # accepted batches are finished before exit
 
     app = Starlette(

@@ -16,6 +16,7 @@ from reference_impl.config import ServerConfig
 from reference_impl.deltas import apply_deltas
 from reference_impl.errors import ApiError
 from reference_impl.events import Event, EventLog
+from reference_impl.feeds import FeedService, S3Settings
 from reference_impl.inventory import Inventory, default_catalogue_ref
 from reference_impl.jobs import Batch, Job, JobClosed, JobStore
 from reference_impl.preprocessing import BatchProcessor
@@ -43,6 +44,12 @@ class Backend:
         self.events = EventLog(self.config.account.account_id, self.config.event_retention)
         self.jobs = JobStore(self.clock, self.config.job_lifetime)
         self.processor = BatchProcessor(self.inventory, self.events, self.settings, self.clock)
+        self.feeds = FeedService(
+            self.inventory,
+            self.clock,
+            S3Settings(self.config.s3_endpoint, self.config.feed_region, self.config.feed_source_bucket),
+            self.config.feed_interval_s,
+        )
         self.requests_in_flight = 0  # kept by the app's middleware; the worker yields to requests
         self.worker = BatchWorker(
             self.processor, self.config.processing_window_s, self.config.manage_gc, lambda: self.requests_in_flight > 0

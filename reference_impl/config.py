@@ -53,6 +53,10 @@ class ServerConfig:
     page_size_cap: int = 500
     event_retention: int = 2_000_000  # the event log keeps at most this many events, oldest dropped first
     manage_gc: bool = False  # True where the server owns its process (`invharness serve`): see BatchWorker
+    feed_interval_s: float = 300.0  # an ACTIVE feed runs this often (decision 25)
+    feed_region: str = "us-east-1"  # destinations must be in this region
+    s3_endpoint: str | None = None  # any S3 (AWS, MinIO, moto); `invharness serve` starts moto when None
+    feed_source_bucket: str = "invharness-feed-source"
 
 
 def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> ServerConfig:

@@ -20,6 +20,7 @@ import contracts
 from reference_impl.auth import Principal
 from reference_impl.backend import Backend
 from reference_impl.clock import iso_timestamp
+from reference_impl.feeds import FeedError
 from reference_impl.inventory import (
     SEGMENT_FIELDS,
     Catalogue,
@@ -396,6 +397,8 @@ def build_schema() -> GraphQLSchema:
     virtual_position_type.set_field("attributes", lambda _v, _i: [])
     virtual_position_type.set_field("catalogue", lambda v, info: resolve_virtual_catalogue(None, info, v.catalogue_ref))
 
+    feed_type, run_type = _feed_types(query, mutation)
+
     return make_executable_schema(
         contracts.sdl(),
         query,
@@ -408,8 +411,99 @@ def build_schema() -> GraphQLSchema:
         virtual_catalogue_type,
         virtual_position_type,
         setting_type,
+        feed_type,
+        run_type,
         convert_names_case=True,
     )
+
+
+def _camel_deep(value: Any) -> Any:
+    """Back from ariadne's snake_case to the contract's camelCase, at every depth (dict keys only)."""
+    if isinstance(value, dict):
+        return _camel({k: _camel_deep(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_camel_deep(v) for v in value]
+    return value
+
+
+def _feed_types(query: QueryType, mutation: MutationType) -> tuple[ObjectType, ObjectType]:
+    feed_type, run_type = ObjectType("InventoryFeed"), ObjectType("InventoryFeedRun")
+
+    def admin(info: Any) -> Backend:
+        backend, principal = _context(info)
+        if not principal.user.account_admin:
+            raise GraphQLError(
+                f"User {principal.username} may not manage inventory feeds", extensions={"code": "C0003E"}
+            )
+        return backend
+
+    @mutation.field("createInventoryFeed")
+    def resolve_create_feed(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
+        backend = admin(info)
+        try:
+            return backend.feeds.create(_camel_deep(input or {}), backend.config.account.account_id)
+        except FeedError as exc:
+            raise GraphQLError(str(exc), extensions={"code": "C0120E"}) from None
+
+    @mutation.field("updateInventoryFeed")
+    def resolve_update_feed(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
+        backend = admin(info)
+        try:
+            return backend.feeds.update(_camel_deep(input or {}))
+        except FeedError as exc:
+            raise GraphQLError(str(exc), extensions={"code": "C0120E"}) from None
+
+    @query.field("inventoryFeed")
+    def resolve_feed(_: Any, info: Any, ref: str) -> Any:
+        return admin(info).feeds.feed(ref)
+
+    @query.field("inventoryFeeds")
+    def resolve_feeds(_: Any, info: Any, first: int | None = None, after: str | None = None, **f: Any) -> Any:
+        backend = admin(info)
+        return connection(_keep(backend.feeds.feeds(), **f), first, after, backend.config.page_size_cap)
+
+    @query.field("inventoryFeedRun")
+    def resolve_feed_run(_: Any, info: Any, ref: str) -> Any:
+        return admin(info).feeds.run_by_ref(ref)
+
+    @query.field("inventoryFeedRuns")
+    def resolve_feed_runs(
+        _: Any,
+        info: Any,
+        first: int | None = None,
+        after: str | None = None,
+        feed: dict[str, str] | None = None,
+        **f: Any,
+    ) -> Any:
+        backend = admin(info)
+        runs = backend.feeds.runs() if feed is None else list((backend.feeds.feed(feed["ref"]) or _NoRuns).runs)
+        return connection(_keep(runs, **f), first, after, backend.config.page_size_cap)
+
+    feed_type.set_field("id", lambda f, _i: str(f.id))
+    feed_type.set_field("source", lambda f, _i: {"type": f.source_type, "filters": f.filters})
+    feed_type.set_field(
+        "destination",
+        lambda f, _i: {
+            "type": "AWS_S3",
+            "destination_attributes": [
+                {"key": "AWS_ACCOUNT_ID", "value": f.account_id},
+                {"key": "AWS_S3_BUCKET_NAME", "value": f.bucket},
+            ],
+        },
+    )
+    feed_type.set_field("attributes", lambda f, _i: [{"name": "S3_BUCKET_POLICY", "type": "JSON", "value": f.policy}])
+
+    @feed_type.field("runs")
+    def resolve_runs(feed: Any, info: Any, first: int | None = None, after: str | None = None, **f: Any) -> Any:
+        backend, _principal = _context(info)
+        return connection(_keep(list(reversed(feed.runs)), **f), first, after, backend.config.page_size_cap)
+
+    run_type.set_field("id", lambda r, _i: str(r.id))
+    return feed_type, run_type
+
+
+class _NoRuns:
+    runs: tuple[Any, ...] = ()
 
 
 def _setting_input(data: dict[str, Any], principal: Principal) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from reference_impl.app import create_app
 from reference_impl.backend import Backend
 from reference_impl.clock import Clock
 from reference_impl.config import ServerConfig, load_config
+from reference_impl.local_s3 import LocalS3
 
 __all__ = ["EmbeddedServer", "add_arguments", "main", "run_from_args", "serve"]
 
@@ -41,6 +42,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config", type=Path, metavar="FILE", help="JSON or YAML file overriding the demo account and server settings"
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--feed-interval",
+        type=_interval,
+        default=None,
+        metavar="SECONDS",
+        help="seconds between runs of an ACTIVE inventory feed, at least 1 (default 300)",
+    )
+    parser.add_argument(
+        "--s3-endpoint",
+        default=None,
+        metavar="URL",
+        help="S3 endpoint for feed files (AWS, MinIO, ...); default: a local moto S3 on loopback",
+    )
+    parser.add_argument(
+        "--feed-region",
+        default=None,
+        metavar="NAME",
+        help="the region feed destinations must be in (default us-east-1)",
+    )
+
+
+def _interval(text: str) -> float:
+    value = float(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"the feed interval is at least 1 second, not {text}")
+    return value
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -50,8 +77,27 @@ def run_from_args(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"bad --config: {exc}", file=sys.stderr)
         return 2
+    overrides = {
+        name: value
+        for name, value in (
+            ("feed_interval_s", args.feed_interval),
+            ("s3_endpoint", args.s3_endpoint),
+            ("feed_region", args.feed_region),
+        )
+        if value is not None
+    }
+    config = dataclasses.replace(config, **overrides)
+    local_s3 = None
+    if config.s3_endpoint is None:
+        local_s3 = LocalS3().start()
+        config = dataclasses.replace(config, s3_endpoint=local_s3.url)
+        print(f"feed files go to a local S3 (moto) at {local_s3.url}", flush=True)
     print(f"reference server on http://{args.host}:{args.port} (account {config.account.account_id})", flush=True)
-    serve(args.host, args.port, config, args.log_level)
+    try:
+        serve(args.host, args.port, config, args.log_level)
+    finally:
+        if local_s3 is not None:
+            local_s3.stop()
     return 0
 
 

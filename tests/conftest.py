@@ -8,6 +8,7 @@ import pytest
 
 from reference_impl.clock import ManualClock
 from reference_impl.config import ServerConfig
+from reference_impl.local_s3 import LocalS3
 from reference_impl.server import EmbeddedServer
 from tests.support import Api
 
@@ -28,10 +29,19 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+@pytest.fixture(scope="session")
+def local_s3():
+    """moto's S3 on loopback, for feeds; tests use their own bucket names."""
+    with LocalS3() as s3:
+        yield s3
+
+
 @pytest.fixture
-def server(clock: ManualClock):
-    """A fresh reference server (own state) with a clock the test can move; no processing window."""
-    with EmbeddedServer(ServerConfig(processing_window_s=0), clock=clock) as running:
+def server(clock: ManualClock, local_s3: LocalS3):
+    """A fresh reference server (own state) with a clock the test can move; no processing window;
+    feeds write to the local S3 and run only when a test says so (or the clock passes an hour)."""
+    config = ServerConfig(processing_window_s=0, s3_endpoint=local_s3.url, feed_interval_s=3600)
+    with EmbeddedServer(config, clock=clock) as running:
         yield running
 
 

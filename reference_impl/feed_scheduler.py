@@ -1,0 +1,41 @@
+"""Runs ACTIVE feeds when they are due: rows are selected on the server's loop (a consistent read
+of the inventory), the Parquet file is written and replicated in a thread (S3 calls block)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from reference_impl.feeds import FeedService
+
+__all__ = ["FeedScheduler"]
+
+log = logging.getLogger("reference_impl.feeds")
+
+
+class FeedScheduler:
+    """The task that checks for due feeds every ``tick_s`` seconds."""
+
+    def __init__(self, feeds: FeedService, tick_s: float = 0.5) -> None:
+        self._feeds = feeds
+        self._tick_s = tick_s
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="feed-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(min(self._tick_s, self._feeds.interval_s))
+            for feed in self._feeds.due():
+                run, rows = self._feeds.start_run(feed)
+                await asyncio.to_thread(self._feeds.finish_run, run, rows)
+                log.info("feed %s run %s: %s, %s rows", feed.ref, run.ref, run.status, run.record_count)

@@ -1,0 +1,382 @@
+"""Inventory feeds: lifecycle, destination validation and runs (SPEC §9, decisions 21-25).
+
+A feed is CREATED with the bucket policy its destination must carry (attribute S3_BUCKET_POLICY).
+Switching it ACTIVE validates the destination: the bucket exists, lies in the server's feed region
+(else IllegalLocationConstraintException) and its policy lets the feed principal write. An ACTIVE
+feed runs every ``interval_s``: the first run is FULL, later runs INCREMENTAL (what changed since
+the last successful run). A run writes one Parquet file to the server's own source bucket and
+copies it to the destination ("replication"); a failed run records why, and the next catches up.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+import contracts
+from reference_impl.clock import Clock
+from reference_impl.feed_filters import Row, select
+from reference_impl.inventory import Inventory
+
+__all__ = ["Feed", "FeedError", "FeedRun", "FeedService", "S3Settings", "feed_policy"]
+
+POLICY_ATTRIBUTE = "S3_BUCKET_POLICY"
+FEED_PRINCIPAL = "arn:aws:iam::000000000000:role/invharness-inventory-feeds"
+_WRITE_ACTIONS = {"s3:PutObject", "s3:ReplicateObject", "s3:*", "*"}
+_INPUT = contracts.validator("feed-input")
+_COLUMNS = pa.schema(
+    [
+        ("sourceType", pa.string()),
+        ("ref", pa.string()),
+        ("type", pa.string()),
+        ("status", pa.string()),
+        ("catalogueRef", pa.string()),
+        ("productRef", pa.string()),
+        ("locationRef", pa.string()),
+        ("groupRef", pa.string()),
+        ("quantity", pa.int64()),
+        ("updatedOn", pa.timestamp("ms", tz="UTC")),
+    ]
+)
+
+
+class FeedError(Exception):
+    """A refused feed operation; the message says what is wrong."""
+
+
+@dataclass(slots=True, frozen=True)
+class S3Settings:
+    """Where feed files go: any S3 endpoint (None: AWS), the region feeds replicate within."""
+
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    source_bucket: str = "invharness-feed-source"
+    access_key: str = "invharness"
+    secret_key: str = "invharness"
+
+    def client(self) -> Any:
+        credentials = (
+            {}
+            if self.endpoint_url is None
+            else {"aws_access_key_id": self.access_key, "aws_secret_access_key": self.secret_key}
+        )
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=30),
+            **credentials,
+        )
+
+
+@dataclass(slots=True, eq=False)
+class FeedRun:
+    """One execution of a feed."""
+
+    id: int
+    ref: str
+    feed: Feed
+    run_type: str
+    created_on: float
+    status: str = "PENDING"
+    record_count: int | None = None
+    error_message: str | None = None
+    started_on: float | None = None
+    completed_on: float | None = None
+    file_location: str | None = None
+
+    @property
+    def updated_on(self) -> float:
+        return self.completed_on or self.started_on or self.created_on
+
+
+@dataclass(slots=True, eq=False)
+class Feed:
+    """An inventory feed's configuration and its runs."""
+
+    id: int
+    ref: str
+    name: str | None
+    source_type: str
+    filters: list[dict[str, Any]]
+    account_id: str
+    bucket: str
+    created_on: float
+    updated_on: float
+    status: str = "CREATED"
+    data_format: str = "PARQUET"
+    runs: list[FeedRun] = field(default_factory=list)
+    next_run_at: float | None = None
+    last_success_started: float | None = None
+
+    @property
+    def policy(self) -> str:
+        return feed_policy(self.bucket)
+
+    def as_input(self) -> dict[str, Any]:
+        """The feed in the shape of its create input (GraphQL source / destination objects)."""
+        return {
+            "source": {"type": self.source_type, "filters": self.filters},
+            "destination": {
+                "type": "AWS_S3",
+                "destinationAttributes": [
+                    {"key": "AWS_ACCOUNT_ID", "value": self.account_id},
+                    {"key": "AWS_S3_BUCKET_NAME", "value": self.bucket},
+                ],
+            },
+        }
+
+
+def feed_policy(bucket: str) -> str:
+    """The bucket policy a destination must carry (decision 21), as a JSON string."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "InvharnessInventoryFeedReplication",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": FEED_PRINCIPAL},
+                    "Action": ["s3:PutObject", "s3:ReplicateObject"],
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                }
+            ],
+        }
+    )
+
+
+def _grants_write(policy_text: str, bucket: str) -> bool:
+    try:
+        policy = json.loads(policy_text)
+    except ValueError:
+        return False
+    statements = policy.get("Statement", []) if isinstance(policy, dict) else []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal", {})
+        principals = principal.get("AWS", []) if isinstance(principal, dict) else principal
+        principals = [principals] if isinstance(principals, str) else principals
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        if (
+            (FEED_PRINCIPAL in principals or "*" in principals)
+            and _WRITE_ACTIONS & set(actions)
+            and {f"arn:aws:s3:::{bucket}/*", "*"} & set(resources)
+        ):
+            return True
+    return False
+
+
+class FeedService:
+    """Feeds and their runs; S3 calls block, so runs are meant for a worker thread."""
+
+    def __init__(self, inventory: Inventory, clock: Clock, s3: S3Settings, interval_s: float = 300.0) -> None:
+        self._inventory = inventory
+        self._clock = clock
+        self.s3 = s3
+        self.interval_s = interval_s
+        self._feeds: dict[str, Feed] = {}
+        self._runs: dict[str, FeedRun] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._source_ready = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def create(self, data: dict[str, Any], account_id: str) -> Feed:
+        problem = _INPUT.explain(data)
+        if problem is not None:
+            raise FeedError(f"invalid feed input: {problem}")
+        attributes = {a["key"]: a["value"] for a in data["destination"]["destinationAttributes"]}
+        now = self._clock.now()
+        with self._lock:
+            if data["ref"] in self._feeds:
+                raise FeedError(f"ConstraintViolationException: an inventory feed {data['ref']} already exists")
+            feed = Feed(
+                next(self._ids),
+                data["ref"],
+                data.get("name"),
+                data["source"]["type"],
+                list(data["source"].get("filters") or []),
+                attributes.get("AWS_ACCOUNT_ID", account_id),
+                attributes["AWS_S3_BUCKET_NAME"],
+                now,
+                now,
+            )
+            self._feeds[feed.ref] = feed
+        return feed
+
+    def update(self, data: dict[str, Any]) -> Feed:
+        feed = self._feeds.get(data.get("ref", ""))
+        if feed is None:
+            raise FeedError(f"no inventory feed {data.get('ref')}")
+        merged = {"ref": feed.ref, **feed.as_input(), "dataFormat": feed.data_format}
+        for key in ("source", "destination", "dataFormat"):
+            if data.get(key) is not None:
+                merged[key] = data[key]
+        problem = _INPUT.explain(merged)
+        if problem is not None:
+            raise FeedError(f"invalid feed input: {problem}")
+        status = data.get("status")
+        if status is not None and status not in ("ACTIVE", "INACTIVE"):
+            raise FeedError(f"a feed's status is ACTIVE or INACTIVE, not {status}")
+        bucket = {a["key"]: a["value"] for a in merged["destination"]["destinationAttributes"]}["AWS_S3_BUCKET_NAME"]
+        if status == "ACTIVE" or (status is None and feed.status == "ACTIVE" and bucket != feed.bucket):
+            self.validate_destination(bucket)  # raises before anything is saved
+        feed.source_type, feed.filters = merged["source"]["type"], list(merged["source"].get("filters") or [])
+        feed.bucket, feed.name = bucket, data.get("name") or feed.name
+        now = self._clock.now()
+        if status == "ACTIVE" and feed.status != "ACTIVE":
+            feed.next_run_at = now + self.interval_s
+        elif status == "INACTIVE":
+            feed.next_run_at = None
+        feed.status = status or feed.status
+        feed.updated_on = now
+        return feed
+
+    def validate_destination(self, bucket: str) -> None:
+        """The checks of activation; FeedError saying what is missing."""
+        client = self._s3()
+        try:
+            location = client.get_bucket_location(Bucket=bucket).get("LocationConstraint") or "us-east-1"
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchBucket", "404"):
+                raise FeedError(f"the destination bucket {bucket} does not exist") from None
+            raise FeedError(f"the destination bucket {bucket} cannot be read: {code}") from None
+        except BotoCoreError as exc:
+            raise FeedError(f"S3 is not reachable: {exc}") from None
+        if location != self.s3.region:
+            raise FeedError(
+                f"IllegalLocationConstraintException: the destination bucket {bucket} is in {location}; feeds "
+                f"replicate within {self.s3.region} only (read cross-region, or replicate it yourself)"
+            )
+        try:
+            policy = client.get_bucket_policy(Bucket=bucket)["Policy"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchBucketPolicy":
+                raise FeedError(
+                    f"the destination bucket {bucket} has no bucket policy; install the feed's "
+                    f"{POLICY_ATTRIBUTE} attribute as its policy"
+                ) from None
+            raise
+        if not _grants_write(policy, bucket):
+            raise FeedError(
+                f"the bucket policy of {bucket} does not allow {FEED_PRINCIPAL} s3:PutObject on "
+                f"arn:aws:s3:::{bucket}/*; install the feed's {POLICY_ATTRIBUTE} attribute"
+            )
+
+    # ------------------------------------------------------------------ reads
+
+    def feed(self, ref: str) -> Feed | None:
+        return self._feeds.get(ref)
+
+    def feeds(self) -> list[Feed]:
+        return list(self._feeds.values())
+
+    def run_by_ref(self, ref: str) -> FeedRun | None:
+        return self._runs.get(ref)
+
+    def runs(self) -> list[FeedRun]:
+        return list(self._runs.values())
+
+    # ------------------------------------------------------------------ runs
+
+    def due(self) -> list[Feed]:
+        now = self._clock.now()
+        return [
+            f
+            for f in self._feeds.values()
+            if f.status == "ACTIVE" and f.next_run_at is not None and f.next_run_at <= now
+        ]
+
+    def start_run(self, feed: Feed) -> tuple[FeedRun, list[Row]]:
+        """Begin a run and select its rows (on the server's loop: the inventory is read consistently)."""
+        now = self._clock.now()
+        run_type = "INCREMENTAL" if feed.last_success_started is not None else "FULL"
+        with self._lock:
+            run = FeedRun(next(self._ids), f"{feed.ref}-{len(feed.runs) + 1:06d}", feed, run_type, now)
+            feed.runs.append(run)
+            self._runs[run.ref] = run
+        run.status, run.started_on = "RUNNING", now
+        feed.next_run_at = now + self.interval_s
+        return run, select(self._inventory, feed.source_type, feed.filters, feed.last_success_started)
+
+    def finish_run(self, run: FeedRun, rows: list[Row]) -> FeedRun:
+        """Write the Parquet file and replicate it (blocking S3 calls: run it in a thread)."""
+        key = f"{run.feed.ref}/{run.ref}.parquet"
+        try:
+            body = _parquet(rows)
+            client = self._s3()
+            self._ensure_source(client)
+            client.put_object(Bucket=self.s3.source_bucket, Key=key, Body=body)
+            client.copy_object(
+                Bucket=run.feed.bucket, Key=key, CopySource={"Bucket": self.s3.source_bucket, "Key": key}
+            )
+        except (ClientError, BotoCoreError, OSError) as exc:
+            run.status, run.error_message = "FAILED", f"replication to s3://{run.feed.bucket} failed: {exc}"
+        else:
+            run.status, run.record_count = "SUCCESS", len(rows)
+            run.file_location = f"s3://{run.feed.bucket}/{key}"
+            run.feed.last_success_started = run.started_on
+        run.completed_on = self._clock.now()
+        return run
+
+    def run_now(self, feed: Feed) -> FeedRun:
+        """A whole run at once (tests, and servers without a loop)."""
+        run, rows = self.start_run(feed)
+        return self.finish_run(run, rows)
+
+    def _s3(self) -> Any:
+        if self._client is None:
+            self._client = self.s3.client()
+        return self._client
+
+    def _ensure_source(self, client: Any) -> None:
+        if self._source_ready:
+            return
+        try:
+            client.head_bucket(Bucket=self.s3.source_bucket)
+        except ClientError:
+            extra = (
+                {}
+                if self.s3.region == "us-east-1"
+                else {"CreateBucketConfiguration": {"LocationConstraint": self.s3.region}}
+            )
+            client.create_bucket(Bucket=self.s3.source_bucket, **extra)
+        self._source_ready = True
+
+
+def _parquet(rows: list[Row]) -> bytes:
+    columns = [
+        [r.source_type for r in rows],
+        [r.ref for r in rows],
+        [r.type for r in rows],
+        [r.status for r in rows],
+        [r.catalogue_ref for r in rows],
+        [r.product_ref for r in rows],
+        [r.location_ref for r in rows],
+        [r.group_ref for r in rows],
+        [r.quantity for r in rows],
+        [int(r.updated_on * 1000) for r in rows],
+    ]
+    table = pa.Table.from_arrays(
+        [pa.array(c, type=f.type) for c, f in zip(columns, _COLUMNS, strict=True)], schema=_COLUMNS
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
