@@ -18,11 +18,17 @@ __all__ = [
     "feed_filter",
     "feed_input",
     "job",
+    "record",
     "setting_input",
 ]
 
 MAX_BATCH = 5000
 _OMIT: Any = object()
+
+
+def record(sku: str, location: str, qty: int, retailer_id: int | str = 1, **fields: Any) -> dict[str, Any]:
+    """One inventory batch record (any optional field — type, ref, status, correctedQty, attributes — by keyword)."""
+    return {"skuRef": sku, "locationRef": location, "qty": qty, "retailerId": retailer_id, **fields}
 
 
 def job(name: str = "invharness job", retailer_id: int | str = "1", meta: Any = _OMIT) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import contracts
 from reference_impl.auth import Authenticator, Principal
-from reference_impl.clock import Clock, SystemClock
+from reference_impl.clock import Clock, OffsetClock, SystemClock
 from reference_impl.config import ServerConfig
 from reference_impl.deltas import apply_deltas
 from reference_impl.errors import ApiError
@@ -37,7 +37,7 @@ class Backend:
 
     def __init__(self, config: ServerConfig | None = None, clock: Clock | None = None) -> None:
         self.config = config or ServerConfig()
-        self.clock = clock or SystemClock()
+        self.clock = clock or (OffsetClock() if self.config.clock_control else SystemClock())
         self.auth = Authenticator(self.config, self.clock)
         self.settings = SettingsStore()
         self.inventory = Inventory()

@@ -7,7 +7,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "ManualClock", "SystemClock", "fluent_timestamp", "iso_timestamp", "next_midnight_utc"]
+__all__ = [
+    "Clock",
+    "ManualClock",
+    "OffsetClock",
+    "SystemClock",
+    "fluent_timestamp",
+    "iso_timestamp",
+    "next_midnight_utc",
+]
 
 
 class Clock(Protocol):
@@ -21,6 +29,21 @@ class SystemClock:
 
     def now(self) -> float:
         return time.time()
+
+
+class OffsetClock:
+    """The real time plus an offset that only grows (the harness's clock control moves it)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self.offset += seconds
 
 
 class ManualClock:

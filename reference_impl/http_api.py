@@ -252,6 +252,21 @@ async def graphql_endpoint(request: Request) -> Response:
     return json_response(result, 200 if success else 400)
 
 
+async def clock_control(request: Request) -> Response:
+    """Move the server's clock forward (only where the server was started with clock_control)."""
+    backend = _backend(request)
+    _principal(request)
+    advance = getattr(backend.clock, "advance", None)
+    if not backend.config.clock_control or advance is None:
+        raise ApiError.not_found("Not Found")
+    body = await _json(request)
+    seconds = body.get("advance_s") if isinstance(body, dict) else None
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 0 <= seconds <= 10 * 86400:
+        raise ApiError.bad_request("'advance_s' must be a number of seconds from 0 to 864000")
+    advance(seconds)
+    return json_response({"now": fluent_timestamp(backend.clock.now())})
+
+
 routes = [
     Route("/oauth/token", token, methods=["POST"]),
     Route("/api/v4.1/job", create_job, methods=["POST"]),
@@ -263,6 +278,7 @@ routes = [
     Route("/api/v4.1/event", search_events, methods=["GET"]),
     Route("/api/v4.1/event/{event_id}", read_event, methods=["GET"]),
     Route("/graphql", graphql_endpoint, methods=["POST"]),
+    Route("/_invharness/clock", clock_control, methods=["POST"]),
 ]
 
 
