@@ -20,6 +20,8 @@ __all__ = ["build_parser", "main"]
 
 _EPILOG = """\
 examples:
+  invharness verify                                   judge the embedded reference server
+  invharness verify --target-url URL --profile P.yaml judge another implementation
   invharness schemas                                  list the contract's payload schemas
   invharness validate -s batch-create-request b.json  check a payload against the contract
   cat event.json | invharness validate -s event-request -
@@ -99,6 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--processes", type=_positive, default=None, help="worker processes (default: CPUs)")
     generate.add_argument("--overwrite", action="store_true", help="allow writing into a directory that has files")
     generate.set_defaults(run=_generate)
+
+    from invharness import verify as verify_command
+
+    verify = commands.add_parser(
+        "verify",
+        help="judge a target clause by clause (the embedded reference server by default)",
+        description=verify_command.__doc__,
+        epilog="examples:\n  invharness verify\n  invharness verify --target-url http://127.0.0.1:9000 --profile vendor.yaml\n"
+        "  invharness verify --group bpp-precedence --group bpp-detection --report-dir out",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verify_command.add_arguments(verify)
+    verify.set_defaults(run=verify_command.run)
 
     from reference_impl import server as reference_server
 

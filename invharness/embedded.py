@@ -1,0 +1,32 @@
+"""The embedded default target: the reference server with a local S3 and clock control, and the
+profile that describes it. Used by `invharness verify` with no target and by the root conftest."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["FEED_INTERVAL_S", "embedded_target"]
+
+FEED_INTERVAL_S = 2
+
+
+@contextlib.contextmanager
+def embedded_target() -> Iterator[tuple[str, dict[str, Any]]]:
+    """(base URL, profile overrides) of a reference server running for the duration of the block."""
+    from reference_impl.config import ServerConfig
+    from reference_impl.local_s3 import LocalS3
+    from reference_impl.server import EmbeddedServer
+
+    with LocalS3() as s3:
+        config = ServerConfig(s3_endpoint=s3.url, feed_interval_s=FEED_INTERVAL_S, clock_control=True)
+        with EmbeddedServer(config) as server:
+            yield (
+                server.url,
+                {
+                    "s3": {"endpoint": s3.url},
+                    "features": {"clock_control": True},
+                    "declared": {"feed.default_interval_s": FEED_INTERVAL_S},
+                },
+            )

@@ -1,0 +1,197 @@
+"""`invharness verify`: run the conformance suites against a target and judge it clause by clause.
+
+With no --target-url the embedded reference server is started and judged. The suites run under
+pytest with the suites plugin; a live progress line counts verdicts as checks finish; at the end
+the clause matrix is summarised and results.json, junit.xml and report.html are written.
+
+Exit codes: 0 the target conforms (every MUST clause passes or is a declared deviation);
+1 it does not (a MUST clause fails); 2 bad usage (profile, options); 3 the harness or the
+environment failed (errors, unreachable target) and no verdict is possible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import suites
+
+__all__ = ["add_arguments", "run"]
+
+CONFORMS, DOES_NOT_CONFORM, USAGE, HARNESS = 0, 1, 2, 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target-url", metavar="URL", help="the implementation to judge (default: the embedded reference server)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="target profile (YAML): credentials, declared behaviours, features, deviations",
+    )
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("invharness-report"),
+        metavar="DIR",
+        help="where results.json, junit.xml and report.html go (default ./invharness-report)",
+    )
+    parser.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="only this clause group (repeatable), e.g. --group auth --group bpp-precedence",
+    )
+    parser.add_argument(
+        "--allow-remote-writes",
+        action="store_true",
+        help="allow judging a target that is not on loopback (the suites write to it)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run checks in N processes (pytest-xdist; default: one process)",
+    )
+
+
+@contextlib.contextmanager
+def _target(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, Any]]]:
+    if args.target_url:
+        yield args.target_url, {}
+        return
+    from invharness.embedded import embedded_target
+
+    with embedded_target() as target:
+        print(f"judging the embedded reference server at {target[0]}", file=sys.stderr)
+        yield target
+
+
+def _profile_file(args: argparse.Namespace, overrides: dict[str, Any], directory: Path) -> Path | None:
+    if not overrides:
+        return args.profile
+    base = yaml.safe_load(args.profile.read_text(encoding="utf-8")) if args.profile else {}
+    for key, value in overrides.items():
+        base[key] = {**(base.get(key) or {}), **value} if isinstance(value, dict) else value
+    path = directory / "profile.yaml"
+    path.write_text(yaml.safe_dump(base), encoding="utf-8")
+    return path
+
+
+def _selection(groups: list[str]) -> list[str]:
+    files = {
+        "auth": "test_auth.py",
+        "jobs": "test_jobs.py",
+        "batches": "test_batches.py",
+        "bpp-precedence": "test_bpp_precedence.py",
+        "bpp-detection": "test_bpp_detection.py",
+        "inventory": "test_inventory.py",
+        "segmentation": "test_segmentation.py",
+        "deltas": "test_deltas.py",
+        "events": "test_events.py",
+        "graphql": "test_graphql.py",
+        "feed-lifecycle": "test_feed_lifecycle.py",
+        "feed-filters": "test_feed_filters.py",
+        "contract-shape": "test_contract_shape.py",
+    }
+    root = Path(suites.__file__).parent
+    unknown = set(groups) - set(files)
+    if unknown:
+        raise ValueError(f"unknown group(s) {', '.join(sorted(unknown))}; known: {', '.join(files)}")
+    return [str(root / files[g]) for g in groups] if groups else [str(root)]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Judge the target; print the summary; answer the exit code."""
+    try:
+        selection = _selection(args.group)
+    except ValueError as exc:
+        print(f"invharness verify: {exc}", file=sys.stderr)
+        return USAGE
+    results_path = args.report_dir / "results.json"
+    results_path.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as scratch, _target(args) as (url, overrides):
+        profile = _profile_file(args, overrides, Path(scratch))
+        # pytest runs in its own process under an empty configuration: neither this process's imports
+        # nor a project's pytest settings (warnings as errors, say) may change how a target is judged.
+        ini = Path(scratch) / "pytest.ini"
+        ini.write_text("[pytest]\n", encoding="utf-8")
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            *selection,
+            "-c",
+            str(ini),
+            "--rootdir",
+            scratch,
+            "-p",
+            "suites.plugin",
+            "-p",
+            "invharness.progress_plugin",
+            "-p",
+            "no:terminal",
+            "-p",
+            "no:cacheprovider",
+            "--target-url",
+            url,
+            "--report-dir",
+            str(args.report_dir.resolve()),
+        ]
+        if profile is not None:
+            argv += ["--profile", str(profile)]
+        if args.allow_remote_writes:
+            argv.append("--allow-remote-writes")
+        if args.workers > 1:
+            argv += ["-n", str(args.workers)]
+        code = subprocess.run(argv, check=False).returncode
+    print(file=sys.stderr)
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or not results_path.is_file():
+        print(
+            f"invharness verify: the suites could not run (pytest exit code {code}); run "
+            f"`pytest {selection[0]} --target-url {url}` to see why",
+            file=sys.stderr,
+        )
+        return USAGE if code == pytest.ExitCode.USAGE_ERROR else HARNESS
+    return _summary(json.loads(results_path.read_text(encoding="utf-8")), args.report_dir)
+
+
+def _summary(results: dict[str, Any], directory: Path) -> int:
+    summary = results["summary"]
+    groups: dict[str, dict[str, int]] = {}
+    for clause in results["clauses"]:
+        counts = groups.setdefault(clause["group"], {})
+        counts[clause["verdict"]] = counts.get(clause["verdict"], 0) + 1
+    print(f"{'group':16} verdicts by clause")
+    for group, counts in groups.items():
+        print(f"{group:16} " + "  ".join(f"{v} {n}" for v, n in sorted(counts.items())))
+    by_id = {c["id"]: c for c in results["clauses"]}
+    for title, ids in (
+        ("MUST clauses that fail", summary["failed_must"]),
+        ("SHOULD clauses that fail", summary["failed_should"]),
+        ("clauses with errors", summary["errors"]),
+    ):
+        if ids:
+            print(f"\n{title}:")
+            for clause_id in ids:
+                message = next((c["message"] for c in by_id[clause_id]["checks"] if c["verdict"] != "pass"), "")
+                print(f"  {clause_id:16} {by_id[clause_id]['statement']}\n  {'':16} -> {message[:200]}")
+    verdict = "CONFORMS" if summary["conforms"] else "DOES NOT CONFORM"
+    print(f"\n{verdict}: {summary['clauses']}; reports in {directory}/ (report.html, results.json, junit.xml)")
+    if summary["errors"]:
+        return HARNESS if summary["conforms"] else DOES_NOT_CONFORM
+    return CONFORMS if summary["conforms"] else DOES_NOT_CONFORM
