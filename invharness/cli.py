@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         "verify",
         help="judge a target clause by clause (the embedded reference server by default)",
         description=verify_command.__doc__,
-        epilog="examples:\n  invharness verify\n  invharness verify --target-url http://127.0.0.1:9000 --profile vendor.yaml\n"
+        epilog="examples:\n  invharness verify\n"
+        "  invharness verify --target-url http://127.0.0.1:9000 --profile vendor.yaml\n"
         "  invharness verify --group bpp-precedence --group bpp-detection --report-dir out",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
