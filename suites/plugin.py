@@ -28,7 +28,7 @@ import pytest
 from schemathesis.checks import FailureGroup
 
 import contracts
-from suites.client import PrerequisiteFailed, TargetClient
+from suites.client import HarnessError, PrerequisiteFailed, TargetClient
 from suites.profile import ProfileError, TargetProfile, load_profile
 from suites.report import VERDICT_KEY, write_reports
 
@@ -69,6 +69,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(*ids): the clauses of the catalogue this check proves")
     config.addinivalue_line("markers", "requires(feature): a profile feature the check needs")
     config.addinivalue_line("markers", "clock: moves the target's clock; runs after every other check")
+    # Refuse bad usage before anything runs: a profile that cannot be read, a remote target unasked.
+    if config.getoption("--profile"):
+        try:
+            load_profile(config.getoption("--profile"))
+        except ProfileError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    given = config.getoption("--target-url")
+    if given and not _loopback(urlparse(given).hostname or "") and not config.getoption("--allow-remote-writes"):
+        raise pytest.UsageError(
+            f"{given} is not on loopback: the suites create jobs, settings and feeds there. "
+            "Pass --allow-remote-writes to judge it anyway."
+        )
     run_id = config.getoption("--run-id") or f"ih{secrets.token_hex(3)}"
     config.stash[RUN_KEY] = {"run_id": run_id, "started": time.time()}
     _RECORDS.clear()
@@ -216,10 +228,17 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
         return "pass", ""
     if excinfo.errisinstance(PrerequisiteFailed):
         return "skipped", str(excinfo.value)
-    if not excinfo.errisinstance((AssertionError, FailureGroup)) or report.when != "call":
-        # only a failed assertion judges the target; anything else is the harness's (or network's) failure
+    if excinfo.errisinstance(HarnessError) or report.when != "call":
         return "error", f"{excinfo.typename}: {str(excinfo.value)[:500]}"
+    if not excinfo.errisinstance((AssertionError, FailureGroup)):
+        # e.g. a KeyError: the target's answer lacks what the contract promises (the suites pass
+        # against the reference, so the check itself is not the suspect)
+        return _deviation_or_fail(item, f"{excinfo.typename}: {str(excinfo.value)[:300]} (the answer broke the check)")
     message = str(excinfo.value).splitlines()[0][:500] if str(excinfo.value) else excinfo.typename
+    return _deviation_or_fail(item, message)
+
+
+def _deviation_or_fail(item: pytest.Item, message: str) -> tuple[str, str]:
     profile = item.funcargs.get("profile") if hasattr(item, "funcargs") else None
     if profile is not None:
         for clause_id in _clauses(item):

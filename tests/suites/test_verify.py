@@ -1,0 +1,86 @@
+"""`invharness verify`: exit codes, reports, and the HTML report as a browser shows it."""
+
+import json
+import shutil
+import socket
+import subprocess
+
+import pytest
+
+from invharness.cli import main
+
+
+@pytest.fixture(scope="module")
+def auth_run(tmp_path_factory):
+    report = tmp_path_factory.mktemp("verify") / "report"
+    code = main(["verify", "--group", "auth", "--report-dir", str(report)])
+    return code, report
+
+
+def test_verify_judges_the_embedded_default_and_writes_reports(auth_run, capsys):
+    code, report = auth_run
+    assert code == 0
+    results = json.loads((report / "results.json").read_text())
+    auth = [c for c in results["clauses"] if c["group"] == "auth"]
+    assert auth and all(c["verdict"] == "pass" for c in auth)
+    assert all(c["verdict"] == "untested" for c in results["clauses"] if c["group"] != "auth")
+    assert (report / "junit.xml").is_file() and (report / "report.html").is_file()
+
+
+def test_an_unknown_group_is_a_usage_error(tmp_path, capsys):
+    assert main(["verify", "--group", "nope", "--report-dir", str(tmp_path)]) == 2
+    assert "unknown group" in capsys.readouterr().err
+
+
+def test_a_bad_profile_is_a_usage_error(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("declared: {no.such.key: 1}\n")
+    assert main(["verify", "--group", "auth", "--profile", str(profile), "--report-dir", str(tmp_path / "r")]) == 2
+
+
+def test_an_unreachable_target_is_a_harness_error_not_a_verdict(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens once the socket closes
+    code = main(
+        ["verify", "--target-url", f"http://127.0.0.1:{port}", "--group", "auth", "--report-dir", str(tmp_path)]
+    )
+    assert code == 3
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert {c["verdict"] for c in results["checks"]} == {"error"}
+
+
+def test_a_remote_target_needs_an_explicit_opt_in(tmp_path):
+    assert main(["verify", "--target-url", "http://192.0.2.1:1", "--group", "auth", "--report-dir", str(tmp_path)]) == 2
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (.ci/run installs it)")
+def test_the_html_report_renders_the_clause_matrix_in_chromium(auth_run, tmp_path):
+    _, report = auth_run
+    dom = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            (report / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert '<table id="matrix">' in dom
+    assert dom.count("<tr data-verdict=") == 128
+    assert dom.count('<tr data-verdict="pass">') == 11
+    assert "The target <strong>conforms</strong>" in dom
