@@ -11,7 +11,11 @@ from generators import payloads
 from suites.client import PrerequisiteFailed
 from suites.helpers import Position, forwarded, put_setting, setting_exists
 
-pytestmark = [pytest.mark.requires("settings_writes"), pytest.mark.requires("account_settings")]
+pytestmark = [
+    pytest.mark.requires("settings_writes"),
+    pytest.mark.requires("account_settings"),
+    pytest.mark.xdist_group("account-settings"),  # one worker, in file order: they share the settings
+]
 OMIT = object()
 
 
