@@ -149,8 +149,6 @@ def run(args: argparse.Namespace) -> int:
             "-p",
             "invharness.progress_plugin",
             "-p",
-            "no:terminal",
-            "-p",
             "no:cacheprovider",
             "--target-url",
             url,
@@ -169,14 +167,18 @@ def run(args: argparse.Namespace) -> int:
         checks = []
         for number, extra in enumerate(passes):
             directory = Path(scratch) / f"pass{number}"
-            code = subprocess.run([*base, *extra, "--report-dir", str(directory)], check=False).returncode
+            # pytest's own output goes to a log beside the reports (the live line is on stderr)
+            report_dir.mkdir(parents=True, exist_ok=True)
+            with (report_dir / f"pytest-pass{number}.log").open("w", encoding="utf-8") as log:
+                command = [*base, *extra, "-q", "--report-dir", str(directory)]
+                code = subprocess.run(command, stdout=log, check=False).returncode
             if (
                 code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR)
                 or not (directory / "results.json").is_file()
             ):
                 print(
-                    f"\ninvharness verify: the suites could not run (pytest exit code {code}); run "
-                    f"`pytest {selection[0]} --target-url {url}` to see why",
+                    f"\ninvharness verify: the suites could not run (pytest exit code {code}); see "
+                    f"{report_dir / f'pytest-pass{number}.log'}",
                     file=sys.stderr,
                 )
                 return USAGE if code == pytest.ExitCode.USAGE_ERROR else HARNESS

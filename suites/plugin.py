@@ -214,6 +214,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         "seconds": round(report.duration, 3),
         "exchanges": exchanges,
         "run_id": item.config.stash[RUN_KEY]["run_id"],
+        # what makes the check repeatable: its refs derive from the run id; fuzzing is derandomized
+        "seed": item.config.stash[RUN_KEY]["run_id"],
         "declared": {} if profile is None else dict(profile.declared),
     }
     report.user_properties.append((VERDICT_KEY, json.dumps(record, default=str)))

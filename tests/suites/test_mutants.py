@@ -78,3 +78,21 @@ def test_the_unbroken_server_passes_the_groups_the_mutants_use(local_s3, target_
         done, results = verify(running.url, target_profile, "bpp-detection", tmp_path / "report")
     assert done.returncode == 0, done.stdout[-3000:]
     assert results["summary"]["conforms"] is True
+
+
+@pytest.mark.parametrize(
+    ("expires", "verdict", "exit_code"), [("2099-12-31", "deviation", 0), ("2001-01-01", "fail", 1)]
+)
+def test_a_declared_deviation_is_honoured_until_it_expires(local_s3, tmp_path, expires, verdict, exit_code):
+    mutant = next(m for m in MUTANTS if m.breaks == "BPP-PREC-02")
+    profile = tmp_path / "profile.yaml"
+    broken = ["BPP-PREC-02", "BPP-PREC-10", "BPP-PREC-14", "BPP-PREC-15"]  # every clause that uses "skip"
+    deviations = [{"clause": c, "reason": "skip is not supported yet", "expires": expires} for c in broken]
+    profile.write_text(yaml.safe_dump({"s3": {"endpoint": local_s3.url}, "deviations": deviations}))
+    with applied(mutant), server(local_s3) as running:
+        done, results = verify(running.url, profile, mutant.group, tmp_path / "report")
+    verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}
+    assert {verdicts[c] for c in broken} == {verdict}
+    assert done.returncode == exit_code, done.stdout[-2000:]
+    messages = [c["message"] for c in results["checks"] if c["verdict"] == verdict]
+    assert all("assert" in m for m in messages), "the evidence says what was compared"
