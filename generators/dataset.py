@@ -72,7 +72,7 @@ class DatasetSpec:
     out: Path
     depth: int = 3
     formats: tuple[str, ...] = FORMATS
-    retailer_id: int = 1
+    retailer_ids: tuple[int, ...] = (1,)
     positions_per_shard: int = 10_000
 
     def __post_init__(self) -> None:
@@ -110,8 +110,8 @@ def plan(spec: DatasetSpec) -> Plan:
 
 
 @functools.lru_cache(maxsize=4)
-def _world(seed: int, products: int, locations: int, retailer_id: int) -> World:
-    return build_world(seed, products, locations, retailer_id)
+def _world(seed: int, products: int, locations: int, retailer_ids: tuple[int, ...]) -> World:
+    return build_world(seed, products, locations, retailer_ids)
 
 
 def _write(out: Path, relative: str, data: bytes, result: ShardResult) -> None:
@@ -121,7 +121,8 @@ def _write(out: Path, relative: str, data: bytes, result: ShardResult) -> None:
     result.files[relative] = hashlib.sha256(data).hexdigest()
 
 
-def _rows(stock: PositionStock, retailer_id: int) -> Iterable[tuple[Any, ...]]:
+def _rows(stock: PositionStock) -> Iterable[tuple[Any, ...]]:
+    retailer_id = stock.location.retailer_id
     base = stock.position_ref
     for record in stock.records:
         kind = record.get("type", "LAST_ON_HAND")
@@ -155,40 +156,44 @@ def _rows(stock: PositionStock, retailer_id: int) -> Iterable[tuple[Any, ...]]:
 
 
 def _shard(spec: DatasetSpec, shards: Plan, index: int) -> ShardResult:
-    world = _world(spec.seed, spec.products, spec.locations, spec.retailer_id)
+    world = _world(spec.seed, spec.products, spec.locations, spec.retailer_ids)
     result = ShardResult(index)
     rng = random.Random(f"{spec.seed}:{index}")
     rows: list[tuple[Any, ...]] = []
     events: list[bytes] = []
-    pending: list[PositionStock] = []
-    pending_records = 0
+    # one batch file holds one retailer's records (a job, and so a batch, belongs to one retailer)
+    pending: dict[int, list[PositionStock]] = {}
+    counts: dict[int, int] = {}
     files = 0
 
-    def flush() -> None:
-        nonlocal pending, pending_records, files, events
-        records = [r for s in pending for r in s.records]
+    def flush(retailer: int) -> None:
+        nonlocal files, events
+        stocks = pending.pop(retailer)
+        counts.pop(retailer)
+        records = [r for s in stocks for r in s.records]
+        suffix = "" if len(spec.retailer_ids) == 1 else f"-r{retailer}"
         if "batches" in spec.formats:
             body = orjson.dumps(batch(records, source="invharness"))
-            _write(spec.out, f"batches/batch-{index:05d}-{files:04d}.json", body, result)
+            _write(spec.out, f"batches/batch-{index:05d}-{files:04d}{suffix}.json", body, result)
         if "deltas" in spec.formats:
-            events += _delta_events(pending, rng, spec, f"{index}-{files}")
+            events += _delta_events(stocks, rng, spec, f"{index}-{files}")
         files += 1
-        pending, pending_records = [], 0
 
     start = index * spec.positions_per_shard
     for position in range(start, min(start + spec.positions_per_shard, shards.positions)):
         stock = stock_for(world, position, rng, spec.depth)
-        if pending_records + len(stock.records) > MAX_BATCH:
-            flush()  # a position's records stay in one batch, so a parent travels with its children
-        pending.append(stock)
-        pending_records += len(stock.records)
+        retailer = stock.location.retailer_id
+        if counts.get(retailer, 0) + len(stock.records) > MAX_BATCH:
+            flush(retailer)  # a position's records stay in one batch, so a parent travels with its children
+        pending.setdefault(retailer, []).append(stock)
+        counts[retailer] = counts.get(retailer, 0) + len(stock.records)
         result.positions += 1
         result.records += len(stock.records)
         result.transients += len(stock.transients)
         if "csv" in spec.formats or "parquet" in spec.formats:
-            rows.extend(_rows(stock, spec.retailer_id))
-    if pending:
-        flush()
+            rows.extend(_rows(stock))
+    for retailer in sorted(pending):
+        flush(retailer)
     result.delta_events = len(events)
     if events:
         _write(spec.out, f"deltas/deltas-{index:05d}.ndjson", b"\n".join(events) + b"\n", result)
@@ -218,7 +223,7 @@ def _delta_events(stocks: list[PositionStock], rng: random.Random, spec: Dataset
             delta(s.product.sku, s.location.ref, rng.choice((-1, -1, -2, -3, 1)), f"D{spec.seed}-{tag}-{n}-{k}")
             for k, s in enumerate(chosen)
         ]
-        events.append(orjson.dumps(delta_event(deltas, spec.retailer_id)))
+        events.append(orjson.dumps(delta_event(deltas, stocks[0].location.retailer_id)))
     return events
 
 
@@ -252,7 +257,11 @@ def generate(
             pool.shutdown(cancel_futures=True)
     manifest = {
         "generator": "invharness",
-        "spec": {**{k: v for k, v in asdict(spec).items() if k != "out"}, "formats": list(spec.formats)},
+        "spec": {
+            **{k: v for k, v in asdict(spec).items() if k != "out"},
+            "formats": list(spec.formats),
+            "retailer_ids": list(spec.retailer_ids),
+        },
         "counts": {
             "positions": totals.positions,
             "records": totals.records,

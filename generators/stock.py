@@ -101,7 +101,7 @@ def stock_for(world: World, index: int, rng: random.Random, depth: int) -> Posit
         if pick() < 0.1:
             attributes["channel"] = world.channels[int(pick() * len(world.channels))]
         record: dict[str, Any] = {
-            "retailerId": world.retailer_id,
+            "retailerId": location.retailer_id,
             "skuRef": sku,
             "locationRef": loc,
             "qty": _quantity(rng, dc),
@@ -124,7 +124,7 @@ def _on_order_tree(world: World, rng: random.Random, stock: PositionStock, base:
     days = _days(world)
     parent_ref = f"{base}:ON_ORDER:1"
     common = {
-        "retailerId": world.retailer_id,
+        "retailerId": stock.location.retailer_id,
         "skuRef": stock.product.sku,
         "locationRef": stock.location.ref,
         "type": "ON_ORDER",

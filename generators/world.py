@@ -44,6 +44,7 @@ class Location:
     city: str
     region: str
     country: str
+    retailer_id: int = 1
 
 
 @dataclass(slots=True, frozen=True)
@@ -71,7 +72,7 @@ class World:
 
     seed: int
     as_of: datetime
-    retailer_id: int
+    retailer_ids: tuple[int, ...]
     products: tuple[Product, ...]
     locations: tuple[Location, ...]
     suppliers: tuple[str, ...]
@@ -79,6 +80,11 @@ class World:
     countries: tuple[str, ...] = COUNTRIES_OF_ORIGIN
     channels: tuple[str, ...] = CHANNELS
     conditions: tuple[str, ...] = CONDITIONS
+
+    @property
+    def retailer_id(self) -> int:
+        """The first retailer (worlds of one retailer are the common case)."""
+        return self.retailer_ids[0]
 
     @property
     def positions(self) -> int:
@@ -93,22 +99,26 @@ def build_world(
     seed: int,
     products: int = 1000,
     locations: int = 50,
-    retailer_id: int = 1,
+    retailer_id: int | tuple[int, ...] = 1,
     as_of: datetime | None = None,
     country: str = "AU",
 ) -> World:
-    """A world of ``products`` x ``locations`` positions; about one location in ten is a DC."""
+    """A world of ``products`` x ``locations`` positions; about one location in ten is a DC. With
+    several retailers, each location belongs to one of them (in turn), and so do its positions."""
     if products < 1 or locations < 1:
         raise ValueError("a world needs at least one product and one location")
+    retailers = (retailer_id,) if isinstance(retailer_id, int) else tuple(retailer_id)
+    if not retailers or len(set(retailers)) != len(retailers):
+        raise ValueError("a world needs one or more distinct retailer ids")
     rng = random.Random(f"world:{seed}")
     fake = Faker(_LOCALES.get(country, "en_US"))
     fake.seed_instance(seed)
     return World(
         seed=seed,
         as_of=as_of or datetime(2026, 6, 1, tzinfo=UTC),
-        retailer_id=retailer_id,
+        retailer_ids=retailers,
         products=tuple(_products(fake, rng, products)),
-        locations=tuple(_locations(fake, rng, locations, country)),
+        locations=tuple(_locations(fake, rng, locations, country, retailers)),
         suppliers=tuple(f"SUP-{rng.randrange(10**5):05d}" for _ in range(max(5, products // 40))),
         manufacturers=tuple(_manufacturers(fake, rng, max(4, products // 60))),
     )
@@ -124,7 +134,7 @@ def _products(fake: Faker, rng: random.Random, count: int) -> list[Product]:
     return found
 
 
-def _locations(fake: Faker, rng: random.Random, count: int, country: str) -> list[Location]:
+def _locations(fake: Faker, rng: random.Random, count: int, country: str, retailers: tuple[int, ...]) -> list[Location]:
     found = []
     for n in range(count):
         kind = "DC" if n % 10 == 0 else "STORE"
@@ -139,6 +149,7 @@ def _locations(fake: Faker, rng: random.Random, count: int, country: str) -> lis
                 city,
                 region,
                 country,
+                retailers[n % len(retailers)],
             )
         )
     rng.shuffle(found)

@@ -97,7 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="batches,deltas,csv,parquet",
         help="comma-separated: batches, deltas, csv, parquet (default: all)",
     )
-    generate.add_argument("--retailer", type=_positive, default=1, help="retailer id of the records (default 1)")
+    generate.add_argument(
+        "--retailers",
+        type=_retailer_ids,
+        default=(1,),
+        metavar="IDS",
+        help="comma-separated retailer ids; locations are shared out among them (default 1)",
+    )
     generate.add_argument("--processes", type=_positive, default=None, help="worker processes (default: CPUs)")
     generate.add_argument("--overwrite", action="store_true", help="allow writing into a directory that has files")
     generate.set_defaults(run=_generate)
@@ -204,6 +210,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _retailer_ids(text: str) -> tuple[int, ...]:
+    try:
+        ids = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"retailer ids are whole numbers, e.g. 1,2 (not {text!r})") from None
+    if not ids or min(ids) < 1 or len(set(ids)) != len(ids):
+        raise argparse.ArgumentTypeError(f"give one or more distinct positive retailer ids, not {text!r}")
+    return ids
+
+
 def _generate(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -222,7 +238,7 @@ def _generate(args: argparse.Namespace) -> int:
             out=args.out,
             depth=args.depth,
             formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
-            retailer_id=args.retailer,
+            retailer_ids=args.retailers,
         )
     except ValueError as exc:
         print(f"invharness generate: {exc}", file=sys.stderr)

@@ -78,3 +78,25 @@ def test_generate_command(tmp_path, capsys):
     assert "unknown format" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["generate", "--out", str(tmp_path / "y"), "--products", "0"])
+
+
+def test_several_retailers_share_the_locations_and_a_batch_holds_one_retailer(tmp_path):
+    out = tmp_path / "multi"
+    manifest = generate(DatasetSpec(out=out, retailer_ids=(1, 2), **SMALL), processes=1)
+    batches = {p: orjson.loads((out / p).read_bytes()) for p in manifest["files"] if p.startswith("batches/")}
+    seen = set()
+    for path, body in batches.items():
+        retailers = {e["retailerId"] for e in body["entities"]}
+        assert len(retailers) == 1, path
+        (retailer,) = retailers
+        assert path.endswith(f"-r{retailer}.json")
+        seen.add(retailer)
+    assert seen == {1, 2}
+    rows = [
+        row
+        for p in manifest["files"]
+        if p.endswith(".csv")
+        for row in csv.DictReader((out / p).read_text().splitlines())
+    ]
+    assert all(row["catalogueRef"] == f"DEFAULT:{row['retailerId']}" for row in rows)
+    assert manifest["spec"]["retailer_ids"] == [1, 2]

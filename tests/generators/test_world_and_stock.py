@@ -81,3 +81,16 @@ def test_on_hand_counts_loh_and_active_transients():
 def test_depth_one_uses_default_refs():
     _, stocks = _stocks(depth=1, count=200)
     assert all("ref" not in r for s in stocks for r in s.records if "type" not in r)
+
+
+def test_locations_are_shared_out_among_retailers_and_records_follow():
+    world = build_world(2, products=5, locations=9, retailer_id=(3, 7))
+    assert {loc.retailer_id for loc in world.locations} == {3, 7}
+    rng = random.Random(2)
+    for index in range(world.positions):
+        stock = stock_for(world, index, rng, 2)
+        assert {r["retailerId"] for r in stock.records} == {stock.location.retailer_id}
+    import pytest
+
+    with pytest.raises(ValueError, match="distinct retailer ids"):
+        build_world(1, 1, 1, retailer_id=(1, 1))
