@@ -196,3 +196,25 @@ def read_export(s3: Any, file_location: str) -> list[dict[str, Any]]:
 
     bucket, _, key = file_location.removeprefix("s3://").partition("/")
     return pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read())).to_pylist()
+
+
+def exported_by_hand(entities: list[dict[str, Any]], filters: list[dict[str, Any]] | None) -> list[str]:
+    """The refs a feed must export: this harness's own reading of SPEC 9.3, written apart from any
+    server's filter code. AND across filters; IN / NOT_IN compare with every member of their list."""
+    field = {"REF": "ref", "TYPE": "type", "STATUS": "status", "CATALOGUE_REF": "catalogueRef"}
+    kept = []
+    for entity in entities:
+        keep = True
+        for f in filters or []:
+            value = entity[field[f["name"]]]
+            if f["operator"] == "IN":
+                keep = keep and any(value == v for v in f["value"])
+            elif f["operator"] == "NOT_IN":
+                keep = keep and all(value != v for v in f["value"])
+            elif f["operator"] == "EQUAL_TO":
+                keep = keep and value == f["value"]
+            else:
+                keep = keep and value != f["value"]
+        if keep:
+            kept.append(entity["ref"])
+    return sorted(kept)
