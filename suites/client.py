@@ -19,6 +19,10 @@ from suites.profile import TargetProfile
 __all__ = ["Exchange", "HarnessError", "PrerequisiteFailed", "TargetClient", "redact"]
 
 _TOKENISH = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+# secret-bearing fields however they are written: JSON, a Python repr, a form or a query string
+_SECRET_FIELDS = re.compile(
+    r"""(?i)(["']?(?:access_token|refresh_token|client_secret|password)["']?\s*[:=]\s*["']?)[^"'&,\s}]+"""
+)
 _MAX_BODY = 2000
 
 
@@ -47,6 +51,7 @@ def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
+    text = _SECRET_FIELDS.sub(r"\1***", text)
     return _TOKENISH.sub(r"\1***", text)
 
 

@@ -203,7 +203,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.outcome = "skipped"
         report.longrepr = (str(item.path), 0, f"prerequisite failed: {message}")
     client = item.funcargs.get("client") if hasattr(item, "funcargs") else None
-    exchanges = [asdict(e) for e in getattr(client, "exchanges", [])][-10:] if verdict != "pass" else []
+    # the evidence: the check's last exchanges (redacted when recorded); more of them when it did not pass
+    exchanges = [asdict(e) for e in getattr(client, "exchanges", [])][-(5 if verdict == "pass" else 10) :]
     profile = item.funcargs.get("profile") if hasattr(item, "funcargs") else None
     record = {
         "test": item.nodeid,

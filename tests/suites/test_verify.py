@@ -1,6 +1,7 @@
 """`invharness verify`: exit codes, reports, and the HTML report as a browser shows it."""
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,12 @@ def test_verify_judges_the_embedded_default_and_writes_reports(auth_run, capsys)
     assert auth and all(c["verdict"] == "pass" for c in auth)
     assert all(c["verdict"] == "untested" for c in results["clauses"] if c["group"] != "auth")
     assert (report / "junit.xml").is_file() and (report / "report.html").is_file()
+    # the evidence shows the token exchanges, but never a token or a secret
+    evidence = (report / "results.json").read_text() + (report / "report.html").read_text()
+    assert "/oauth/token" in evidence
+    token_value = r"""(access_token|refresh_token)\\?["']\s*:\s*\\?["'](?!\*\*\*)[A-Za-z0-9_-]{12,}"""
+    assert not re.search(token_value, evidence)
+    assert "demo-secret" not in evidence
 
 
 def test_an_unknown_group_is_a_usage_error(tmp_path, capsys):
