@@ -10,7 +10,6 @@ expires after it was made and after ``as_of``; ON_ORDER stock is expected in the
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -181,9 +180,3 @@ def _transients(rng: random.Random, stock: PositionStock, base: str) -> None:
                     "qty": -(reserved - picked),
                 }
             )
-
-
-def stock_range(world: World, start: int, stop: int, rng: random.Random, depth: int) -> Iterator[PositionStock]:
-    """The stock of positions [start, stop), in order."""
-    for index in range(start, min(stop, world.positions)):
-        yield stock_for(world, index, rng, depth)
