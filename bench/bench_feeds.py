@@ -81,7 +81,7 @@ def main() -> None:
         )
         feeds.update({"ref": "bench", "status": "ACTIVE"})
         started = time.perf_counter()
-        run, rows = feeds.start_run(feed)
+        run, rows = feeds.start_run_all(feed)
         selected = time.perf_counter()
         feeds.finish_run(run, rows)
         done = time.perf_counter()

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from reference_impl.inventory import Inventory, base_catalogue_ref
+from reference_impl.inventory import Inventory, base_catalogue_ref, to_virtual
 
-__all__ = ["SOURCE_TYPES", "Row", "matches", "select"]
+__all__ = ["SOURCE_TYPES", "Row", "matches", "select", "selection"]
 
 SOURCE_TYPES = ("INVENTORY_CATALOGUE", "INVENTORY_POSITION", "VIRTUAL_CATALOGUE", "VIRTUAL_POSITION")
 _FIELDS = {"REF": "ref", "TYPE": "type", "STATUS": "status", "CATALOGUE_REF": "catalogue_ref"}
@@ -51,55 +51,71 @@ def matches(row: Row, filters: list[dict[str, Any]]) -> bool:
     return True
 
 
-def _rows(inventory: Inventory, source_type: str) -> Iterator[Row]:
+def _entities(inventory: Inventory, source_type: str) -> list[Any]:
+    """What a run reads, listed now (cheap: references only), so the rows can be built bit by bit
+    while batches keep changing the inventory."""
+    catalogues = list(inventory.catalogues.values())
     if source_type == "INVENTORY_CATALOGUE":
-        for c in inventory.catalogues.values():
-            yield Row(source_type, c.ref, c.type, c.status, c.ref, c.updated_on)
-    elif source_type == "INVENTORY_POSITION":
-        for c in inventory.catalogues.values():
-            for p in c.positions.values():
-                yield Row(
-                    source_type,
-                    p.ref,
-                    p.type,
-                    p.status,
-                    p.catalogue_ref,
-                    p.updated_on,
-                    p.product_ref,
-                    p.location_ref,
-                    None,
-                    p.on_hand,
-                )
-    elif source_type == "VIRTUAL_CATALOGUE":
-        for c in inventory.catalogues.values():
-            if c.type == "DEFAULT":
-                ref = base_catalogue_ref(c.retailer_id)
-                yield Row(source_type, ref, "BASE", "ACTIVE", ref, c.updated_on)
-    elif source_type == "VIRTUAL_POSITION":
-        for ref in inventory.virtual_catalogue_refs():
-            for v in inventory.virtual_positions(ref):
-                yield Row(
-                    source_type,
-                    v.ref,
-                    v.type,
-                    v.status,
-                    v.catalogue_ref,
-                    v.updated_on,
-                    v.product_ref,
-                    None,
-                    v.group_ref,
-                    v.quantity,
-                )
-    else:
-        raise ValueError(f"unknown inventory data type {source_type}")
+        return catalogues
+    if source_type == "VIRTUAL_CATALOGUE":
+        return [c for c in catalogues if c.type == "DEFAULT"]  # BASE:<retailer> derives from DEFAULT:<retailer>
+    if source_type in ("INVENTORY_POSITION", "VIRTUAL_POSITION"):
+        wanted = [c for c in catalogues if source_type == "INVENTORY_POSITION" or c.type == "DEFAULT"]
+        return [p for c in wanted for p in list(c.positions.values())]
+    raise ValueError(f"unknown inventory data type {source_type}")
+
+
+def _row(source_type: str, entity: Any) -> Row:
+    if source_type == "INVENTORY_CATALOGUE":
+        return Row(source_type, entity.ref, entity.type, entity.status, entity.ref, entity.updated_on)
+    if source_type == "VIRTUAL_CATALOGUE":
+        ref = base_catalogue_ref(entity.retailer_id)
+        return Row(source_type, ref, "BASE", "ACTIVE", ref, entity.updated_on)
+    if source_type == "INVENTORY_POSITION":
+        return Row(
+            source_type,
+            entity.ref,
+            entity.type,
+            entity.status,
+            entity.catalogue_ref,
+            entity.updated_on,
+            entity.product_ref,
+            entity.location_ref,
+            None,
+            entity.on_hand,
+        )
+    v = to_virtual(entity, base_catalogue_ref(int(entity.catalogue_ref.split(":", 1)[1])))
+    return Row(
+        source_type,
+        v.ref,
+        v.type,
+        v.status,
+        v.catalogue_ref,
+        v.updated_on,
+        v.product_ref,
+        None,
+        v.group_ref,
+        v.quantity,
+    )
+
+
+def selection(
+    inventory: Inventory,
+    source_type: str,
+    filters: list[dict[str, Any]],
+    changed_since: float | None,
+    chunk: int = 20_000,
+) -> Iterator[list[Row]]:
+    """The rows a run exports, ``chunk`` entities at a time: every matching entity, or (incremental)
+    those changed since a moment. The entities are listed when the first chunk is asked for."""
+    entities = _entities(inventory, source_type)
+    for start in range(0, len(entities), chunk):
+        rows = (_row(source_type, e) for e in entities[start : start + chunk])
+        yield [r for r in rows if (changed_since is None or r.updated_on > changed_since) and matches(r, filters)]
 
 
 def select(
     inventory: Inventory, source_type: str, filters: list[dict[str, Any]], changed_since: float | None
 ) -> list[Row]:
-    """The rows a run exports: every matching entity, or (incremental) those changed since a moment."""
-    return [
-        row
-        for row in _rows(inventory, source_type)
-        if (changed_since is None or row.updated_on > changed_since) and matches(row, filters)
-    ]
+    """Every row of a run at once."""
+    return [row for rows in selection(inventory, source_type, filters, changed_since) for row in rows]

@@ -1,5 +1,6 @@
-"""Runs ACTIVE feeds when they are due: rows are selected on the server's loop (a consistent read
-of the inventory), the Parquet file is written and replicated in a thread (S3 calls block)."""
+"""Runs ACTIVE feeds when they are due: rows are read on the server's loop in chunks, yielding between
+them so requests are still answered; the Parquet file is written and replicated in a thread (S3
+calls block)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ class FeedScheduler:
         while True:
             await asyncio.sleep(min(self._tick_s, self._feeds.interval_s))
             for feed in self._feeds.due():
-                run, rows = self._feeds.start_run(feed)
+                run, chunks = self._feeds.start_run(feed)
+                rows = []
+                for chunk in chunks:  # a big export must not stop the server answering
+                    rows += chunk
+                    await asyncio.sleep(0)
                 await asyncio.to_thread(self._feeds.finish_run, run, rows)
                 log.info("feed %s run %s: %s, %s rows", feed.ref, run.ref, run.status, run.record_count)

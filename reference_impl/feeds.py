@@ -14,6 +14,7 @@ import io
 import itertools
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 import contracts
 from reference_impl.clock import Clock
-from reference_impl.feed_filters import Row, select
+from reference_impl.feed_filters import Row, selection
 from reference_impl.inventory import Inventory
 
 __all__ = ["Feed", "FeedError", "FeedRun", "FeedService", "S3Settings", "feed_policy"]
@@ -304,8 +305,8 @@ class FeedService:
             if f.status == "ACTIVE" and f.next_run_at is not None and f.next_run_at <= now
         ]
 
-    def start_run(self, feed: Feed) -> tuple[FeedRun, list[Row]]:
-        """Begin a run and select its rows (on the server's loop: the inventory is read consistently)."""
+    def start_run(self, feed: Feed) -> tuple[FeedRun, Iterator[list[Row]]]:
+        """Begin a run; its rows come in chunks (read them on the server's loop, yielding between)."""
         now = self._clock.now()
         run_type = "INCREMENTAL" if feed.last_success_started is not None else "FULL"
         with self._lock:
@@ -314,7 +315,7 @@ class FeedService:
             self._runs[run.ref] = run
         run.status, run.started_on = "RUNNING", now
         feed.next_run_at = now + self.interval_s
-        return run, select(self._inventory, feed.source_type, feed.filters, feed.last_success_started)
+        return run, selection(self._inventory, feed.source_type, feed.filters, feed.last_success_started)
 
     def finish_run(self, run: FeedRun, rows: list[Row]) -> FeedRun:
         """Write the Parquet file and replicate it (blocking S3 calls: run it in a thread)."""
@@ -336,10 +337,14 @@ class FeedService:
         run.completed_on = self._clock.now()
         return run
 
+    def start_run_all(self, feed: Feed) -> tuple[FeedRun, list[Row]]:
+        """Begin a run and read all its rows at once (tests and benchmarks)."""
+        run, chunks = self.start_run(feed)
+        return run, [row for rows in chunks for row in rows]
+
     def run_now(self, feed: Feed) -> FeedRun:
         """A whole run at once (tests, and servers without a loop)."""
-        run, rows = self.start_run(feed)
-        return self.finish_run(run, rows)
+        return self.finish_run(*self.start_run_all(feed))
 
     def _s3(self) -> Any:
         if self._client is None:

@@ -77,7 +77,7 @@ def activate(api, ref):
 
 def run_now(server, ref):
     feeds = server.backend.feeds
-    run, rows = server.run_on_loop(lambda: feeds.start_run(feeds.feed(ref)))
+    run, rows = server.run_on_loop(lambda: feeds.start_run_all(feeds.feed(ref)))
     return feeds.finish_run(run, rows)
 
 
