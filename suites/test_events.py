@@ -9,18 +9,17 @@ from generators import payloads
 from suites.helpers import Position, bpp_pinned_on, forwarded
 
 
-@pytest.mark.clause("EVT-SYNC-01")
-def test_a_processed_sync_event_is_complete(client, ref, profile):
+def a_delta_for_a_stocked_position(client, ref, profile):
+    """An INVENTORY_DELTA event of one sale at a position that exists (so it can be applied)."""
     bpp_pinned_on(client, profile)
     position = Position.new(ref, profile)
     forwarded(client, ref, [position.record(5)], position.retailer)
-    answer = client.request(
-        "POST",
-        "/api/v4.1/event/sync",
-        json=payloads.delta_event(
-            [payloads.delta(position.sku, position.location, -1, ref("d"))], str(position.retailer)
-        ),
-    )
+    return payloads.delta_event([payloads.delta(position.sku, position.location, -1, ref("d"))], str(position.retailer))
+
+
+@pytest.mark.clause("EVT-SYNC-01")
+def test_a_processed_sync_event_is_complete(client, ref, profile):
+    answer = client.request("POST", "/api/v4.1/event/sync", json=a_delta_for_a_stocked_position(client, ref, profile))
     assert answer.status_code == 200
     body = answer.json()
     assert body["eventStatus"] == "COMPLETE" and body["eventId"]
@@ -50,16 +49,7 @@ def test_an_unmatched_sync_event_is_no_match(client, ref, profile):
 
 @pytest.mark.clause("EVT-ASYNC-01", "EVT-READ-01")
 def test_an_async_event_answers_its_id_then_reads_its_end(client, ref, profile):
-    bpp_pinned_on(client, profile)
-    position = Position.new(ref, profile)
-    forwarded(client, ref, [position.record(5)], position.retailer)
-    answer = client.request(
-        "POST",
-        "/api/v4.1/event/async",
-        json=payloads.delta_event(
-            [payloads.delta(position.sku, position.location, -1, ref("d"))], str(position.retailer)
-        ),
-    )
+    answer = client.request("POST", "/api/v4.1/event/async", json=a_delta_for_a_stocked_position(client, ref, profile))
     assert answer.status_code == 200
     event_id = answer.json()[profile.value("event.async_id_field")]
     deadline = time.monotonic() + profile.batch_timeout_s
