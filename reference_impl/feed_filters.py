@@ -13,7 +13,7 @@ from typing import Any
 
 from reference_impl.inventory import Inventory, base_catalogue_ref, to_virtual
 
-__all__ = ["SOURCE_TYPES", "Row", "matches", "select", "selection"]
+__all__ = ["SOURCE_TYPES", "Row", "matches", "selection"]
 
 SOURCE_TYPES = ("INVENTORY_CATALOGUE", "INVENTORY_POSITION", "VIRTUAL_CATALOGUE", "VIRTUAL_POSITION")
 _FIELDS = {"REF": "ref", "TYPE": "type", "STATUS": "status", "CATALOGUE_REF": "catalogue_ref"}
@@ -54,14 +54,16 @@ def matches(row: Row, filters: list[dict[str, Any]]) -> bool:
 def _entities(inventory: Inventory, source_type: str) -> list[Any]:
     """What a run reads, listed now (cheap: references only), so the rows can be built bit by bit
     while batches keep changing the inventory."""
-    catalogues = list(inventory.catalogues.values())
     if source_type == "INVENTORY_CATALOGUE":
-        return catalogues
+        return list(inventory.catalogues.values())
+    if source_type == "INVENTORY_POSITION":
+        return [p for c in list(inventory.catalogues.values()) for p in list(c.positions.values())]
     if source_type == "VIRTUAL_CATALOGUE":
-        return [c for c in catalogues if c.type == "DEFAULT"]  # BASE:<retailer> derives from DEFAULT:<retailer>
-    if source_type in ("INVENTORY_POSITION", "VIRTUAL_POSITION"):
-        wanted = [c for c in catalogues if source_type == "INVENTORY_POSITION" or c.type == "DEFAULT"]
-        return [p for c in wanted for p in list(c.positions.values())]
+        return inventory.base_sources()
+    if source_type == "VIRTUAL_POSITION":
+        return [
+            (p, base_catalogue_ref(c.retailer_id)) for c in inventory.base_sources() for p in list(c.positions.values())
+        ]
     raise ValueError(f"unknown inventory data type {source_type}")
 
 
@@ -84,7 +86,7 @@ def _row(source_type: str, entity: Any) -> Row:
             None,
             entity.on_hand,
         )
-    v = to_virtual(entity, base_catalogue_ref(int(entity.catalogue_ref.split(":", 1)[1])))
+    v = to_virtual(*entity)
     return Row(
         source_type,
         v.ref,
@@ -112,10 +114,3 @@ def selection(
     for start in range(0, len(entities), chunk):
         rows = (_row(source_type, e) for e in entities[start : start + chunk])
         yield [r for r in rows if (changed_since is None or r.updated_on > changed_since) and matches(r, filters)]
-
-
-def select(
-    inventory: Inventory, source_type: str, filters: list[dict[str, Any]], changed_since: float | None
-) -> list[Row]:
-    """Every row of a run at once."""
-    return [row for rows in selection(inventory, source_type, filters, changed_since) for row in rows]

@@ -339,8 +339,8 @@ def build_schema() -> GraphQLSchema:
     def virtual_catalogues(backend: Backend, principal: Principal) -> list[VirtualCatalogue]:
         return [
             VirtualCatalogue(c.id, base_catalogue_ref(c.retailer_id), c.retailer_id, c.created_on)
-            for c in _visible_catalogues(backend, principal)
-            if c.type == "DEFAULT"
+            for c in backend.inventory.base_sources()
+            if principal.may_act_for(c.retailer_id)
         ]
 
     @query.field("virtualCatalogue")

@@ -8,7 +8,7 @@ from the positions of DEFAULT:<retailerId> on read: quantity max(onHand, 0).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -262,35 +262,17 @@ class Inventory:
         catalogue = self.catalogues.get(catalogue_ref)
         return None if catalogue is None else catalogue.positions.get(ref)
 
-    def find_quantity(self, catalogue_ref: str, ref: str) -> Quantity | None:
-        catalogue = self.catalogues.get(catalogue_ref)
-        return None if catalogue is None else catalogue.find_quantity(ref)
-
-    def positions(self, catalogue_refs: Iterable[str] | None = None) -> Iterator[Position]:
-        refs = self.catalogues if catalogue_refs is None else catalogue_refs
-        for ref in refs:
-            catalogue = self.catalogues.get(ref)
-            if catalogue is not None:
-                yield from catalogue.positions.values()
-
-    def quantities(self, catalogue_refs: Iterable[str] | None = None) -> Iterator[Quantity]:
-        refs = self.catalogues if catalogue_refs is None else catalogue_refs
-        for ref in refs:
-            catalogue = self.catalogues.get(ref)
-            if catalogue is not None:
-                yield from catalogue.quantities()
-
-    def virtual_catalogue_refs(self) -> list[str]:
-        """BASE:<retailerId> for every retailer that has a DEFAULT catalogue."""
-        return [base_catalogue_ref(c.retailer_id) for c in self.catalogues.values() if c.type == "DEFAULT"]
+    def base_sources(self) -> list[Catalogue]:
+        """The catalogues BASE virtual catalogues derive from: each retailer's DEFAULT:<retailerId>.
+        (Another catalogue of type DEFAULT, e.g. DEFAULT:abc, has no virtual catalogue.)"""
+        return [c for c in self.catalogues.values() if c.ref == default_catalogue_ref(c.retailer_id)]
 
     def virtual_positions(self, virtual_catalogue_ref: str) -> Iterator[VirtualPosition]:
         """The BASE virtual positions of ``virtual_catalogue_ref`` (BASE:<retailerId>), derived now."""
-        kind, _, retailer = virtual_catalogue_ref.partition(":")
-        if kind != "BASE" or not retailer:
-            return
-        for p in self.positions([f"DEFAULT:{retailer}"]):
-            yield to_virtual(p, virtual_catalogue_ref)
+        for source in self.base_sources():
+            if base_catalogue_ref(source.retailer_id) == virtual_catalogue_ref:
+                for p in list(source.positions.values()):
+                    yield to_virtual(p, virtual_catalogue_ref)
 
 
 def to_virtual(position: Position, virtual_catalogue_ref: str) -> VirtualPosition:

@@ -394,3 +394,22 @@ def test_retailer_users_may_not_manage_feeds(server, s3):
     other = Api(server, "retailer2")
     errors = other.gql_errors(CREATE, input=feed_input(unique("feed-"), "INVENTORY_CATALOGUE", bucket(s3)))
     assert "may not manage inventory feeds" in errors[0]["message"]
+
+
+def test_a_default_typed_catalogue_of_another_ref_has_no_virtual_catalogue(api, server, s3):
+    # DEFAULT:abc is of type DEFAULT but is not DEFAULT:<retailerId>: BASE:1 derives from DEFAULT:1 only
+    sku = unique("VX")
+    api.run_batch([record(sku, 4)])
+    api.run_batch([record(sku, 6)], catalogueRef="DEFAULT:abc")
+    listed = api.gql("{ virtualCatalogues { edges { node { ref } } } }")["virtualCatalogues"]["edges"]
+    assert [e["node"]["ref"] for e in listed] == ["BASE:1"]
+    for source_type, expected in (("VIRTUAL_POSITION", [f"{sku}:LOC1"]), ("VIRTUAL_CATALOGUE", ["BASE:1"])):
+        ref = unique("feed-")
+        filters = [{"name": "REF", "operator": "IN", "value": expected}]
+        api.gql(CREATE, input=feed_input(ref, source_type, bucket(s3), filters))
+        activate(api, ref)
+        run = run_now(server, ref)
+        assert run.status == "SUCCESS", run.error_message
+        assert [(r["ref"], r["quantity"]) for r in exported(s3, run)] == [
+            (e, 4 if source_type == "VIRTUAL_POSITION" else None) for e in expected
+        ]
