@@ -38,9 +38,13 @@ class FeedScheduler:
             await asyncio.sleep(min(self._tick_s, self._feeds.interval_s))
             for feed in self._feeds.due():
                 run, chunks = self._feeds.start_run(feed)
-                rows = []
-                for chunk in chunks:  # a big export must not stop the server answering
-                    rows += chunk
-                    await asyncio.sleep(0)
-                await asyncio.to_thread(self._feeds.finish_run, run, rows)
+                try:
+                    rows = []
+                    for chunk in chunks:  # a big export must not stop the server answering
+                        rows += chunk
+                        await asyncio.sleep(0)
+                    await asyncio.to_thread(self._feeds.finish_run, run, rows)
+                except Exception as exc:  # one broken run must not stop every feed's schedule
+                    log.exception("feed %s run %s failed", feed.ref, run.ref)
+                    self._feeds.fail_run(run, f"the run failed: {type(exc).__name__}: {exc}")
                 log.info("feed %s run %s: %s, %s rows", feed.ref, run.ref, run.status, run.record_count)

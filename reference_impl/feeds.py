@@ -329,12 +329,16 @@ class FeedService:
                 Bucket=run.feed.bucket, Key=key, CopySource={"Bucket": self.s3.source_bucket, "Key": key}
             )
         except (ClientError, BotoCoreError, OSError) as exc:
-            run.status, run.error_message = "FAILED", f"replication to s3://{run.feed.bucket} failed: {exc}"
-        else:
-            run.status, run.record_count = "SUCCESS", len(rows)
-            run.file_location = f"s3://{run.feed.bucket}/{key}"
-            run.feed.last_success_started = run.started_on
+            return self.fail_run(run, f"replication to s3://{run.feed.bucket} failed: {exc}")
+        run.status, run.record_count = "SUCCESS", len(rows)
+        run.file_location = f"s3://{run.feed.bucket}/{key}"
+        run.feed.last_success_started = run.started_on
         run.completed_on = self._clock.now()
+        return run
+
+    def fail_run(self, run: FeedRun, reason: str) -> FeedRun:
+        """End a run FAILED with its reason; the next run catches up from the last success."""
+        run.status, run.error_message, run.completed_on = "FAILED", reason, self._clock.now()
         return run
 
     def start_run_all(self, feed: Feed) -> tuple[FeedRun, list[Row]]:

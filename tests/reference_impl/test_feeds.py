@@ -413,3 +413,33 @@ def test_a_default_typed_catalogue_of_another_ref_has_no_virtual_catalogue(api, 
         assert [(r["ref"], r["quantity"]) for r in exported(s3, run)] == [
             (e, 4 if source_type == "VIRTUAL_POSITION" else None) for e in expected
         ]
+
+
+def test_a_run_that_breaks_fails_alone_and_the_schedule_goes_on(local_s3, s3, monkeypatch, caplog):
+    import reference_impl.feed_filters as feed_filters
+
+    def broken(source_type, entity):
+        raise RuntimeError("row building broke")
+
+    config = ServerConfig(processing_window_s=0, s3_endpoint=local_s3.url, feed_interval_s=1)
+    with EmbeddedServer(config) as server:
+        api = Api(server)
+        ref = unique("feed-")
+        api.gql(CREATE, input=feed_input(ref, "INVENTORY_CATALOGUE", bucket(s3)))
+        api.run_batch([record(unique("B"), 1)])
+        monkeypatch.setattr(feed_filters, "_row", broken)
+        activate(api, ref)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not [
+            e for e in api.gql(RUNS, feed=ref)["inventoryFeedRuns"]["edges"] if e["node"]["status"] == "FAILED"
+        ]:
+            time.sleep(0.2)
+        monkeypatch.undo()
+        while time.monotonic() < deadline and not [
+            e for e in api.gql(RUNS, feed=ref)["inventoryFeedRuns"]["edges"] if e["node"]["status"] == "SUCCESS"
+        ]:
+            time.sleep(0.2)
+        runs = [e["node"] for e in api.gql(RUNS, feed=ref)["inventoryFeedRuns"]["edges"]]
+    failed = [r for r in runs if r["status"] == "FAILED"]
+    assert failed and "row building broke" in failed[0]["errorMessage"]
+    assert any(r["status"] == "SUCCESS" for r in runs), "the scheduler survived the broken run"
