@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
+import contracts
 import suites
 from suites.report import write_reports
 
@@ -96,26 +97,14 @@ def _profile_file(args: argparse.Namespace, overrides: dict[str, Any], directory
 
 
 def _selection(groups: list[str]) -> list[str]:
-    files = {
-        "auth": "test_auth.py",
-        "jobs": "test_jobs.py",
-        "batches": "test_batches.py",
-        "bpp-precedence": "test_bpp_precedence.py",
-        "bpp-detection": "test_bpp_detection.py",
-        "inventory": "test_inventory.py",
-        "segmentation": "test_segmentation.py",
-        "deltas": "test_deltas.py",
-        "events": "test_events.py",
-        "graphql": "test_graphql.py",
-        "feed-lifecycle": "test_feed_lifecycle.py",
-        "feed-filters": "test_feed_filters.py",
-        "contract-shape": "test_contract_shape.py",
-    }
-    root = Path(suites.__file__).parent
-    unknown = set(groups) - set(files)
+    """The suite files of the groups asked for (all of suites/ when none): the checks of group
+    ``bpp-precedence`` live in suites/test_bpp_precedence.py, and so on for every group."""
+    known = contracts.catalogue().groups
+    unknown = set(groups) - set(known)
     if unknown:
-        raise ValueError(f"unknown group(s) {', '.join(sorted(unknown))}; known: {', '.join(files)}")
-    return [str(root / files[g]) for g in groups] if groups else [str(root)]
+        raise ValueError(f"unknown group(s) {', '.join(sorted(unknown))}; known: {', '.join(known)}")
+    root = Path(suites.__file__).parent
+    return [str(root / f"test_{g.replace('-', '_')}.py") for g in groups] if groups else [str(root)]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -45,7 +45,6 @@ class BatchWorker:
         self._resumed: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._stopping = False
-        self.processed_batches = 0
 
     async def start(self) -> None:
         self._wakeup, self._idle, self._resumed = asyncio.Event(), asyncio.Event(), asyncio.Event()
@@ -152,5 +151,4 @@ class BatchWorker:
         self._collect()
         for batch in batches:
             batch.status = COMPLETE
-        self.processed_batches += len(batches)
         log.debug("job %s: %d batch(es) %s", job.id, len(batches), outcome)

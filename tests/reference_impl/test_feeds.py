@@ -8,6 +8,7 @@ import boto3
 import pyarrow.parquet as pq
 import pytest
 
+from generators import payloads
 from reference_impl.config import ServerConfig
 from reference_impl.feeds import FEED_PRINCIPAL
 from reference_impl.server import EmbeddedServer
@@ -54,21 +55,7 @@ def bucket(s3, region="us-east-1", policy=True, principal=FEED_PRINCIPAL):
 
 
 def feed_input(ref, source_type, bucket_name, filters=None):
-    body = {
-        "ref": ref,
-        "dataFormat": "PARQUET",
-        "source": {"type": source_type},
-        "destination": {
-            "type": "AWS_S3",
-            "destinationAttributes": [
-                {"key": "AWS_ACCOUNT_ID", "value": "123456789012"},
-                {"key": "AWS_S3_BUCKET_NAME", "value": bucket_name},
-            ],
-        },
-    }
-    if filters is not None:
-        body["source"]["filters"] = filters
-    return body
+    return payloads.feed_input(ref, source_type, bucket_name, filters=filters)
 
 
 def activate(api, ref):

@@ -5,6 +5,7 @@ import re
 import shutil
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,11 @@ def test_the_html_report_renders_the_clause_matrix_in_chromium(auth_run, tmp_pat
     assert dom.count("<tr data-verdict=") == 128
     assert dom.count('<tr data-verdict="pass">') == 11
     assert "The target <strong>conforms</strong>" in dom
+
+
+def test_every_group_has_its_suite_file():
+    from contracts import catalogue
+    from invharness.verify import _selection
+
+    for path in _selection(list(catalogue().groups)):
+        assert Path(path).is_file(), path
