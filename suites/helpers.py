@@ -169,6 +169,28 @@ def new_bucket(s3: Any, name: str, region: str) -> str:
     return name
 
 
+def create_feed(
+    client: TargetClient,
+    s3: Any,
+    profile: TargetProfile,
+    feed_ref: str,
+    bucket: str,
+    source: str,
+    filters: list[dict[str, Any]] | None = None,
+    region: str | None = None,
+    install_policy: bool = True,
+) -> tuple[dict[str, Any], str | None]:
+    """A feed exporting ``source`` to a new bucket; the answered bucket policy is installed unless
+    told not to. Answers the created feed and the policy text (None when the target gave none)."""
+    new_bucket(s3, bucket, region or profile.s3_region)
+    created = client.data(CREATE_FEED, input=payloads.feed_input(feed_ref, source, bucket, filters=filters))
+    feed = created["createInventoryFeed"]
+    policy = {a["name"]: a["value"] for a in feed["attributes"] or []}.get(profile.value("feed.policy_attribute"))
+    if install_policy and policy is not None:
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+    return feed, policy
+
+
 def feed_runs(client: TargetClient, feed_ref: str) -> list[dict[str, Any]]:
     """The feed's runs, oldest first."""
     nodes = [e["node"] for e in client.data(FEED_RUNS, feed=feed_ref)["inventoryFeedRuns"]["edges"]]

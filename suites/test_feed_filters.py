@@ -12,9 +12,9 @@ from suites.helpers import (
     CREATE_FEED,
     UPDATE_FEED,
     bpp_pinned_on,
+    create_feed,
     exported_by_hand,
     forwarded,
-    new_bucket,
     read_export,
     s3_client,
     wait_runs,
@@ -130,11 +130,8 @@ def exports(session_client, profile, run_id):
     s3 = s3_client(profile)
     feeds = {}
     for case_id, _, source, filters in cases(run_id, retailer):
-        bucket = new_bucket(s3, f"{run_id}-{case_id}".lower()[:60], profile.s3_region)
         feed_ref = f"{run_id}-filters-{case_id}"
-        created = client.data(CREATE_FEED, input=payloads.feed_input(feed_ref, source, bucket, filters=filters))
-        policy = {a["name"]: a["value"] for a in created["createInventoryFeed"]["attributes"]}
-        s3.put_bucket_policy(Bucket=bucket, Policy=policy[profile.value("feed.policy_attribute")])
+        create_feed(client, s3, profile, feed_ref, f"{run_id}-{case_id}".lower()[:60], source, filters)
         client.data(UPDATE_FEED, input={"ref": feed_ref, "status": "ACTIVE"})
         feeds[case_id] = feed_ref
     interval = float(profile.value("feed.default_interval_s"))

@@ -4,12 +4,11 @@ import json
 
 import pytest
 
-from generators import payloads
 from suites.helpers import (
-    CREATE_FEED,
     UPDATE_FEED,
     Position,
     bpp_pinned_on,
+    create_feed,
     feed_runs,
     forwarded,
     new_bucket,
@@ -34,14 +33,9 @@ def budget(profile, runs):
 
 
 def create(client, ref, profile, s3, filters=None, source="INVENTORY_POSITION", policy=True, region=None):
-    bucket = new_bucket(s3, ref("dest").lower().replace("_", "-")[:60], region or profile.s3_region)
-    feed_ref = ref("feed")
-    created = client.data(CREATE_FEED, input=payloads.feed_input(feed_ref, source, bucket, filters=filters))
-    attributes = {a["name"]: a["value"] for a in created["createInventoryFeed"]["attributes"] or []}
-    policy_text = attributes.get(profile.value("feed.policy_attribute"))
-    if policy and policy_text is not None:
-        s3.put_bucket_policy(Bucket=bucket, Policy=policy_text)
-    return feed_ref, bucket, created["createInventoryFeed"], policy_text
+    bucket, feed_ref = ref("dest").lower().replace("_", "-")[:60], ref("feed")
+    created, policy_text = create_feed(client, s3, profile, feed_ref, bucket, source, filters, region, policy)
+    return feed_ref, bucket, created, policy_text
 
 
 @pytest.mark.clause("FEED-CREATE-01", "FEED-CREATE-02")
