@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["suites.plugin"]
+pytest_plugins = ["invharness.suites.plugin"]
 
 
 @pytest.fixture(scope="session")

@@ -19,11 +19,11 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from reference_impl.auth import Principal
-from reference_impl.backend import Backend
-from reference_impl.config import ServerConfig
-from reference_impl.feeds import feed_policy
-from reference_impl.local_s3 import LocalS3
+from invharness.reference_impl.auth import Principal
+from invharness.reference_impl.backend import Backend
+from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.feeds import feed_policy
+from invharness.reference_impl.local_s3 import LocalS3
 
 
 def load(backend: Backend, positions: int) -> None:

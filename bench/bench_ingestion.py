@@ -1,7 +1,7 @@
 """Ingestion speed of the reference server: 1,000,000 records as 200 batches of 5,000 over loopback HTTP.
 
 Run on demand: `python bench/bench_ingestion.py [--batches 200] [--clients 2]`. The server runs as
-its own process (`python -m reference_impl`) with pre-processing on (no setting: decision 9); the
+its own process (`python -m invharness.reference_impl`) with pre-processing on (no setting: decision 9); the
 client posts pre-built bodies from threads and polls the job until every batch is COMPLETE. Prints:
 - accepted: records/s from the first POST until the last POST is answered;
 - processed: records/s from the first POST until the last batch is COMPLETE;
@@ -79,7 +79,7 @@ def over_http(payloads: list[bytes], clients: int) -> tuple[float, float, float,
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "reference_impl", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "invharness.reference_impl", "--port", str(port), "--log-level", "warning"],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -140,10 +140,10 @@ def cost_split(payloads: list[bytes]) -> tuple[float, float, float, float]:
     """Seconds to parse, validate and process the same bodies in-process; and orjson's floor."""
     import asyncio
 
-    import contracts
-    from reference_impl.auth import Principal
-    from reference_impl.backend import Backend
-    from reference_impl.config import ServerConfig
+    from invharness import contracts
+    from invharness.reference_impl.auth import Principal
+    from invharness.reference_impl.backend import Backend
+    from invharness.reference_impl.config import ServerConfig
 
     started = time.perf_counter()
     parsed = [orjson.loads(p) for p in payloads]

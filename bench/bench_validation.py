@@ -16,7 +16,7 @@ from importlib.metadata import version
 
 import orjson
 
-import contracts
+from invharness import contracts
 
 
 def realistic_batch(records: int = 5000, seed: int = 7) -> dict:

@@ -3,8 +3,8 @@
 Single source of truth for every other package; imports nothing of ours.
 """
 
-from contracts.clauses import Catalogue, Clause, ProfileKey, catalogue, clause, clauses
-from contracts.loader import (
+from invharness.contracts.clauses import Catalogue, Clause, ProfileKey, catalogue, clause, clauses
+from invharness.contracts.loader import (
     CONTRACTS_DIR,
     SCHEMAS_DIR,
     ContractError,

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import yaml
 
-from contracts.loader import CONTRACTS_DIR
+from invharness.contracts.loader import CONTRACTS_DIR
 
 __all__ = ["Catalogue", "Clause", "ProfileKey", "catalogue", "clause", "clauses"]
 

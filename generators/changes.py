@@ -15,8 +15,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from generators.payloads import delta, delta_event
-from generators.stock import PositionStock
+from invharness.generators.payloads import delta, delta_event
+from invharness.generators.stock import PositionStock
 
 __all__ = ["KINDS", "DeltaStep", "Expectation", "Step", "delta_events", "next_batch"]
 

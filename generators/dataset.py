@@ -27,9 +27,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from generators.payloads import MAX_BATCH, batch, delta, delta_event
-from generators.stock import PositionStock, stock_for
-from generators.world import World, build_world
+from invharness.generators.payloads import MAX_BATCH, batch, delta, delta_event
+from invharness.generators.stock import PositionStock, stock_for
+from invharness.generators.world import World, build_world
 
 __all__ = ["FORMATS", "SNAPSHOT_COLUMNS", "DatasetSpec", "ShardResult", "generate", "plan"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from generators.world import Location, Product, World
+from invharness.generators.world import Location, Product, World
 
 __all__ = ["PositionStock", "max_records_per_position", "stock_for"]
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from generators import payloads
-from generators.world import CHANNELS, CONDITIONS, COUNTRIES_OF_ORIGIN
+from invharness.generators import payloads
+from invharness.generators.world import CHANNELS, CONDITIONS, COUNTRIES_OF_ORIGIN
 
 __all__ = [
     "Invalid",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import contracts
+from invharness import contracts
 
 __all__ = ["build_parser", "main"]
 
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify_command.add_arguments(verify)
     verify.set_defaults(run=verify_command.run)
 
-    from reference_impl import server as reference_server
+    from invharness.reference_impl import server as reference_server
 
     serve = commands.add_parser(
         "serve",
@@ -198,7 +198,7 @@ def _clause_dict(clause: contracts.Clause) -> dict[str, Any]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from reference_impl.server import run_from_args
+    from invharness.reference_impl.server import run_from_args
 
     return run_from_args(args)
 
@@ -223,7 +223,7 @@ def _retailer_ids(text: str) -> tuple[int, ...]:
 def _generate(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from generators.dataset import DatasetSpec, generate
+    from invharness.generators.dataset import DatasetSpec, generate
 
     if args.out.exists() and any(args.out.iterdir()) and not args.overwrite:
         print(

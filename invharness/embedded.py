@@ -15,9 +15,9 @@ FEED_INTERVAL_S = 2
 @contextlib.contextmanager
 def embedded_target() -> Iterator[tuple[str, dict[str, Any]]]:
     """(base URL, profile overrides) of a reference server running for the duration of the block."""
-    from reference_impl.config import ServerConfig
-    from reference_impl.local_s3 import LocalS3
-    from reference_impl.server import EmbeddedServer
+    from invharness.reference_impl.config import ServerConfig
+    from invharness.reference_impl.local_s3 import LocalS3
+    from invharness.reference_impl.server import EmbeddedServer
 
     with LocalS3() as s3:
         config = ServerConfig(s3_endpoint=s3.url, feed_interval_s=FEED_INTERVAL_S, clock_control=True)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from suites.report import VERDICT_KEY
+from invharness.suites.report import VERDICT_KEY
 
 _state = {"total": 0, "done": 0}
 _verdicts: dict[str, int] = {}

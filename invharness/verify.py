@@ -26,9 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
-import contracts
-import suites
-from suites.report import write_reports
+from invharness import contracts, suites
+from invharness.suites.report import write_reports
 
 __all__ = ["add_arguments", "run"]
 
@@ -134,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             "--rootdir",
             scratch,
             "-p",
-            "suites.plugin",
+            "invharness.suites.plugin",
             "-p",
             "invharness.progress_plugin",
             "-p",

@@ -1,5 +1,5 @@
-"""``python -m reference_impl`` is ``invharness serve``."""
+"""``python -m invharness.reference_impl`` is ``invharness serve``."""
 
-from reference_impl.server import main
+from invharness.reference_impl.server import main
 
 raise SystemExit(main())

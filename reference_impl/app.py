@@ -11,12 +11,12 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from reference_impl.backend import Backend
-from reference_impl.clock import Clock
-from reference_impl.config import ServerConfig
-from reference_impl.feed_scheduler import FeedScheduler
-from reference_impl.graphql_api import build_schema
-from reference_impl.http_api import error_handlers, routes
+from invharness.reference_impl.backend import Backend
+from invharness.reference_impl.clock import Clock
+from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.feed_scheduler import FeedScheduler
+from invharness.reference_impl.graphql_api import build_schema
+from invharness.reference_impl.http_api import error_handlers, routes
 
 __all__ = ["AccessLog", "create_app"]
 

@@ -7,9 +7,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from reference_impl.clock import Clock
-from reference_impl.config import ServerConfig, User
-from reference_impl.errors import ApiError
+from invharness.reference_impl.clock import Clock
+from invharness.reference_impl.config import ServerConfig, User
+from invharness.reference_impl.errors import ApiError
 
 __all__ = ["Authenticator", "Principal", "TokenError"]
 

@@ -9,19 +9,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import contracts
-from reference_impl.auth import Authenticator, Principal
-from reference_impl.clock import Clock, OffsetClock, SystemClock
-from reference_impl.config import ServerConfig
-from reference_impl.deltas import apply_deltas
-from reference_impl.errors import ApiError
-from reference_impl.events import Event, EventLog
-from reference_impl.feeds import FeedService, S3Settings
-from reference_impl.inventory import Inventory, default_catalogue_ref
-from reference_impl.jobs import Batch, Job, JobClosed, JobStore
-from reference_impl.preprocessing import BatchProcessor
-from reference_impl.settings import SettingsStore
-from reference_impl.worker import BatchWorker
+from invharness import contracts
+from invharness.reference_impl.auth import Authenticator, Principal
+from invharness.reference_impl.clock import Clock, OffsetClock, SystemClock
+from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.deltas import apply_deltas
+from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.events import Event, EventLog
+from invharness.reference_impl.feeds import FeedService, S3Settings
+from invharness.reference_impl.inventory import Inventory, default_catalogue_ref
+from invharness.reference_impl.jobs import Batch, Job, JobClosed, JobStore
+from invharness.reference_impl.preprocessing import BatchProcessor
+from invharness.reference_impl.settings import SettingsStore
+from invharness.reference_impl.worker import BatchWorker
 
 __all__ = ["Backend"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reference_impl.inventory import ACTIVE, Inventory, Position, Quantity, position_ref
+from invharness.reference_impl.inventory import ACTIVE, Inventory, Position, Quantity, position_ref
 
 __all__ = ["DeltaOutcome", "apply_deltas"]
 

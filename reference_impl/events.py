@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from reference_impl.clock import fluent_timestamp
+from invharness.reference_impl.clock import fluent_timestamp
 
 __all__ = ["Event", "EventBlock", "EventLog", "RecordEvent"]
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from reference_impl.inventory import Inventory, base_catalogue_ref, to_virtual
+from invharness.reference_impl.inventory import Inventory, base_catalogue_ref, to_virtual
 
 __all__ = ["SOURCE_TYPES", "Row", "matches", "selection"]
 

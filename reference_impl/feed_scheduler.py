@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 
-from reference_impl.feeds import FeedService
+from invharness.reference_impl.feeds import FeedService
 
 __all__ = ["FeedScheduler"]
 

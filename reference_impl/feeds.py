@@ -24,10 +24,10 @@ import pyarrow.parquet as pq
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-import contracts
-from reference_impl.clock import Clock
-from reference_impl.feed_filters import Row, selection
-from reference_impl.inventory import Inventory
+from invharness import contracts
+from invharness.reference_impl.clock import Clock
+from invharness.reference_impl.feed_filters import Row, selection
+from invharness.reference_impl.inventory import Inventory
 
 __all__ = ["Feed", "FeedError", "FeedRun", "FeedService", "S3Settings", "feed_policy"]
 

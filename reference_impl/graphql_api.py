@@ -16,12 +16,12 @@ import orjson
 from ariadne import MutationType, ObjectType, QueryType, ScalarType, graphql, make_executable_schema
 from graphql import GraphQLError, GraphQLSchema
 
-import contracts
-from reference_impl.auth import Principal
-from reference_impl.backend import Backend
-from reference_impl.clock import iso_timestamp
-from reference_impl.feeds import FeedError
-from reference_impl.inventory import (
+from invharness import contracts
+from invharness.reference_impl.auth import Principal
+from invharness.reference_impl.backend import Backend
+from invharness.reference_impl.clock import iso_timestamp
+from invharness.reference_impl.feeds import FeedError
+from invharness.reference_impl.inventory import (
     SEGMENT_FIELDS,
     Catalogue,
     Position,
@@ -29,7 +29,7 @@ from reference_impl.inventory import (
     VirtualPosition,
     base_catalogue_ref,
 )
-from reference_impl.settings import ConstraintViolation
+from invharness.reference_impl.settings import ConstraintViolation
 
 __all__ = ["build_schema", "execute"]
 

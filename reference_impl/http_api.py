@@ -17,13 +17,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-import contracts
-from reference_impl.auth import Principal, TokenError
-from reference_impl.backend import Backend
-from reference_impl.clock import fluent_timestamp
-from reference_impl.errors import ApiError, envelope
-from reference_impl.graphql_api import execute
-from reference_impl.jobs import Batch
+from invharness import contracts
+from invharness.reference_impl.auth import Principal, TokenError
+from invharness.reference_impl.backend import Backend
+from invharness.reference_impl.clock import fluent_timestamp
+from invharness.reference_impl.errors import ApiError, envelope
+from invharness.reference_impl.graphql_api import execute
+from invharness.reference_impl.jobs import Batch
 
 __all__ = ["error_handlers", "routes"]
 

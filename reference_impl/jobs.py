@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from reference_impl.clock import Clock, next_midnight_utc
+from invharness.reference_impl.clock import Clock, next_midnight_utc
 
 __all__ = ["COMPLETE", "PENDING", "RUNNING", "Batch", "Job", "JobClosed", "JobStore"]
 

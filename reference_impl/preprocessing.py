@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from reference_impl.clock import Clock
-from reference_impl.events import EventBlock, EventLog
-from reference_impl.inventory import (
+from invharness.reference_impl.clock import Clock
+from invharness.reference_impl.events import EventBlock, EventLog
+from invharness.reference_impl.inventory import (
     ACTIVE,
     LAST_ON_HAND,
     LOH_DEACTIVATES,
@@ -26,8 +26,8 @@ from reference_impl.inventory import (
     Quantity,
     catalogue_type,
 )
-from reference_impl.jobs import Batch, Job
-from reference_impl.settings import SettingsStore
+from invharness.reference_impl.jobs import Batch, Job
+from invharness.reference_impl.settings import SettingsStore
 
 __all__ = ["DEFAULT_TRANSIENTS", "BatchProcessor", "GroupOutcome", "preprocessing_applies"]
 

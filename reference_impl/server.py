@@ -15,11 +15,11 @@ from typing import Any
 
 import uvicorn
 
-from reference_impl.app import create_app
-from reference_impl.backend import Backend
-from reference_impl.clock import Clock
-from reference_impl.config import ServerConfig, load_config
-from reference_impl.local_s3 import LocalS3
+from invharness.reference_impl.app import create_app
+from invharness.reference_impl.backend import Backend
+from invharness.reference_impl.clock import Clock
+from invharness.reference_impl.config import ServerConfig, load_config
+from invharness.reference_impl.local_s3 import LocalS3
 
 __all__ = ["EmbeddedServer", "add_arguments", "main", "run_from_args", "serve"]
 
@@ -35,7 +35,7 @@ EPILOG = """example:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `invharness serve` and `python -m reference_impl`."""
+    """The options of `invharness serve` and `python -m invharness.reference_impl`."""
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     parser.add_argument(
@@ -102,9 +102,9 @@ def run_from_args(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m reference_impl``."""
+    """``python -m invharness.reference_impl``."""
     parser = argparse.ArgumentParser(
-        prog="python -m reference_impl",
+        prog="python -m invharness.reference_impl",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

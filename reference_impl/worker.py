@@ -14,8 +14,8 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 
-from reference_impl.jobs import COMPLETE, RUNNING, Batch, Job
-from reference_impl.preprocessing import BatchProcessor, GroupOutcome
+from invharness.reference_impl.jobs import COMPLETE, RUNNING, Batch, Job
+from invharness.reference_impl.preprocessing import BatchProcessor, GroupOutcome
 
 __all__ = ["BatchWorker"]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from suites.profile import TargetProfile
+from invharness.suites.profile import TargetProfile
 
 __all__ = ["Exchange", "HarnessError", "PrerequisiteFailed", "TargetClient", "redact"]
 

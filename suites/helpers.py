@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from generators import payloads
-from suites.client import PrerequisiteFailed, TargetClient
-from suites.profile import TargetProfile
+from invharness.generators import payloads
+from invharness.suites.client import PrerequisiteFailed, TargetClient
+from invharness.suites.profile import TargetProfile
 
 __all__ = ["Position", "forwarded", "position_state", "put_setting"]
 

@@ -27,10 +27,10 @@ from urllib.parse import urlparse
 import pytest
 from schemathesis.checks import FailureGroup
 
-import contracts
-from suites.client import HarnessError, PrerequisiteFailed, TargetClient
-from suites.profile import ProfileError, TargetProfile, load_profile
-from suites.report import VERDICT_KEY, write_reports
+from invharness import contracts
+from invharness.suites.client import HarnessError, PrerequisiteFailed, TargetClient
+from invharness.suites.profile import ProfileError, TargetProfile, load_profile
+from invharness.suites.report import VERDICT_KEY, write_reports
 
 __all__ = ["RUN_KEY"]
 

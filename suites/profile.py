@@ -26,7 +26,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-import contracts
+from invharness import contracts
 
 __all__ = ["FEATURES", "Deviation", "ProfileError", "TargetProfile", "load_profile"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-import contracts
+from invharness import contracts
 
 __all__ = ["SEVERITY_ORDER", "VERDICT_KEY", "clause_matrix", "summarize", "write_reports"]
 

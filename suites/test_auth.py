@@ -2,8 +2,8 @@
 
 import pytest
 
-from generators import payloads
-from suites.helpers import Position
+from invharness.generators import payloads
+from invharness.suites.helpers import Position
 
 
 @pytest.mark.clause("AUTH-TOKEN-01")

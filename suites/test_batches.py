@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-import contracts
-from generators import payloads
-from suites.helpers import Position, forwarded, position_state
+from invharness import contracts
+from invharness.generators import payloads
+from invharness.suites.helpers import Position, forwarded, position_state
 
 
 def _job(client, ref, profile):

@@ -6,8 +6,8 @@ checks, which move the ACCOUNT setting, cannot change what these see.
 
 import pytest
 
-from generators import payloads
-from suites.helpers import (
+from invharness.generators import payloads
+from invharness.suites.helpers import (
     Position,
     add_quantity,
     bpp_pinned_on,

@@ -7,9 +7,9 @@ over ACCOUNT. Settings cannot be deleted, so a case whose starting point is gone
 
 import pytest
 
-from generators import payloads
-from suites.client import PrerequisiteFailed
-from suites.helpers import Position, forwarded, put_setting, setting_exists
+from invharness.generators import payloads
+from invharness.suites.client import PrerequisiteFailed
+from invharness.suites.helpers import Position, forwarded, put_setting, setting_exists
 
 pytestmark = [
     pytest.mark.requires("settings_writes"),

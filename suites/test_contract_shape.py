@@ -6,9 +6,9 @@ from graphql import build_client_schema, build_schema, find_breaking_changes, ge
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-import contracts
-from generators import payloads
-from suites.helpers import Position
+from invharness import contracts
+from invharness.generators import payloads
+from invharness.suites.helpers import Position
 
 OPENAPI = schemathesis.openapi.from_path(str(contracts.CONTRACTS_DIR / "openapi.yaml"))
 

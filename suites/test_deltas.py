@@ -2,8 +2,8 @@
 
 import pytest
 
-from generators import payloads
-from suites.helpers import Position, add_quantity, bpp_pinned_on, forwarded, position_state
+from invharness.generators import payloads
+from invharness.suites.helpers import Position, add_quantity, bpp_pinned_on, forwarded, position_state
 
 
 @pytest.fixture(autouse=True)

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-import contracts
-from generators import payloads
-from suites.helpers import Position, bpp_pinned_on, forwarded
+from invharness import contracts
+from invharness.generators import payloads
+from invharness.suites.helpers import Position, bpp_pinned_on, forwarded
 
 
 def a_delta_for_a_stocked_position(client, ref, profile):

@@ -7,8 +7,8 @@ entities read over GraphQL: AND across filters, OR within IN / NOT_IN, exact mat
 
 import pytest
 
-from generators import payloads
-from suites.helpers import (
+from invharness.generators import payloads
+from invharness.suites.helpers import (
     CREATE_FEED,
     UPDATE_FEED,
     bpp_pinned_on,

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from suites.helpers import (
+from invharness.suites.helpers import (
     UPDATE_FEED,
     Position,
     bpp_pinned_on,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from generators import payloads
-from suites.helpers import CREATE_SETTING, Position, bpp_pinned_on, forwarded
+from invharness.generators import payloads
+from invharness.suites.helpers import CREATE_SETTING, Position, bpp_pinned_on, forwarded
 
 GET_SETTING = """query GetSetting($name: [String], $context: [String!], $contextId: [Int!]) {
     settings(name: $name, context: $context, contextId: $contextId) {

@@ -2,7 +2,14 @@
 
 import pytest
 
-from suites.helpers import Position, add_quantity, bpp_pinned_on, forwarded, position_state, set_quantity_status
+from invharness.suites.helpers import (
+    Position,
+    add_quantity,
+    bpp_pinned_on,
+    forwarded,
+    position_state,
+    set_quantity_status,
+)
 
 VIRTUAL = """query($cat: String!, $p: [String]) { virtualPositions(catalogue: {ref: $cat}, productRef: $p) {
     edges { node { ref productRef groupRef quantity status } } } }"""

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-import contracts
-from generators import payloads
-from suites.helpers import Position
+from invharness import contracts
+from invharness.generators import payloads
+from invharness.suites.helpers import Position
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from suites.helpers import Position, bpp_pinned_on, forwarded
+from invharness.suites.helpers import Position, bpp_pinned_on, forwarded
 
 QUANTITY = """query($ref: String!, $cat: String!) { inventoryQuantity(ref: $ref, catalogue: {ref: $cat}) {
     ref quantity countryOfOrigin manufacturer manufacturerBatchNumber supplier expiresOn expectedOn condition channel

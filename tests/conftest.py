@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reference_impl.clock import ManualClock
-from reference_impl.config import ServerConfig
-from reference_impl.local_s3 import LocalS3
-from reference_impl.server import EmbeddedServer
+from invharness.reference_impl.clock import ManualClock
+from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.local_s3 import LocalS3
+from invharness.reference_impl.server import EmbeddedServer
 from tests.support import Api
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from reference_impl.server import EmbeddedServer
+from invharness.reference_impl.server import EmbeddedServer
 
 _unique = itertools.count(1)
 

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-import contracts
+from invharness import contracts
 from tests.contracts.examples import INLINE
 
 JOB = {"name": "Batch Inventory Job", "retailerId": "1", "meta": {"preprocessing": "enabled"}}

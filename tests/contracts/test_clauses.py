@@ -3,7 +3,7 @@
 import re
 from collections import Counter
 
-import contracts
+from invharness import contracts
 
 CATALOGUE = contracts.catalogue()
 ID_FORMAT = re.compile(r"^[A-Z]+(-[A-Z0-9]+)+-[0-9]{2}$")

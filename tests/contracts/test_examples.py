@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import contracts
+from invharness import contracts
 from tests.contracts.examples import INLINE, derived
 from tests.contracts.seed_examples import seed_examples, spec_examples
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-import contracts
+from invharness import contracts
 
 OPENAPI_PATH = contracts.CONTRACTS_DIR / "openapi.yaml"
 OPERATIONS = {

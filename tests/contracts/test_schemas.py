@@ -3,7 +3,7 @@
 import jsonschema
 import pytest
 
-import contracts
+from invharness import contracts
 
 NAMES = contracts.schema_names()
 

@@ -6,7 +6,7 @@ import pytest
 from graphql import build_schema, parse, validate
 from graphql.language import ObjectTypeDefinitionNode
 
-import contracts
+from invharness import contracts
 
 SCHEMA = build_schema(contracts.sdl())
 THIRD_PARTY = ["GetSetting", "GetVirtualPositions", "UpdateInventoryQuantity"]

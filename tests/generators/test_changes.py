@@ -9,9 +9,9 @@ import random
 
 import pytest
 
-from generators import changes
-from generators.stock import stock_for
-from generators.world import build_world
+from invharness.generators import changes
+from invharness.generators.stock import stock_for
+from invharness.generators.world import build_world
 
 
 def _load(api, stocks):

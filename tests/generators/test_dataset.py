@@ -8,9 +8,9 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-import contracts
-from generators.dataset import SNAPSHOT_COLUMNS, DatasetSpec, generate
+from invharness import contracts
 from invharness.cli import main
+from invharness.generators.dataset import SNAPSHOT_COLUMNS, DatasetSpec, generate
 
 SMALL = {"seed": 11, "products": 60, "locations": 40, "depth": 3, "positions_per_shard": 700}
 

@@ -3,8 +3,8 @@
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-import contracts
-from generators import payloads, strategies
+from invharness import contracts
+from invharness.generators import payloads, strategies
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

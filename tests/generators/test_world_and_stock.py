@@ -2,9 +2,9 @@
 
 import random
 
-import contracts
-from generators.stock import max_records_per_position, stock_for
-from generators.world import build_world
+from invharness import contracts
+from invharness.generators.stock import max_records_per_position, stock_for
+from invharness.generators.world import build_world
 
 ENTITY = contracts.validator("inventory-entity")
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-import contracts
+from invharness import contracts
 from invharness.cli import main
 
 GOOD_BATCH = {

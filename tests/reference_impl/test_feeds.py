@@ -8,11 +8,11 @@ import boto3
 import pyarrow.parquet as pq
 import pytest
 
-from generators import payloads
-from reference_impl.config import ServerConfig
-from reference_impl.feeds import FEED_PRINCIPAL
-from reference_impl.server import EmbeddedServer
-from suites.helpers import exported_by_hand
+from invharness.generators import payloads
+from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.feeds import FEED_PRINCIPAL
+from invharness.reference_impl.server import EmbeddedServer
+from invharness.suites.helpers import exported_by_hand
 from tests.support import Api, record, unique
 
 CREATE = """mutation($input: CreateInventoryFeedInput) { createInventoryFeed(input: $input) {
@@ -403,7 +403,7 @@ def test_a_default_typed_catalogue_of_another_ref_has_no_virtual_catalogue(api, 
 
 
 def test_a_run_that_breaks_fails_alone_and_the_schedule_goes_on(local_s3, s3, monkeypatch, caplog):
-    import reference_impl.feed_filters as feed_filters
+    import invharness.reference_impl.feed_filters as feed_filters
 
     def broken(source_type, entity):
         raise RuntimeError("row building broke")

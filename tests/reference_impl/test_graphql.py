@@ -3,7 +3,7 @@
 import pytest
 from graphql import build_client_schema, build_schema, find_breaking_changes, get_introspection_query
 
-import contracts
+from invharness import contracts
 from tests.support import record, unique
 
 CREATE = """mutation($input: CreateSettingInput) { createSetting(input: $input) {

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-import contracts
-from reference_impl.config import ServerConfig
-from reference_impl.server import EmbeddedServer
+from invharness import contracts
+from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.server import EmbeddedServer
 from tests.support import Api, record, unique
 
 POST_PATHS = [

@@ -2,7 +2,7 @@
 
 import time
 
-import contracts
+from invharness import contracts
 from tests.support import record, unique
 
 

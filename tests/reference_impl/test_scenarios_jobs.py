@@ -3,7 +3,7 @@
 import re
 from datetime import UTC, datetime
 
-import contracts
+from invharness import contracts
 from tests.support import record, unique
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")

@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reference_impl.auth import Authenticator, TokenError
-from reference_impl.clock import ManualClock, fluent_timestamp, iso_timestamp, next_midnight_utc
-from reference_impl.config import ServerConfig, load_config
-from reference_impl.deltas import apply_deltas
-from reference_impl.errors import ApiError
-from reference_impl.events import EventLog
-from reference_impl.inventory import Catalogue, Inventory, Position, Quantity, catalogue_type, position_ref
-from reference_impl.jobs import JobClosed, JobStore
-from reference_impl.preprocessing import DEFAULT_TRANSIENTS, preprocessing_applies
-from reference_impl.settings import ConstraintViolation, SettingsStore, parse_bool
+from invharness.reference_impl.auth import Authenticator, TokenError
+from invharness.reference_impl.clock import ManualClock, fluent_timestamp, iso_timestamp, next_midnight_utc
+from invharness.reference_impl.config import ServerConfig, load_config
+from invharness.reference_impl.deltas import apply_deltas
+from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.events import EventLog
+from invharness.reference_impl.inventory import Catalogue, Inventory, Position, Quantity, catalogue_type, position_ref
+from invharness.reference_impl.jobs import JobClosed, JobStore
+from invharness.reference_impl.preprocessing import DEFAULT_TRANSIENTS, preprocessing_applies
+from invharness.reference_impl.settings import ConstraintViolation, SettingsStore, parse_bool
 
 
 def at(*parts):
@@ -261,8 +261,8 @@ def test_config_file_and_environment_override_the_demo_account(tmp_path):
 
 
 def test_worker_groups_pending_batches_of_a_job():
-    from reference_impl.auth import Principal
-    from reference_impl.backend import Backend
+    from invharness.reference_impl.auth import Principal
+    from invharness.reference_impl.backend import Backend
 
     backend = Backend(ServerConfig(processing_window_s=0))
     admin = Principal(backend.config.account.users[0])

@@ -14,7 +14,17 @@ from typing import Any
 import pytest
 from starlette.routing import request_response
 
-from reference_impl import auth, backend, deltas, feed_filters, feeds, http_api, inventory, preprocessing, settings
+from invharness.reference_impl import (
+    auth,
+    backend,
+    deltas,
+    feed_filters,
+    feeds,
+    http_api,
+    inventory,
+    preprocessing,
+    settings,
+)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ import pkgutil
 
 from _pytest.mark.structures import ParameterSet
 
-import contracts
-import suites
+from invharness import contracts, suites
 
 
 def clauses_cited(module):
@@ -30,7 +29,7 @@ def clauses_cited(module):
 
 def suite_modules():
     return [
-        importlib.import_module(f"suites.{m.name}")
+        importlib.import_module(f"invharness.suites.{m.name}")
         for m in pkgutil.iter_modules(suites.__path__)
         if m.name.startswith("test_")
     ]
@@ -56,7 +55,7 @@ def test_every_check_cites_a_clause_that_exists():
 
 
 def test_the_checker_sees_parametrized_clauses():
-    module = importlib.import_module("suites.test_bpp_precedence")
+    module = importlib.import_module("invharness.suites.test_bpp_precedence")
     assert {"BPP-PREC-01", "BPP-PREC-08"} <= clauses_cited(module)["test_account_setting_and_job_meta"] | clauses_cited(
         module
     )["test_retailer_setting_overrides_the_account"]

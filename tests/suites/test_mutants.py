@@ -8,8 +8,8 @@ import sys
 import pytest
 import yaml
 
-from reference_impl.config import ServerConfig
-from reference_impl.server import EmbeddedServer
+from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.server import EmbeddedServer
 from tests.suites.mutants import MUTANTS, applied
 
 
@@ -68,7 +68,7 @@ def test_the_group_fails_on_the_clause_the_mutant_breaks(mutant, local_s3, targe
 
 
 def test_every_group_has_a_mutant():
-    from contracts import catalogue
+    from invharness.contracts import catalogue
 
     assert {m.group for m in MUTANTS} == set(catalogue().groups)
 

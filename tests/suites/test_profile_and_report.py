@@ -6,10 +6,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-import contracts
-from suites.client import redact
-from suites.profile import ProfileError, load_profile
-from suites.report import clause_matrix, summarize, write_reports
+from invharness import contracts
+from invharness.suites.client import redact
+from invharness.suites.profile import ProfileError, load_profile
+from invharness.suites.report import clause_matrix, summarize, write_reports
 
 
 def test_no_profile_is_the_reference_profile():

@@ -95,7 +95,7 @@ def test_the_html_report_renders_the_clause_matrix_in_chromium(auth_run, tmp_pat
 
 
 def test_every_group_has_its_suite_file():
-    from contracts import catalogue
+    from invharness.contracts import catalogue
     from invharness.verify import _selection
 
     for path in _selection(list(catalogue().groups)):
