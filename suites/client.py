@@ -16,7 +16,7 @@ import requests
 
 from invharness.suites.profile import TargetProfile
 
-__all__ = ["Exchange", "HarnessError", "PrerequisiteFailed", "TargetClient", "redact"]
+__all__ = ["Exchange", "HarnessError", "PrerequisiteFailed", "StepFailed", "TargetClient", "redact"]
 
 _TOKENISH = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 # secret-bearing fields however they are written: JSON, a Python repr, a form or a query string
@@ -32,6 +32,21 @@ class HarnessError(Exception):
 
 class PrerequisiteFailed(Exception):
     """Something a check stands on failed (e.g. no token); the check is skipped, not failed."""
+
+
+class StepFailed(Exception):
+    """The target answered wrongly to a step a check stands on (creating a job, posting a batch,
+    writing a setting, creating a feed, ...).
+
+    That is the target's fail of ``clause`` -- the clause that governs the step -- recorded once
+    per run; the check that needed the step is *blocked* by it (named, with that clause), never
+    silently skipped, and never blamed on the check's own clauses.
+    """
+
+    def __init__(self, clause: str, message: str) -> None:
+        super().__init__(f"{clause}: {message}")
+        self.clause = clause
+        self.message = message
 
 
 @dataclass(slots=True)
