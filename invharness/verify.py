@@ -4,9 +4,15 @@ With no --target-url the embedded reference server is started and judged. The su
 pytest with the suites plugin; a live progress line counts verdicts as checks finish; at the end
 the clause matrix is summarised and results.json, junit.xml and report.html are written.
 
-Exit codes: 0 the target conforms (every MUST clause passes or is a declared deviation);
-1 it does not (a MUST clause fails); 2 bad usage (profile, options); 3 the harness or the
-environment failed (errors, unreachable target) and no verdict is possible.
+Outcome and exit code:
+  0  CONFORMS          every MUST clause passes, is a declared deviation, or needs a feature declared off
+  1  DOES NOT CONFORM  a MUST clause fails (with --strict, a SHOULD clause too)
+  4  INCOMPLETE        no MUST clause fails, but some were not judged (errors, blocked or skipped checks,
+                       groups not selected, an unreachable target, --max-time reached)
+  2  bad usage (profile, options)
+  3  the harness itself failed (the suites could not run)
+SHOULD clauses that fail are warnings unless --strict. The same --run-id replays a run's refs and
+generated inputs.
 """
 
 from __future__ import annotations
@@ -14,24 +20,34 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import re
 import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from urllib.parse import urlparse
 
 import pytest
+import requests
 import yaml
 
-from invharness import contracts, suites
-from invharness.suites.report import write_reports
+from invharness import __version__, contracts, suites
+from invharness.suites.client import loopback, redact, unreachable_reason
+from invharness.suites.profile import ProfileError, TargetProfile, load_profile
+from invharness.suites.report import CONFORMS, DOES_NOT_CONFORM, INCOMPLETE, JOURNAL, outcome_line, write_reports
 
 __all__ = ["add_arguments", "run"]
 
-CONFORMS, DOES_NOT_CONFORM, USAGE, HARNESS = 0, 1, 2, 3
+EXIT = {CONFORMS: 0, DOES_NOT_CONFORM: 1, INCOMPLETE: 4}
+USAGE, HARNESS = 2, 3
+_RUN_ID = re.compile(r"^[A-Za-z0-9]{1,24}$")
+_VERDICTS = ("pass", "fail", "error", "blocked", "skipped", "deviation", "unsupported", "untested")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="GROUP",
-        help="only this clause group (repeatable), e.g. --group auth --group bpp-precedence",
+        help="only this clause group (repeatable), e.g. --group auth --group bpp-precedence; "
+        "the clauses of other groups are not judged, so the outcome is at best INCOMPLETE",
     )
     parser.add_argument(
         "--allow-remote-writes",
@@ -70,12 +87,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="run checks in N processes (pytest-xdist; default: one process)",
     )
+    parser.add_argument("--strict", action="store_true", help="a failing SHOULD clause fails the run too")
+    parser.add_argument(
+        "--max-time",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this long: the run ends INCOMPLETE with what was judged, reports written",
+    )
+    parser.add_argument(
+        "--run-id",
+        default=None,
+        metavar="ID",
+        help="replay a run: the same refs and generated inputs as the run of that id (see results.json)",
+    )
 
 
 @contextlib.contextmanager
 def _target(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, Any]]]:
     if args.target_url:
-        yield args.target_url, {}
+        yield args.target_url.rstrip("/"), {}
         return
     from invharness.embedded import embedded_target
 
@@ -106,97 +137,271 @@ def _selection(groups: list[str]) -> list[str]:
     return [str(root / f"test_{g.replace('-', '_')}.py") for g in groups] if groups else [str(root)]
 
 
-def run(args: argparse.Namespace) -> int:
-    """Judge the target; print the summary; answer the exit code."""
+def _usage(args: argparse.Namespace) -> tuple[list[str], TargetProfile] | str:
+    """(selection, profile), or what is wrong with the command line."""
     try:
         selection = _selection(args.group)
-    except ValueError as exc:
-        print(f"invharness verify: {exc}", file=sys.stderr)
+        profile = load_profile(args.profile)
+    except (ValueError, ProfileError) as exc:
+        return str(exc)
+    host = urlparse(args.target_url).hostname or "" if args.target_url else "127.0.0.1"
+    if not loopback(host) and not args.allow_remote_writes:
+        return (
+            f"{args.target_url} is not on loopback: the suites create jobs, settings and feeds there. "
+            "Pass --allow-remote-writes to judge it anyway."
+        )
+    if args.run_id is not None and not _RUN_ID.match(args.run_id):
+        return f"--run-id is 1 to 24 letters and digits (it prefixes every ref), not {args.run_id!r}"
+    if args.max_time is not None and args.max_time <= 0:
+        return "--max-time is a number of seconds above 0"
+    return selection, profile
+
+
+def run(args: argparse.Namespace) -> int:
+    """Judge the target; print the summary; answer the exit code."""
+    checked = _usage(args)
+    if isinstance(checked, str):
+        print(f"invharness verify: {checked}", file=sys.stderr)
         return USAGE
+    selection, profile = checked
     report_dir = args.report_dir.resolve()
+    report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "results.json").unlink(missing_ok=True)
-    run_id = f"ih{secrets.token_hex(3)}"
+    run_id = args.run_id or f"ih{secrets.token_hex(3)}"
     started = time.time()
+    deadline = None if args.max_time is None else started + args.max_time
+    info: dict[str, Any] = {
+        "run_id": run_id,
+        "started": started,
+        "harness_version": __version__,
+        "groups": args.group,
+        "strict": args.strict,
+        "stopped": None,
+        # what replays this run: the same refs and the same generated inputs (seeds derive from the run id)
+        "replay": "invharness verify --run-id " + run_id + "".join(f" --group {g}" for g in args.group),
+        "workers": args.workers,
+        "max_time": args.max_time,
+    }
+    checks: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch, _target(args) as (url, overrides):
-        profile = _profile_file(args, overrides, Path(scratch))
-        # pytest runs in its own process under an empty configuration: neither this process's imports
-        # nor a project's pytest settings (warnings as errors, say) may change how a target is judged.
-        ini = Path(scratch) / "pytest.ini"
-        ini.write_text("[pytest]\n", encoding="utf-8")
-        base = [
-            sys.executable,
-            "-m",
-            "pytest",
-            *selection,
-            "-c",
-            str(ini),
-            "--rootdir",
-            scratch,
-            "-p",
-            "invharness.suites.plugin",
-            "-p",
-            "invharness.progress_plugin",
-            "-p",
-            "no:cacheprovider",
-            "--target-url",
-            url,
-            "--run-id",
-            run_id,
-        ]
-        if profile is not None:
-            base += ["--profile", str(profile)]
-        if args.allow_remote_writes:
-            base.append("--allow-remote-writes")
-        if args.workers > 1:
-            # in parallel, then the checks that move the target's clock (they close every open job) alone
-            passes = [["-m", "not clock", "-n", str(args.workers), "--dist", "loadgroup"], ["-m", "clock"]]
+        info["target"] = redact(url, profile.secrets())
+        problem = _unreachable(url, profile)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            info["stopped"] = problem
         else:
-            passes = [[]]
-        checks = []
-        for number, extra in enumerate(passes):
-            directory = Path(scratch) / f"pass{number}"
-            # pytest's own output goes to a log beside the reports (the live line is on stderr)
-            report_dir.mkdir(parents=True, exist_ok=True)
-            with (report_dir / f"pytest-pass{number}.log").open("w", encoding="utf-8") as log:
-                command = [*base, *extra, "-q", "--report-dir", str(directory)]
-                code = subprocess.run(command, stdout=log, check=False).returncode
-            if (
-                code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR)
-                or not (directory / "results.json").is_file()
-            ):
-                print(
-                    f"\ninvharness verify: the suites could not run (pytest exit code {code}); see "
-                    f"{report_dir / f'pytest-pass{number}.log'}",
-                    file=sys.stderr,
-                )
-                return USAGE if code == pytest.ExitCode.USAGE_ERROR else HARNESS
-            checks += json.loads((directory / "results.json").read_text(encoding="utf-8"))["checks"]
+            code = _run_passes(args, url, overrides, selection, info, deadline, Path(scratch), report_dir, checks)
+            if code is not None:
+                return code
     print(file=sys.stderr)
-    return _summary(write_reports(report_dir, checks, {"run_id": run_id, "started": started}), report_dir)
+    return _summary(write_reports(report_dir, checks, info), report_dir)
+
+
+def _unreachable(url: str, profile: TargetProfile) -> str | None:
+    """One line when nothing answers at ``url`` (any HTTP answer, even 404, means it is there)."""
+    try:
+        requests.get(url + "/", timeout=min(5.0, profile.request_timeout_s), allow_redirects=False)
+    except requests.Timeout:
+        return f"target {redact(url, profile.secrets())} unreachable: no answer within 5s"
+    except requests.RequestException as exc:
+        return f"target {redact(url, profile.secrets())} unreachable: {unreachable_reason(exc)}"
+    return None
+
+
+def _run_passes(
+    args: argparse.Namespace,
+    url: str,
+    overrides: dict[str, Any],
+    selection: list[str],
+    info: dict[str, Any],
+    deadline: float | None,
+    scratch: Path,
+    report_dir: Path,
+    checks: list[dict[str, Any]],
+) -> int | None:
+    """Run the suites (one pass, or a parallel pass and the clock pass); the exit code when they
+    could not run, else None with ``checks`` and ``info['stopped']`` filled in."""
+    profile_path = _profile_file(args, overrides, scratch)
+    secrets_ = load_profile(profile_path, {}).secrets() if profile_path else load_profile(None).secrets()
+    # pytest runs in its own process under an empty configuration: neither this process's imports
+    # nor a project's pytest settings (warnings as errors, say) may change how a target is judged.
+    ini = scratch / "pytest.ini"
+    ini.write_text("[pytest]\n", encoding="utf-8")
+    base = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *selection,
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(scratch),
+        "-p",
+        "invharness.suites.plugin",
+        "-p",
+        "invharness.progress_plugin",
+        "-p",
+        "no:cacheprovider",
+        "--tb=short",
+        "--target-url",
+        url,
+        "--run-id",
+        info["run_id"],
+    ]
+    if profile_path is not None:
+        base += ["--profile", str(profile_path)]
+    if args.allow_remote_writes:
+        base.append("--allow-remote-writes")
+    if args.strict:
+        base.append("--strict-should")
+    if deadline is not None:
+        base += ["--deadline", str(deadline)]
+    if args.workers > 1:
+        # in parallel, then the checks that move the target's clock (they close every open job) alone
+        passes = [["-m", "not clock", "-n", str(args.workers), "--dist", "loadgroup"], ["-m", "clock"]]
+    else:
+        passes = [[]]
+    for number, extra in enumerate(passes):
+        if info["stopped"]:
+            break
+        directory = scratch / f"pass{number}"
+        log_path = report_dir / f"pytest-pass{number}.log"
+        code = _pytest([*base, *extra, "-q", "--report-dir", str(directory)], log_path, secrets_, deadline)
+        results = directory / "results.json"
+        if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or not (
+            results.is_file() or code is None
+        ):
+            print(
+                f"\ninvharness verify: the suites could not run (pytest exit code {code}); see {log_path}",
+                file=sys.stderr,
+            )
+            return USAGE if code == pytest.ExitCode.USAGE_ERROR else HARNESS
+        if results.is_file():
+            done = json.loads(results.read_text(encoding="utf-8"))
+            checks += done["checks"]
+            info["stopped"] = done.get("run", {}).get("stopped")
+        else:  # killed at --max-time: what was judged is in the journal
+            journal = directory / JOURNAL
+            lines = journal.read_text(encoding="utf-8").splitlines() if journal.is_file() else []
+            checks += [json.loads(line) for line in lines if line.strip()]
+            info["stopped"] = "the run reached its --max-time"
+    return None
+
+
+def _pytest(command: list[str], log_path: Path, secrets_: list[str], deadline: float | None) -> int | None:
+    """Run pytest with its output redacted on the way: stdout to ``log_path``, stderr (the live
+    line) to ours. Killed 30 s after ``deadline`` (its own checks stop at it); None when killed."""
+    env = {**os.environ, "INVHARNESS_TTY": "1" if sys.stderr.isatty() else "0"}
+    with (
+        log_path.open("w", encoding="utf-8") as log,
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as process,
+    ):
+        relays = [
+            threading.Thread(target=_relay, args=(process.stdout, log, secrets_), daemon=True),
+            threading.Thread(target=_relay, args=(process.stderr, sys.stderr, secrets_), daemon=True),
+        ]
+        for relay in relays:
+            relay.start()
+        try:
+            code: int | None = process.wait(timeout=None if deadline is None else max(deadline - time.time(), 0) + 30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            code = None
+        for relay in relays:
+            relay.join(timeout=5)
+    return code
+
+
+def _relay(source: IO[bytes], sink: IO[str], secrets_: list[str]) -> None:
+    """Copy ``source`` to ``sink`` line by line (a \\r ends a line too), each line redacted."""
+    pending = b""
+    while chunk := source.read1(65536):  # type: ignore[attr-defined]
+        pending += chunk
+        cut = max(pending.rfind(b"\n"), pending.rfind(b"\r"))
+        if cut < 0 and len(pending) < 1 << 20:
+            continue
+        head, pending = (pending[: cut + 1], pending[cut + 1 :]) if cut >= 0 else (pending, b"")
+        sink.write(redact(head.decode("utf-8", "replace"), secrets_))
+        sink.flush()
+    if pending:
+        sink.write(redact(pending.decode("utf-8", "replace"), secrets_))
+        sink.flush()
 
 
 def _summary(results: dict[str, Any], directory: Path) -> int:
     summary = results["summary"]
-    groups: dict[str, dict[str, int]] = {}
-    for clause in results["clauses"]:
-        counts = groups.setdefault(clause["group"], {})
-        counts[clause["verdict"]] = counts.get(clause["verdict"], 0) + 1
-    print(f"{'group':16} verdicts by clause")
-    for group, counts in groups.items():
-        print(f"{group:16} " + "  ".join(f"{v} {n}" for v, n in sorted(counts.items())))
+    _table(results["clauses"])
     by_id = {c["id"]: c for c in results["clauses"]}
-    for title, ids in (
-        ("MUST clauses that fail", summary["failed_must"]),
-        ("SHOULD clauses that fail", summary["failed_should"]),
-        ("clauses with errors", summary["errors"]),
-    ):
+    failing = [("MUST clauses that fail", summary["failed_must"])]
+    failing.append(
+        ("SHOULD clauses that fail" + ("" if summary["strict"] else " (warnings)"), summary["failed_should"])
+    )
+    for title, ids in failing:
         if ids:
             print(f"\n{title}:")
             for clause_id in ids:
-                message = next((c["message"] for c in by_id[clause_id]["checks"] if c["verdict"] != "pass"), "")
-                print(f"  {clause_id:16} {by_id[clause_id]['statement']}\n  {'':16} -> {message[:200]}")
-    verdict = "CONFORMS" if summary["conforms"] else "DOES NOT CONFORM"
-    print(f"\n{verdict}: {summary['clauses']}; reports in {directory}/ (report.html, results.json, junit.xml)")
-    if summary["errors"]:
-        return HARNESS if summary["conforms"] else DOES_NOT_CONFORM
-    return CONFORMS if summary["conforms"] else DOES_NOT_CONFORM
+                _explain(by_id[clause_id], results["checks"])
+    _reasons(results["checks"])
+    if summary["unjudged_must"]:
+        print(f"\nMUST clauses not judged ({len(summary['unjudged_must'])}):")
+        for why, ids in _grouped(summary["unjudged_must"]):
+            print(f"  {why[:160]}\n      {_wrap(ids)}")
+    if summary.get("stopped"):
+        print(f"\nthe run stopped early: {summary['stopped']}")
+    print(f"\n{outcome_line(summary)}")
+    print(f"reports in {directory}/ (report.html, results.json, junit.xml); replay: {results['run']['replay']}")
+    return EXIT[summary["outcome"]]
+
+
+def _table(clauses: list[dict[str, Any]]) -> None:
+    """Counts of clause verdicts by group, one row a group, one column a verdict."""
+    groups: dict[str, dict[str, int]] = {}
+    for clause in clauses:
+        counts = groups.setdefault(clause["group"], {})
+        counts[clause["verdict"]] = counts.get(clause["verdict"], 0) + 1
+    columns = [v for v in _VERDICTS if any(v in counts for counts in groups.values())]
+    print(f"{'clauses by group':18}" + "".join(f"{v:>12}" for v in columns))
+    for group, counts in groups.items():
+        print(f"{group:18}" + "".join(f"{counts.get(v, '') or '.':>12}" for v in columns))
+    totals = {v: sum(c.get(v, 0) for c in groups.values()) for v in columns}
+    print(f"{'total':18}" + "".join(f"{totals[v]:>12}" for v in columns))
+
+
+def _explain(clause: dict[str, Any], checks: list[dict[str, Any]]) -> None:
+    """A failing clause as a QA engineer needs it: the statement as declared, the message, the evidence."""
+    declared = f" [{clause['profile']} = {clause['declared']}]" if clause.get("declared") is not None else ""
+    print(f"  {clause['id']:16} {clause['statement']}{declared}")
+    by_test = {c["test"]: c for c in checks}
+    for check in clause["checks"]:
+        if check["verdict"] != "fail":
+            continue
+        message = check["message"].replace("\n", "\n" + " " * 21)
+        print(f"  {'':16} -> {check['test']}\n  {'':18} {message[:800]}")
+        exchanges = by_test.get(check["test"], {}).get("exchanges") or []
+        if exchanges:
+            last = exchanges[-1]
+            print(f"  {'':18} evidence: {last['method']} {last['url']} -> {last['status']}: {last['response'][:160]}")
+        break
+
+
+def _reasons(checks: list[dict[str, Any]]) -> None:
+    """Why checks were not judged: one line per distinct reason, with how many checks it holds."""
+    for verdict in ("error", "blocked", "skipped", "unsupported"):
+        these = [{"id": c["test"].rpartition("::")[2], "why": c["message"]} for c in checks if c["verdict"] == verdict]
+        if these:
+            print(f"\n{verdict} checks ({len(these)}):")
+            for why, ids in _grouped(these)[:12]:
+                print(f"  {why.splitlines()[0][:160] if why else '(no reason given)'}\n      {_wrap(ids)}")
+
+
+def _grouped(rows: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(row["why"], []).append(row["id"])
+    return sorted(grouped.items(), key=lambda kv: -len(kv[1]))
+
+
+def _wrap(ids: list[str]) -> str:
+    shown = ", ".join(ids[:8])
+    return shown + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")

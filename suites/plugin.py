@@ -4,9 +4,14 @@
 (the project's conftest.py, or `invharness verify`) supplies the embedded reference server. Each
 check carries ``@pytest.mark.clause("ID", ...)`` and ends with a verdict:
 
-pass; fail; deviation (failed, but the profile declares a deviation that has not expired);
-unsupported (needs a feature the profile declares off); skipped (a prerequisite failed, e.g. no
-token: no cascade of failures); error (the harness or the network failed).
+pass; fail (the target answered wrongly); deviation (failed, but the profile declares a deviation
+that has not expired); unsupported (needs a feature the profile declares off); blocked (a step the
+check stands on failed on the target: that step's clause fails, once); skipped (the profile or the
+environment lacks something, e.g. credentials the target refuses); error (the harness failed, or
+the target did not answer; the traceback is in the evidence).
+
+Every bound of the run lives here too: a target that stops answering ends the session after a few
+checks, and ``--deadline`` (set by ``verify --max-time``) ends it between checks.
 
 Nothing here imports reference_impl.
 """
@@ -14,10 +19,11 @@ Nothing here imports reference_impl.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
+import hashlib
 import json
 import secrets
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -25,17 +31,31 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+import requests
 from schemathesis.checks import FailureGroup
 
-from invharness import contracts
-from invharness.suites.client import HarnessError, PrerequisiteFailed, TargetClient
+from invharness import __version__, contracts
+from invharness.suites.client import (
+    HarnessError,
+    PrerequisiteFailed,
+    RunOutOfTime,
+    StepFailed,
+    TargetClient,
+    TargetTimeout,
+    TargetUnreachable,
+    loopback,
+    redact,
+)
 from invharness.suites.profile import ProfileError, TargetProfile, load_profile
-from invharness.suites.report import VERDICT_KEY, write_reports
+from invharness.suites.report import JOURNAL, VERDICT_KEY, write_reports
 
-__all__ = ["RUN_KEY"]
+__all__ = ["RUN_KEY", "STOP_AFTER_UNREACHABLE", "check_digest", "check_seed"]
 
 RUN_KEY = pytest.StashKey[dict[str, Any]]()
+_SECRETS_KEY = pytest.StashKey[list[str]]()
+STOP_AFTER_UNREACHABLE = 3  # consecutive checks that could not reach the target end the session
 _RECORDS: list[dict[str, Any]] = []  # verdicts of this process's session (the controller's, under xdist)
+_STATE: dict[str, Any] = {"unreachable": 0, "steps": set()}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,7 +81,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--report-dir", default=None, metavar="DIR", help="write results.json, junit.xml and report.html there"
     )
     group.addoption(
-        "--run-id", default=None, metavar="ID", help="prefix of every ref this run creates (default: random)"
+        "--run-id",
+        default=None,
+        metavar="ID",
+        help="the run's id: prefix of every ref it creates and seed of its fuzzing (default: random); "
+        "the same id replays the same refs and inputs",
+    )
+    group.addoption(
+        "--deadline",
+        type=float,
+        default=None,
+        metavar="EPOCH",
+        help="stop asking the target anything after this time (seconds since the epoch; verify --max-time)",
+    )
+    group.addoption(
+        "--strict-should", action="store_true", help="a failing SHOULD clause fails the run too (verify --strict)"
     )
 
 
@@ -70,20 +104,34 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requires(feature): a profile feature the check needs")
     config.addinivalue_line("markers", "clock: moves the target's clock; runs after every other check")
     # Refuse bad usage before anything runs: a profile that cannot be read, a remote target unasked.
+    profile = TargetProfile()
     if config.getoption("--profile"):
         try:
-            load_profile(config.getoption("--profile"))
+            profile = load_profile(config.getoption("--profile"))
         except ProfileError as exc:
             raise pytest.UsageError(str(exc)) from None
+    config.stash[_SECRETS_KEY] = profile.secrets()
     given = config.getoption("--target-url")
-    if given and not _loopback(urlparse(given).hostname or "") and not config.getoption("--allow-remote-writes"):
+    if given and not loopback(urlparse(given).hostname or "") and not config.getoption("--allow-remote-writes"):
         raise pytest.UsageError(
             f"{given} is not on loopback: the suites create jobs, settings and feeds there. "
             "Pass --allow-remote-writes to judge it anyway."
         )
     run_id = config.getoption("--run-id") or f"ih{secrets.token_hex(3)}"
-    config.stash[RUN_KEY] = {"run_id": run_id, "started": time.time()}
+    config.stash[RUN_KEY] = {
+        "run_id": run_id,
+        "started": time.time(),
+        "harness_version": __version__,
+        "strict": bool(config.getoption("--strict-should")),
+        "stopped": None,
+    }
     _RECORDS.clear()
+    _STATE.update(unreachable=0, steps=set(), stop=None, journal=None)
+    directory = config.getoption("--report-dir")
+    if directory and not hasattr(config, "workerinput"):
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        _STATE["journal"] = Path(directory) / JOURNAL
+        _STATE["journal"].write_text("", encoding="utf-8")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -106,21 +154,12 @@ def target_url(request: pytest.FixtureRequest) -> str:
     given = request.config.getoption("--target-url")
     url = str(given).rstrip("/") if given else request.getfixturevalue("embedded_target_url")
     host = urlparse(url).hostname or ""
-    if not _loopback(host) and not request.config.getoption("--allow-remote-writes"):
+    if not loopback(host) and not request.config.getoption("--allow-remote-writes"):
         raise pytest.UsageError(
             f"{url} is not on loopback: the suites create jobs, settings and feeds there. "
             "Pass --allow-remote-writes to judge it anyway."
         )
     return url
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -139,11 +178,24 @@ def run_id(request: pytest.FixtureRequest) -> str:
     return request.config.stash[RUN_KEY]["run_id"]
 
 
+def check_digest(run_id: str, nodeid: str) -> str:
+    """12 hex digits naming one check of one run: stable across processes and replays (unlike
+    ``hash()``, which Python salts per process); 48 bits make a collision among 10^4 checks of a
+    run about one in 10^7."""
+    return hashlib.blake2b(f"{run_id}\0{nodeid}".encode(), digest_size=6).hexdigest()
+
+
+def check_seed(run_id: str, nodeid: str) -> int:
+    """The seed of a check's generated inputs (Hypothesis, schemathesis): the same run id and node
+    id give the same inputs."""
+    return int.from_bytes(hashlib.blake2b(f"seed\0{run_id}\0{nodeid}".encode(), digest_size=8).digest(), "big")
+
+
 @pytest.fixture
 def ref(run_id: str, request: pytest.FixtureRequest) -> Callable[[str], str]:
-    """A factory of unique refs: ref("SKU") -> ih1a2b3c-SKU-<n>."""
+    """A factory of unique refs: ref("SKU") -> ih1a2b3c-SKU-<check digest>-<n>."""
     counter = iter(range(1, 10**9))
-    test = abs(hash(request.node.nodeid)) % 10**6
+    test = check_digest(run_id, request.node.nodeid)
 
     def make(kind: str) -> str:
         return f"{run_id}-{kind}-{test}-{next(counter)}"
@@ -151,9 +203,15 @@ def ref(run_id: str, request: pytest.FixtureRequest) -> Callable[[str], str]:
     return make
 
 
+@pytest.fixture
+def seed(run_id: str, request: pytest.FixtureRequest) -> int:
+    """This check's seed for generated inputs (see check_seed); recorded in results.json."""
+    return check_seed(run_id, request.node.nodeid)
+
+
 @pytest.fixture(scope="session")
-def session_client(target_url: str, profile: TargetProfile) -> TargetClient:
-    return TargetClient(target_url, profile)
+def session_client(request: pytest.FixtureRequest, target_url: str, profile: TargetProfile) -> TargetClient:
+    return TargetClient(target_url, profile, deadline=request.config.getoption("--deadline"))
 
 
 @pytest.fixture
@@ -164,11 +222,17 @@ def client(session_client: TargetClient) -> Iterator[TargetClient]:
 
 
 @pytest.fixture(scope="session")
-def other_client(target_url: str, profile: TargetProfile) -> TargetClient:
+def other_client(request: pytest.FixtureRequest, target_url: str, profile: TargetProfile) -> TargetClient:
     """A user of another retailer (403 checks); unsupported when the profile names none."""
     if not profile.other_username:
         pytest.skip("unsupported: the profile names no other_user")
-    return TargetClient(target_url, profile, profile.other_username, profile.other_password)
+    return TargetClient(
+        target_url,
+        profile,
+        profile.other_username,
+        profile.other_password,
+        deadline=request.config.getoption("--deadline"),
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -188,63 +252,167 @@ def _clauses(item: pytest.Item) -> list[str]:
     return [c for marker in item.iter_markers("clause") for c in marker.args]
 
 
+def _funcarg(item: pytest.Item, name: str) -> Any:
+    return getattr(item, "funcargs", {}).get(name)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    deadline = item.config.getoption("--deadline")
+    if deadline is not None and time.time() >= deadline:
+        _stop(item.session, "the run reached its --max-time")
+        pytest.skip("not run: the run reached its --max-time")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if report.when == "setup" and report.passed:
+    if report.when in ("setup", "teardown") and report.passed:
         return
-    if report.when == "teardown" and report.passed:
-        return
-    verdict, message = _verdict(item, call, report)
+    verdict, message, trace = _verdict(item, call, report)
+    client = _funcarg(item, "client")
+    secrets_ = [*item.config.stash.get(_SECRETS_KEY, []), *(client.secrets() if client else [])]
+    message, trace = redact(message, secrets_), redact(trace, secrets_)
     if verdict == "deviation":
         report.outcome = "passed"  # a declared, unexpired deviation does not fail the run
-    if verdict == "skipped" and report.failed:
+    if verdict in ("skipped", "blocked") and report.failed:
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), 0, f"prerequisite failed: {message}")
-    client = item.funcargs.get("client") if hasattr(item, "funcargs") else None
+        report.longrepr = (str(item.path), 0, message)
+    elif report.failed:
+        report.longrepr = redact(str(report.longrepr), secrets_)  # pytest's own output, in the log too
     # the evidence: the check's last exchanges (redacted when recorded); more of them when it did not pass
     exchanges = [asdict(e) for e in getattr(client, "exchanges", [])][-(5 if verdict == "pass" else 10) :]
-    profile = item.funcargs.get("profile") if hasattr(item, "funcargs") else None
-    record = {
+    record = _record(item, verdict, message, report, exchanges)
+    if trace:
+        record["traceback"] = trace
+    _watch_the_target(item, call, record)
+    report.user_properties.append((VERDICT_KEY, json.dumps(record, default=str)))
+    if verdict == "blocked" and isinstance(call.excinfo.value, StepFailed):  # type: ignore[union-attr]
+        step = _step_record(item, call.excinfo.value, record)  # type: ignore[union-attr]
+        if step is not None:
+            report.user_properties.append((VERDICT_KEY, json.dumps(step, default=str)))
+
+
+def _record(
+    item: pytest.Item, verdict: str, message: str, report: pytest.TestReport, exchanges: list[dict[str, Any]]
+) -> dict[str, Any]:
+    profile: TargetProfile | None = _funcarg(item, "profile")
+    run = item.config.stash[RUN_KEY]
+    clauses = _clauses(item)
+    keys = {c.profile for c in contracts.clauses() if c.id in clauses and c.profile}
+    return {
         "test": item.nodeid,
-        "clauses": _clauses(item),
+        "clauses": clauses,
         "verdict": verdict,
         "message": message,
         "phase": report.when,
         "seconds": round(report.duration, 3),
         "exchanges": exchanges,
-        "run_id": item.config.stash[RUN_KEY]["run_id"],
-        # what makes the check repeatable: its refs derive from the run id; fuzzing is derandomized
-        "seed": item.config.stash[RUN_KEY]["run_id"],
-        "declared": {} if profile is None else dict(profile.declared),
+        "run_id": run["run_id"],
+        # what makes the check repeatable: its refs and its generated inputs derive from these
+        "ref_digest": check_digest(run["run_id"], item.nodeid),
+        "seed": check_seed(run["run_id"], item.nodeid),
+        # the clauses' open questions as this target answers them (declared, or the reference's)
+        "declared": {} if profile is None else {key: profile.value(key) for key in sorted(keys)},
     }
-    report.user_properties.append((VERDICT_KEY, json.dumps(record, default=str)))
 
 
-def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[str, str]:
+def _step_record(item: pytest.Item, failure: StepFailed, blocked: dict[str, Any]) -> dict[str, Any] | None:
+    """The fail of the clause that governs a step, once per run (per process: reports merge them)."""
+    if failure.clause in _STATE["steps"]:
+        return None
+    _STATE["steps"].add(failure.clause)
+    said = blocked["message"].removeprefix(f"blocked by {failure.clause}: ")
+    verdict, message = _deviation_or_fail(
+        _funcarg(item, "profile"), [failure.clause], f"{said} (a step of {item.nodeid})"
+    )
+    return {
+        **blocked,
+        "test": f"step::{failure.clause}",
+        "clauses": [failure.clause],
+        "verdict": verdict,
+        "message": message,
+        "phase": "step",
+    }
+
+
+def _watch_the_target(item: pytest.Item, call: pytest.CallInfo[None], record: dict[str, Any]) -> None:
+    """End the session when the target stops answering, instead of timing out check after check."""
     excinfo = call.excinfo
-    if report.skipped:
+    if excinfo is not None and excinfo.errisinstance((TargetUnreachable, TargetTimeout)):
+        _STATE["unreachable"] += 1
+        if _STATE["unreachable"] >= STOP_AFTER_UNREACHABLE:
+            reason = f"{str(excinfo.value).split(' (')[0]}; the run stopped"
+            record["stop"] = reason
+            _stop(item.session, reason)
+    elif excinfo is not None and excinfo.errisinstance(RunOutOfTime):
+        record["stop"] = "the run reached its --max-time"
+        _stop(item.session, record["stop"])
+    elif record["exchanges"]:
+        _STATE["unreachable"] = 0
+
+
+def _stop(session: pytest.Session, reason: str) -> None:
+    session.config.stash[RUN_KEY]["stopped"] = session.config.stash[RUN_KEY]["stopped"] or reason
+    session.shouldstop = session.shouldstop or reason
+
+
+def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[str, str, str]:
+    """(verdict, message, traceback) of one phase of a check."""
+    excinfo = call.excinfo
+    if report.skipped and (excinfo is None or not excinfo.errisinstance((StepFailed, PrerequisiteFailed))):
         reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else "skipped"
-        return ("unsupported" if "unsupported" in reason else "skipped"), reason.removeprefix("Skipped: ")
+        return ("unsupported" if "unsupported" in reason else "skipped"), reason.removeprefix("Skipped: "), ""
     if excinfo is None:
-        return "pass", ""
-    if excinfo.errisinstance(PrerequisiteFailed):
-        return "skipped", str(excinfo.value)
-    if excinfo.errisinstance(HarnessError) or report.when != "call":
-        return "error", f"{excinfo.typename}: {str(excinfo.value)[:500]}"
-    if not excinfo.errisinstance((AssertionError, FailureGroup)):
-        # e.g. a KeyError: the target's answer lacks what the contract promises (the suites pass
-        # against the reference, so the check itself is not the suspect)
-        return _deviation_or_fail(item, f"{excinfo.typename}: {str(excinfo.value)[:300]} (the answer broke the check)")
-    message = str(excinfo.value).splitlines()[0][:500] if str(excinfo.value) else excinfo.typename
-    return _deviation_or_fail(item, message)
+        return "pass", "", ""
+    exc = excinfo.value
+    setting_up = _setting_up(item, excinfo) if report.when == "setup" else ""
+    clauses = _clauses(item)
+    if isinstance(exc, StepFailed):
+        if exc.clause in clauses:  # the step is what the check judges
+            return (*_deviation_or_fail(_funcarg(item, "profile"), clauses, setting_up + exc.message), "")
+        return "blocked", f"blocked by {exc.clause}: {setting_up}{exc.message}", ""
+    if isinstance(exc, PrerequisiteFailed):
+        return "skipped", f"{setting_up}prerequisite failed: {exc}", ""
+    if isinstance(exc, HarnessError):
+        return "error", f"{setting_up}{exc}", ""
+    if report.when != "teardown" and _target_fail(exc):
+        return (*_deviation_or_fail(_funcarg(item, "profile"), clauses, setting_up + _message(exc)), "")
+    # the harness's own exception (or a teardown that broke): an error, with its traceback as evidence
+    trace = "".join(traceback.format_exception(exc))[-4000:]
+    return "error", f"{setting_up}harness error {type(exc).__name__}: {str(exc)[:300]}", trace
 
 
-def _deviation_or_fail(item: pytest.Item, message: str) -> tuple[str, str]:
-    profile = item.funcargs.get("profile") if hasattr(item, "funcargs") else None
+def _target_fail(exc: BaseException) -> bool:
+    """The target's wrong answer: an assertion of a check, schemathesis's failures, an answer that
+    is not JSON (read outside the client), or a group of those (Hypothesis reports several at once)."""
+    if isinstance(exc, AssertionError | FailureGroup | requests.JSONDecodeError):
+        return True
+    return isinstance(exc, BaseExceptionGroup) and all(_target_fail(e) for e in exc.exceptions)
+
+
+def _message(exc: BaseException) -> str:
+    """The assertion's message with pytest's explanation (expected vs actual), bounded."""
+    text = str(exc) or type(exc).__name__
+    lines = text.splitlines()
+    return "\n".join(lines[:12])[:1500]
+
+
+def _setting_up(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """'setting up CLAUSES (fixture NAME): ' for a failure in a fixture, naming what it prepared."""
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    by_function = {d.func.__name__: name for name, defs in definitions.items() for d in defs}
+    fixture = next(
+        (by_function[e.frame.code.name] for e in reversed(excinfo.traceback) if e.frame.code.name in by_function),
+        None,
+    )
+    what = f" (fixture {fixture})" if fixture else ""
+    return f"setting up {', '.join(_clauses(item)) or item.nodeid}{what}: "
+
+
+def _deviation_or_fail(profile: TargetProfile | None, clauses: list[str], message: str) -> tuple[str, str]:
     if profile is not None:
-        for clause_id in _clauses(item):
+        for clause_id in clauses:
             deviation = profile.deviation(clause_id)
             if deviation is not None:
                 if deviation.active(dt.date.today()):
@@ -256,12 +424,20 @@ def _deviation_or_fail(item: pytest.Item, message: str) -> tuple[str, str]:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     for key, value in report.user_properties:
         if key == VERDICT_KEY:
-            _RECORDS.append(json.loads(value))
+            record = json.loads(value)
+            _RECORDS.append(record)
+            if _STATE.get("journal") is not None:  # what was judged survives a run that is killed
+                with _STATE["journal"].open("a", encoding="utf-8") as journal:
+                    journal.write(value + "\n")
+            if record.get("stop"):  # under xdist: a worker saw the target die, or the time run out
+                _STATE["stop"] = _STATE.get("stop") or record["stop"]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(session.config, "workerinput"):
         return  # an xdist worker: the controller writes the reports
+    run = session.config.stash[RUN_KEY]
+    run["stopped"] = run["stopped"] or _STATE.get("stop")
     directory = session.config.getoption("--report-dir")
     if directory:
-        write_reports(Path(directory), _RECORDS, session.config.stash[RUN_KEY])
+        write_reports(Path(directory), _RECORDS, run)

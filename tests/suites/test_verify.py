@@ -5,7 +5,9 @@ import re
 import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -21,11 +23,19 @@ def auth_run(tmp_path_factory):
 
 def test_verify_judges_the_embedded_default_and_writes_reports(auth_run, capsys):
     code, report = auth_run
-    assert code == 0
     results = json.loads((report / "results.json").read_text())
     auth = [c for c in results["clauses"] if c["group"] == "auth"]
     assert auth and all(c["verdict"] == "pass" for c in auth)
     assert all(c["verdict"] == "untested" for c in results["clauses"] if c["group"] != "auth")
+    # one group judged is not a verdict on the target: INCOMPLETE, exit 4, and every report says so
+    assert code == 4 and results["outcome"] == "INCOMPLETE"
+    unjudged = {u["id"]: u["why"] for u in results["summary"]["unjudged_must"]}
+    assert unjudged["JOB-CREATE-01"] == "not selected (--group auth)" and "AUTH-TOKEN-01" not in unjudged
+    assert ElementTree.parse(report / "junit.xml").find("properties/property[@name='outcome']").get("value") == (
+        "INCOMPLETE"
+    )
+    assert 'data-outcome="INCOMPLETE"' in (report / "report.html").read_text()
+    assert results["run"]["replay"] == f"invharness verify --run-id {results['run_id']} --group auth"
     assert (report / "junit.xml").is_file() and (report / "report.html").is_file()
     # the evidence shows the token exchanges, but never a token or a secret
     evidence = (report / "results.json").read_text() + (report / "report.html").read_text()
@@ -46,16 +56,27 @@ def test_a_bad_profile_is_a_usage_error(tmp_path):
     assert main(["verify", "--group", "auth", "--profile", str(profile), "--report-dir", str(tmp_path / "r")]) == 2
 
 
-def test_an_unreachable_target_is_a_harness_error_not_a_verdict(tmp_path):
+def test_an_unreachable_target_is_one_line_and_incomplete_fast(tmp_path, capsys):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens once the socket closes
-    code = main(
-        ["verify", "--target-url", f"http://127.0.0.1:{port}", "--group", "auth", "--report-dir", str(tmp_path)]
-    )
-    assert code == 3
+    started = time.monotonic()
+    code = main(["verify", "--target-url", f"http://127.0.0.1:{port}", "--report-dir", str(tmp_path)])
+    assert time.monotonic() - started < 10
+    assert code == 4
+    out, err = capsys.readouterr()
+    assert err.strip() == f"target http://127.0.0.1:{port} unreachable: connection refused"
+    assert "Traceback" not in out + err and "CONFORMS" not in out.replace("DOES NOT CONFORM", "")
     results = json.loads((tmp_path / "results.json").read_text())
-    assert {c["verdict"] for c in results["checks"]} == {"error"}
+    assert results["outcome"] == "INCOMPLETE" and results["summary"]["conforms"] is False
+    assert all("unreachable: connection refused" in u["why"] for u in results["summary"]["unjudged_must"])
+    assert "INCOMPLETE" in (tmp_path / "report.html").read_text()
+
+
+@pytest.mark.parametrize("option", [["--run-id", "no-dashes!"], ["--max-time", "0"]])
+def test_bad_replay_or_time_options_are_usage_errors(tmp_path, option, capsys):
+    assert main(["verify", "--group", "auth", *option, "--report-dir", str(tmp_path)]) == 2
+    assert "invharness verify:" in capsys.readouterr().err
 
 
 def test_a_remote_target_needs_an_explicit_opt_in(tmp_path):
@@ -91,7 +112,7 @@ def test_the_html_report_renders_the_clause_matrix_in_chromium(auth_run, tmp_pat
     assert '<table id="matrix">' in dom
     assert dom.count("<tr data-verdict=") == 128
     assert dom.count('<tr data-verdict="pass">') == 11
-    assert "The target <strong>conforms</strong>" in dom
+    assert 'data-outcome="INCOMPLETE"' in dom and "MUST clause(s) were not judged" in dom
 
 
 def test_every_group_has_its_suite_file():
