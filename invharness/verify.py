@@ -202,7 +202,7 @@ def _unreachable(url: str, profile: TargetProfile) -> str | None:
     try:
         requests.get(url + "/", timeout=min(5.0, profile.request_timeout_s), allow_redirects=False)
     except requests.Timeout:
-        return f"target {redact(url, profile.secrets())} unreachable: no answer within 5s"
+        return f"target {redact(url, profile.secrets())} unreachable: no answer within {min(5.0, profile.request_timeout_s):g}s"
     except requests.RequestException as exc:
         return f"target {redact(url, profile.secrets())} unreachable: {unreachable_reason(exc)}"
     return None
