@@ -199,12 +199,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _unreachable(url: str, profile: TargetProfile) -> str | None:
     """One line when nothing answers at ``url`` (any HTTP answer, even 404, means it is there)."""
+    wait = min(5.0, profile.request_timeout_s)
+    shown = redact(url, profile.secrets())
     try:
-        requests.get(url + "/", timeout=min(5.0, profile.request_timeout_s), allow_redirects=False)
+        requests.get(url + "/", timeout=wait, allow_redirects=False)
     except requests.Timeout:
-        return f"target {redact(url, profile.secrets())} unreachable: no answer within {min(5.0, profile.request_timeout_s):g}s"
+        return f"target {shown} unreachable: no answer within {wait:g}s"
     except requests.RequestException as exc:
-        return f"target {redact(url, profile.secrets())} unreachable: {unreachable_reason(exc)}"
+        return f"target {shown} unreachable: {unreachable_reason(exc)}"
     return None
 
 

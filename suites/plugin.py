@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.metadata
 import json
 import secrets
 import time
@@ -34,7 +35,7 @@ import pytest
 import requests
 from schemathesis.checks import FailureGroup
 
-from invharness import __version__, contracts
+from invharness import contracts
 from invharness.suites.client import (
     HarnessError,
     PrerequisiteFailed,
@@ -121,7 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN_KEY] = {
         "run_id": run_id,
         "started": time.time(),
-        "harness_version": __version__,
+        "harness_version": importlib.metadata.version("invharness"),
         "strict": bool(config.getoption("--strict-should")),
         "stopped": None,
     }

@@ -133,3 +133,13 @@ def test_a_target_that_ignores_after_fails_pagination_without_hanging(upstream, 
     clauses = {c["id"]: c["verdict"] for c in results["clauses"]}
     assert code == 1 and clauses["GQL-PAGE-01"] == "fail"
     assert elapsed < 120
+
+
+def test_max_time_ends_the_run_incomplete_with_what_was_judged(upstream, tmp_path, capsys):
+    with FaultProxy(upstream, lambda request: ("delay", 0.3)) as proxy:
+        code, results, elapsed, terminal = _verify(proxy.url, tmp_path, capsys, "auth", extra=["--max-time", "5"])
+    assert code == 4 and results["outcome"] == "INCOMPLETE"
+    assert results["summary"]["stopped"] == "the run reached its --max-time"
+    assert len([c for c in results["checks"] if c["verdict"] == "pass"]) < 14, "not every check had time to run"
+    assert "the run stopped early: the run reached its --max-time" in terminal
+    assert elapsed < 5 + 35  # the checks stop at the deadline; verify kills a run 30 s after it at the latest

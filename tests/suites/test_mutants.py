@@ -76,12 +76,14 @@ def test_every_group_has_a_mutant():
 def test_the_unbroken_server_passes_the_groups_the_mutants_use(local_s3, target_profile, tmp_path):
     with server(local_s3) as running:
         done, results = verify(running.url, target_profile, "bpp-detection", tmp_path / "report")
-    assert done.returncode == 0, done.stdout[-3000:]
-    assert results["summary"]["conforms"] is True
+    # one group judged: no MUST clause fails, the others are not selected, so INCOMPLETE (exit 4)
+    assert done.returncode == 4, done.stdout[-3000:]
+    assert results["outcome"] == "INCOMPLETE" and results["summary"]["failed_must"] == []
+    assert {c["verdict"] for c in results["clauses"] if c["group"] == "bpp-detection"} == {"pass"}
 
 
 @pytest.mark.parametrize(
-    ("expires", "verdict", "exit_code"), [("2099-12-31", "deviation", 0), ("2001-01-01", "fail", 1)]
+    ("expires", "verdict", "exit_code"), [("2099-12-31", "deviation", 4), ("2001-01-01", "fail", 1)]
 )
 def test_a_declared_deviation_is_honoured_until_it_expires(local_s3, tmp_path, expires, verdict, exit_code):
     mutant = next(m for m in MUTANTS if m.breaks == "BPP-PREC-02")
