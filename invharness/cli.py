@@ -116,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=verify_command.__doc__,
         epilog="examples:\n  invharness verify\n"
         "  invharness verify --target-url http://127.0.0.1:9000 --profile vendor.yaml\n"
-        "  invharness verify --group bpp-precedence --group bpp-detection --report-dir out",
+        "  invharness verify --group bpp-precedence --group bpp-detection --report-dir out\n"
+        "  invharness verify --target-url URL --profile P.yaml --strict --max-time 900\n"
+        "  invharness verify --run-id ih1a2b3c   replay a run's refs and generated inputs",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verify_command.add_arguments(verify)
