@@ -7,18 +7,47 @@ name, so what it counts is its own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from invharness.generators import payloads
-from invharness.suites.client import PrerequisiteFailed, TargetClient
+from invharness.suites.client import PrerequisiteFailed, StepFailed, TargetClient
 from invharness.suites.profile import TargetProfile
 
-__all__ = ["Position", "forwarded", "position_state", "put_setting"]
+__all__ = [
+    "BPP",
+    "OMIT",
+    "Position",
+    "add_quantity",
+    "bpp_pinned_on",
+    "data",
+    "events_named",
+    "forwarded",
+    "new_batch",
+    "new_job",
+    "position_state",
+    "put_setting",
+    "send_batch",
+    "set_quantity_status",
+    "setting_exists",
+    "settle",
+    "wait_batch",
+]
 
-_OMIT: Any = object()
+OMIT: Any = object()
 BPP = "fc.enable.batch.preprocessing"
+# the clauses that govern the steps checks stand on: a wrong answer to a step is that clause's fail
+JOB_CREATE, BATCH_CREATE, BATCH_READ, BATCH_STATUS = (
+    "JOB-CREATE-01",
+    "BATCH-CREATE-01",
+    "BATCH-READ-01",
+    "BATCH-STATUS-01",
+)
+EVENT_SEARCH, POSITION_READ, QUANTITY_WRITE = "EVT-SEARCH-01", "GQL-INV-01", "GQL-INV-02"
+SETTING_CREATE, SETTING_UPDATE = "GQL-SET-01", "GQL-SET-03"
+UNFINISHED = ("PENDING", "RUNNING")
 
 
 @dataclass(slots=True, frozen=True)
@@ -48,39 +77,147 @@ class Position:
         return payloads.record(self.sku, self.location, qty, self.retailer, **fields)
 
 
+# ---------------------------------------------------------------------- steps: jobs, batches, events
+
+
+def _digits(answer: Any) -> str | None:
+    """The string-of-digits id of a create answer, or None."""
+    try:
+        found = answer.json().get("id")
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) and found.isdigit() else None
+
+
+def new_job(client: TargetClient, ref: Callable[[str], str], retailer: int, meta: Any = OMIT) -> str:
+    """A new job of ``retailer`` (its id); a refusal is a fail of JOB-CREATE-01."""
+    body = payloads.job(ref("job"), str(retailer)) if meta is OMIT else payloads.job(ref("job"), str(retailer), meta)
+    client.token()  # a token failure is not the job's
+    answer = client.request("POST", "/api/v4.1/job", json=body)
+    job_id = _digits(answer) if answer.status_code == 200 else None
+    if job_id is None:
+        raise StepFailed(
+            JOB_CREATE, f"creating a job: expected 200 with a digit id, got {answer.status_code}: {answer.text[:200]}"
+        )
+    return job_id
+
+
+def new_batch(client: TargetClient, job_id: str, body: dict[str, Any]) -> str:
+    """Post a batch to an OPEN job (its id); a refusal is a fail of BATCH-CREATE-01."""
+    client.token()
+    answer = client.post_batch(job_id, body)
+    batch_id = _digits(answer) if answer.status_code == 200 else None
+    if batch_id is None:
+        raise StepFailed(
+            BATCH_CREATE,
+            f"posting a batch to job {job_id}: expected 200 with a digit id, got "
+            f"{answer.status_code}: {answer.text[:200]}",
+        )
+    return batch_id
+
+
+def settle(
+    client: TargetClient, job_id: str, batch_id: str, seen: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Poll a batch until it leaves PENDING / RUNNING (bounded by the profile's batch timeout); its last
+    answer. Statuses seen go to ``seen``. Unreadable is a fail of BATCH-READ-01; never settling an
+    AssertionError (the caller says whose clause that is)."""
+    deadline = time.monotonic() + client.profile.batch_timeout_s
+    while True:
+        answer = client.read_batch(job_id, batch_id, count=5000)
+        try:
+            body = answer.json() if answer.status_code == 200 else None
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise StepFailed(
+                BATCH_READ,
+                f"reading batch {batch_id}: expected 200 with the batch, got {answer.status_code}: {answer.text[:200]}",
+            )
+        if seen is not None:
+            seen(body.get("status"))
+        if body.get("status") not in UNFINISHED:
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"batch {batch_id}: expected COMPLETE within {client.profile.batch_timeout_s:.0f}s, "
+                f"still {body.get('status')}"
+            )
+        time.sleep(client.profile.poll_interval_s)
+
+
+def wait_batch(client: TargetClient, job_id: str, batch_id: str) -> dict[str, Any]:
+    """The batch once COMPLETE; not reaching COMPLETE is a fail of BATCH-STATUS-01."""
+    try:
+        body = settle(client, job_id, batch_id)
+    except AssertionError as exc:
+        raise StepFailed(BATCH_STATUS, str(exc)) from None
+    if body.get("status") != "COMPLETE":
+        raise StepFailed(BATCH_STATUS, f"batch {batch_id}: expected COMPLETE, got {body.get('status')!r}")
+    return body
+
+
+def events_named(client: TargetClient, name: str, entity_ref: str | None = None) -> list[dict[str, Any]]:
+    """The events of this run's own name (few); a refused search is a fail of EVT-SEARCH-01."""
+    try:
+        return client.events(name, entity_ref)
+    except PrerequisiteFailed as exc:
+        raise StepFailed(EVENT_SEARCH, str(exc)) from None
+
+
+def send_batch(
+    client: TargetClient,
+    ref: Callable[[str], str],
+    records: list[dict[str, Any]],
+    retailer: int,
+    meta: Any = OMIT,
+    job_id: str | None = None,
+    **batch_fields: Any,
+) -> list[dict[str, Any]]:
+    """Run one batch under an event name of its own (in a new job unless given one); its events."""
+    name = ref("Ev")
+    job_id = job_id or new_job(client, ref, retailer, meta)
+    wait_batch(client, job_id, new_batch(client, job_id, payloads.batch(records, event=name, **batch_fields)))
+    return events_named(client, name)
+
+
 def forwarded(
     client: TargetClient,
     ref: Callable[[str], str],
     records: list[dict[str, Any]],
     retailer: int,
-    meta: Any = _OMIT,
+    meta: Any = OMIT,
     job_id: str | None = None,
     **batch_fields: Any,
 ) -> dict[str, int]:
     """Run one batch under an event name of its own; how many events each position got."""
-    name = ref("Ev")
-    if job_id is None:
-        job_body = (
-            payloads.job(ref("job"), str(retailer)) if meta is _OMIT else payloads.job(ref("job"), str(retailer), meta)
-        )
-        job_id = client.create_job(job_body)
-    batch_id = client.create_batch(job_id, payloads.batch(records, event=name, **batch_fields))
-    client.wait_batch(job_id, batch_id)
     counts: dict[str, int] = {}
-    for event in client.events(name):
-        entity = event.get("context", {}).get("entityRef")
+    for event in send_batch(client, ref, records, retailer, meta, job_id, **batch_fields):
+        entity = (event.get("context") or {}).get("entityRef")
         counts[entity] = counts.get(entity, 0) + 1
     return counts
 
 
+# ---------------------------------------------------------------------- GraphQL reads and writes
+
+
+def data(client: TargetClient, clause: str, query: str, **variables: Any) -> dict[str, Any]:
+    """The data of a query a check stands on; GraphQL errors are a fail of ``clause``."""
+    body = client.graphql(query, **variables)
+    if body.get("errors") or not isinstance(body.get("data"), dict):
+        raise StepFailed(clause, f"GraphQL answered errors: {str(body.get('errors'))[:300]}")
+    return body["data"]
+
+
 POSITION = """query($ref: String!, $cat: String!) { inventoryPosition(ref: $ref, catalogue: {ref: $cat}) {
     ref onHand status updatedOn
-    quantities(first: 500) { edges { node { ref type status quantity correctedQty updatedOn } } } } }"""
+    quantities(first: 500) { edges { node { ref type status quantity correctedQty updatedOn
+        expiresOn segment1 attributes { name value } } } } } }"""
 
 
 def position_state(client: TargetClient, position: Position) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
     """The position (ref, onHand, status, updatedOn) and its quantities by ref, read over GraphQL."""
-    node = client.data(POSITION, ref=position.ref, cat=position.catalogue)["inventoryPosition"]
+    node = data(client, POSITION_READ, POSITION, ref=position.ref, cat=position.catalogue)["inventoryPosition"]
     if node is None:
         return None, {}
     return node, {e["node"]["ref"]: e["node"] for e in node["quantities"]["edges"]}
@@ -92,20 +229,41 @@ CREATE_SETTING = "mutation($input: CreateSettingInput) { createSetting(input: $i
 UPDATE_SETTING = "mutation($input: UpdateSettingInput) { updateSetting(input: $input) { id value } }"
 
 
+def _setting_id(client: TargetClient, context: str, context_id: int, name: str) -> str | None:
+    found = data(client, SETTING_CREATE, SETTINGS, name=[name], context=[context], id=[context_id])
+    edges = found["settings"]["edges"]
+    return edges[0]["node"]["id"] if edges else None
+
+
 def put_setting(client: TargetClient, context: str, context_id: int, value: str, name: str = BPP) -> None:
-    """Create the setting, or update it when it exists (settings cannot be deleted)."""
-    found = client.data(SETTINGS, name=[name], context=[context], id=[context_id])["settings"]["edges"]
+    """Create the setting, or update it when it exists (settings cannot be deleted). A refused write
+    is a fail of the clause that governs it (GQL-SET-01 create, GQL-SET-03 update). Another worker
+    may create the same setting between the look-up and the create: then it is updated instead."""
     body = payloads.setting_input(value, context, context_id, name)
-    if found:
-        answer = client.graphql(UPDATE_SETTING, input={**body, "id": found[0]["node"]["id"]})
-    else:
+    for _ in range(2):
+        setting_id = _setting_id(client, context, context_id, name)
+        if setting_id is not None:
+            answer = client.graphql(UPDATE_SETTING, input={**body, "id": setting_id})
+            written = ((answer.get("data") or {}).get("updateSetting") or {}).get("value")
+            if answer.get("errors") or written != value:
+                raise StepFailed(
+                    SETTING_UPDATE,
+                    f"updateSetting {name} {context} {context_id} to {value!r}: "
+                    f"expected the value back, got {written!r}, errors {answer.get('errors')}",
+                )
+            return
         answer = client.graphql(CREATE_SETTING, input=body)
-    if answer.get("errors"):
-        raise PrerequisiteFailed(f"setting {name} {context} {context_id} = {value} failed: {answer['errors']}")
+        if not answer.get("errors"):
+            return
+    raise StepFailed(
+        SETTING_CREATE,
+        f"createSetting {name} {context} {context_id} = {value!r} answered "
+        f"{answer.get('errors')} and no such setting exists",
+    )
 
 
 def setting_exists(client: TargetClient, context: str, context_id: int, name: str = BPP) -> bool:
-    return bool(client.data(SETTINGS, name=[name], context=[context], id=[context_id])["settings"]["edges"])
+    return _setting_id(client, context, context_id, name) is not None
 
 
 CREATE_QUANTITY = "mutation($input: CreateInventoryQuantityInput) { createInventoryQuantity(input: $input) { ref } }"
@@ -117,7 +275,9 @@ def add_quantity(
 ) -> str:
     """A quantity made outside batches (a reservation, a sale, a correction) through GraphQL."""
     catalogue = {"ref": position.catalogue}
-    client.data(
+    data(
+        client,
+        QUANTITY_WRITE,
         CREATE_QUANTITY,
         input={
             "ref": ref,
@@ -132,7 +292,12 @@ def add_quantity(
 
 
 def set_quantity_status(client: TargetClient, position: Position, ref: str, status: str) -> None:
-    client.data(UPDATE_QUANTITY, input={"ref": ref, "catalogue": {"ref": position.catalogue}, "status": status})
+    data(
+        client,
+        QUANTITY_WRITE,
+        UPDATE_QUANTITY,
+        input={"ref": ref, "catalogue": {"ref": position.catalogue}, "status": status},
+    )
 
 
 def bpp_pinned_on(client: TargetClient, profile: TargetProfile) -> None:

@@ -6,7 +6,7 @@ value (SPEC §15), so the embedded default needs no file at all:
     credentials: {client_id: DEMO, client_secret: demo-secret, username: admin, password: admin}
     other_user: {username: retailer2, password: retailer2}   # a user of another retailer (403 checks)
     account_id: DEMO
-    retailers: {primary: 1, secondary: 2}
+    retailers: {primary: 1, secondary: 2, account_only: 3}   # account_only: never given a RETAILER setting
     s3: {endpoint: http://127.0.0.1:9000, region: us-east-1}
     timeouts: {request_s: 30, batch_s: 60, poll_s: 0.05}
     declared: {job.lifetime: 24h, bpp.dedup_winner: last}    # answers to the open questions
@@ -69,6 +69,8 @@ class TargetProfile:
     account_id: str = "DEMO"
     primary_retailer: int = 1
     secondary_retailer: int = 2
+    # a retailer the harness never gives a RETAILER setting: the ACCOUNT setting alone governs it
+    account_only_retailer: int | None = None
     s3_endpoint: str | None = None
     s3_region: str = "us-east-1"
     request_timeout_s: float = 30.0
@@ -134,6 +136,7 @@ def load_profile(path: str | Path | None, overrides: dict[str, Any] | None = Non
         account_id=raw.get("account_id", defaults.account_id),
         primary_retailer=int(retailers.get("primary", defaults.primary_retailer)),
         secondary_retailer=int(retailers.get("secondary", defaults.secondary_retailer)),
+        account_only_retailer=retailers.get("account_only"),
         s3_endpoint=s3.get("endpoint"),
         s3_region=s3.get("region", defaults.s3_region),
         request_timeout_s=float(timeouts.get("request_s", defaults.request_timeout_s)),

@@ -1,12 +1,15 @@
-"""Deliberately broken variants of the reference server, one or more per clause group.
+"""Deliberately broken variants of the reference server: one per group (MUTANTS, the normal run)
+and one or more per MUST clause of the ingestion groups (PER_CLAUSE, the heavy `mutants` proof).
 
-Each mutant is a patch applied to the in-process server for the duration of a ``with`` block; a
-suite group run against the mutant must fail on the clause the mutant breaks.
+Each mutant is a patch applied to the in-process server for the duration of a ``with`` block -- the
+plausible bug an implementer would make, on the stored effect where the clause is about one; the
+checks citing the clause, run against the mutant, must fail on the clause it records.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +25,13 @@ from invharness.reference_impl import (
     feeds,
     http_api,
     inventory,
+    jobs,
     preprocessing,
     settings,
+    worker,
 )
+
+__all__ = ["INGESTION_GROUPS", "MUTANTS", "PER_CLAUSE", "Mutant", "applied"]
 
 
 @dataclass(frozen=True)
@@ -46,18 +53,26 @@ def _scheme_case_sensitive(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(auth.Authenticator, "authenticate", authenticate)
 
 
-def _job_read_answers_id(mp: pytest.MonkeyPatch) -> None:
-    original = http_api.read_job
+def _endpoint(mp: pytest.MonkeyPatch, name: str, change: Callable[[Any], Any]) -> None:
+    """Route ``name`` of http_api answers ``change(body)`` of what it answered (JSON)."""
+    original = getattr(http_api, name)
 
-    async def read_job(request: Any) -> Any:
+    async def endpoint(request: Any) -> Any:
         answer = await original(request)
-        body = http_api.orjson.loads(answer.body)
-        body["id"] = body.pop("jobId")
-        return http_api.json_response(body)
+        return http_api.json_response(change(http_api.orjson.loads(answer.body)), answer.status_code)
 
-    mp.setattr(http_api, "read_job", read_job)
-    mp.setattr(http_api.routes[2], "endpoint", read_job)
-    mp.setattr(http_api.routes[2], "app", request_response(read_job))
+    route = next(r for r in http_api.routes if r.endpoint is original)
+    mp.setattr(http_api, name, endpoint)
+    mp.setattr(route, "endpoint", endpoint)
+    mp.setattr(route, "app", request_response(endpoint))
+
+
+def _job_read_answers_id(mp: pytest.MonkeyPatch) -> None:
+    def change(body: dict) -> dict:
+        body["id"] = body.pop("jobId")
+        return body
+
+    _endpoint(mp, "read_job", change)
 
 
 def _no_results(mp: pytest.MonkeyPatch) -> None:
@@ -179,6 +194,612 @@ MUTANTS = [
     Mutant("filters OR-ed", "feed-filters", "FEED-FLT-01", _filters_or_ed),
     Mutant("errors without the envelope", "contract-shape", "SHAPE-REST-01", _bare_errors),
 ]
+
+
+# ---------------------------------------------------------------------- auth
+
+
+def _no_expires_in(mp: pytest.MonkeyPatch) -> None:
+    original = auth.Authenticator._grant
+    mp.setattr(auth.Authenticator, "_grant", lambda self, user: {**original(self, user), "expires_in": None})
+
+
+def _any_password(mp: pytest.MonkeyPatch) -> None:
+    original = auth.Authenticator.issue
+
+    def issue(self: Any, params: dict) -> Any:
+        user = self._users.get(params.get("username"))
+        if params.get("grant_type") == "password" and user is not None:
+            return self._grant(user)
+        return original(self, params)
+
+    mp.setattr(auth.Authenticator, "issue", issue)
+
+
+def _form_ignored(mp: pytest.MonkeyPatch) -> None:
+    original = http_api._token_body
+
+    async def token_body(request: Any) -> dict:
+        media = request.headers.get("content-type", "")
+        return {} if media.startswith("application/x-www-form-urlencoded") else await original(request)
+
+    mp.setattr(http_api, "_token_body", token_body)
+
+
+def _query_ignored(mp: pytest.MonkeyPatch) -> None:
+    original = http_api._token_body
+
+    async def token_body(request: Any) -> dict:
+        body = await original(request)
+        return body or {k: "" for k in request.query_params}  # the query string's values are lost
+
+    mp.setattr(http_api, "_token_body", token_body)
+
+
+def _refreshed_token_not_stored(mp: pytest.MonkeyPatch) -> None:
+    original = auth.Authenticator.issue
+
+    def issue(self: Any, params: dict) -> Any:
+        answer = original(self, params)
+        if params.get("grant_type") == "refresh_token":
+            self._access.pop(answer["access_token"], None)
+        return answer
+
+    mp.setattr(auth.Authenticator, "issue", issue)
+
+
+def _refresh_reusable(mp: pytest.MonkeyPatch) -> None:
+    def redeem(self: Any, refresh_token: str) -> Any:
+        grant = self._refresh.get(refresh_token)
+        if grant is None or grant.expires_at <= self._clock.now():
+            raise auth.TokenError(400, "invalid_grant", "Invalid refresh token")
+        return grant.user
+
+    mp.setattr(auth.Authenticator, "_redeem", redeem)
+
+
+def _no_header_is_admin(mp: pytest.MonkeyPatch) -> None:
+    original = auth.Authenticator.authenticate
+
+    def authenticate(self: Any, authorization: str | None) -> Any:
+        if not authorization:
+            return auth.Principal(next(iter(self._users.values())))
+        return original(self, authorization)
+
+    mp.setattr(auth.Authenticator, "authenticate", authenticate)
+
+
+def _token_single_use(mp: pytest.MonkeyPatch) -> None:
+    original = auth.Authenticator.authenticate
+
+    def authenticate(self: Any, authorization: str | None) -> Any:
+        principal = original(self, authorization)
+        self._access.pop((authorization or "").partition(" ")[2].strip(), None)
+        return principal
+
+    mp.setattr(auth.Authenticator, "authenticate", authenticate)
+
+
+# ---------------------------------------------------------------------- jobs
+
+
+def _wrap_create_job(mp: pytest.MonkeyPatch, before: Callable[[Any], None]) -> None:
+    original = backend.Backend.create_job
+
+    def create_job(self: Any, principal: Any, payload: Any) -> Any:
+        before(payload)
+        return original(self, principal, payload)
+
+    mp.setattr(backend.Backend, "create_job", create_job)
+
+
+def _job_id_a_number(mp: pytest.MonkeyPatch) -> None:
+    _endpoint(mp, "create_job", lambda body: {"id": int(body["id"])} if "id" in body else body)
+
+
+def _name_check_schema_message(mp: pytest.MonkeyPatch) -> None:
+    def before(payload: Any) -> None:
+        if isinstance(payload, dict) and "name" not in payload:
+            raise http_api.ApiError.bad_request("$: 'name' is a required property")
+
+    _wrap_create_job(mp, before)
+
+
+def _retailer_check_plain_code(mp: pytest.MonkeyPatch) -> None:
+    def before(payload: Any) -> None:
+        if isinstance(payload, dict) and "name" in payload and payload.get("retailerId") is None:
+            raise http_api.ApiError.bad_request("'retailerId' is required")
+
+    _wrap_create_job(mp, before)
+
+
+def _meta_null_refused(mp: pytest.MonkeyPatch) -> None:
+    def before(payload: Any) -> None:
+        if isinstance(payload, dict) and "meta" in payload and payload["meta"] is None:
+            raise http_api.ApiError.bad_request("'meta' must be an object")
+
+    _wrap_create_job(mp, before)
+
+
+def _unknown_job_400(mp: pytest.MonkeyPatch) -> None:
+    original = backend.Backend.job
+
+    def job(self: Any, principal: Any, job_id: str) -> Any:
+        if self.jobs.job(job_id) is None:
+            raise http_api.ApiError.bad_request(f"Job {job_id} not found")
+        return original(self, principal, job_id)
+
+    mp.setattr(backend.Backend, "job", job)
+
+
+def _timestamps_without_millis(mp: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    def stamp(seconds: float) -> str:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    mp.setattr(http_api, "fluent_timestamp", stamp)
+
+
+def _jobs_live_24h(mp: pytest.MonkeyPatch) -> None:
+    mp.setattr(jobs, "next_midnight_utc", lambda now: now + 86400)
+
+
+def _closed_job_stores_the_batch(mp: pytest.MonkeyPatch) -> None:
+    original = jobs.JobStore.add_batch
+
+    def add_batch(self: Any, job: Any, **fields: Any) -> Any:
+        if job.status(self._clock.now()) == "OPEN":
+            return original(self, job, **fields)
+        closes, job.closes_at = job.closes_at, float("inf")
+        try:
+            original(self, job, **fields)  # stored, listed...
+        finally:
+            job.closes_at = closes
+        raise jobs.JobClosed(f"Job {job.id} is closed")  # ... and refused
+
+    mp.setattr(jobs.JobStore, "add_batch", add_batch)
+
+
+# ---------------------------------------------------------------------- batches
+
+
+def _wrap_add_batch(mp: pytest.MonkeyPatch, change: Callable[[dict], None]) -> None:
+    original = jobs.JobStore.add_batch
+
+    def add_batch(self: Any, job: Any, **fields: Any) -> Any:
+        change(fields)
+        return original(self, job, **fields)
+
+    mp.setattr(jobs.JobStore, "add_batch", add_batch)
+
+
+def _wrap_accept_batch(mp: pytest.MonkeyPatch, around: Callable[..., Any]) -> None:
+    original = backend.Backend.accept_batch
+    mp.setattr(
+        backend.Backend,
+        "accept_batch",
+        lambda self, principal, job_id, payload: around(lambda p: original(self, principal, job_id, p), payload),
+    )
+
+
+def _records_dropped(mp: pytest.MonkeyPatch) -> None:
+    _wrap_add_batch(mp, lambda fields: fields.update(entities=[], invalid={}))
+
+
+def _batch_json(mp: pytest.MonkeyPatch, change: Callable[[dict], dict]) -> None:
+    original = http_api._batch_json
+    mp.setattr(http_api, "_batch_json", lambda batch, start, count: change(original(batch, start, count)))
+
+
+def _no_created_on(mp: pytest.MonkeyPatch) -> None:
+    _batch_json(mp, lambda body: {k: v for k, v in body.items() if k != "createdOn"})
+
+
+def _job_lists_no_batches(mp: pytest.MonkeyPatch) -> None:
+    _endpoint(mp, "read_job", lambda body: {**body, "batch": []} if "batch" in body else body)
+
+
+def _pending_reads_complete(mp: pytest.MonkeyPatch) -> None:
+    _batch_json(mp, lambda body: {**body, "status": "COMPLETE" if body["status"] == "PENDING" else body["status"]})
+
+
+def _failed_records_fail_the_batch(mp: pytest.MonkeyPatch) -> None:
+    original = worker.BatchWorker._process
+
+    async def process(self: Any, job: Any, batches: list) -> None:
+        await original(self, job, batches)
+        for batch in batches:
+            if batch.results:
+                batch.status = "FAILED"
+
+    mp.setattr(worker.BatchWorker, "_process", process)
+
+
+def _limit_off_by_one(mp: pytest.MonkeyPatch) -> None:
+    def around(accept: Callable, payload: Any) -> Any:
+        if isinstance(payload, dict) and len(payload.get("entities") or []) >= 5000:
+            raise http_api.ApiError.bad_request("more than 5000 entities")
+        return accept(payload)
+
+    _wrap_accept_batch(mp, around)
+
+
+def _oversize_refused_but_stored(mp: pytest.MonkeyPatch) -> None:
+    def around(accept: Callable, payload: Any) -> Any:
+        if isinstance(payload, dict) and len(payload.get("entities") or []) > 5000:
+            accept({**payload, "entities": payload["entities"][:5000]})
+            raise http_api.ApiError.bad_request("more than 5000 entities")
+        return accept(payload)
+
+    _wrap_accept_batch(mp, around)
+
+
+def _action_not_validated(mp: pytest.MonkeyPatch) -> None:
+    _wrap_accept_batch(mp, lambda accept, payload: accept({**payload, "action": "UPSERT"} if payload else payload))
+
+
+def _bad_record_drops_the_batch(mp: pytest.MonkeyPatch) -> None:
+    original = preprocessing.BatchProcessor._resolve
+
+    def resolve(self: Any, batches: Any, outcome: Any) -> list:
+        records = original(self, batches, outcome)
+        return [] if any(b.invalid for b in batches) else records
+
+    mp.setattr(preprocessing.BatchProcessor, "_resolve", resolve)
+
+
+def _untyped_is_on_hand(mp: pytest.MonkeyPatch) -> None:
+    mp.setattr(preprocessing, "LAST_ON_HAND", "ON_HAND")
+
+
+def _default_catalogue_without_retailer(mp: pytest.MonkeyPatch) -> None:
+    mp.setattr(backend, "default_catalogue_ref", lambda retailer_id: "DEFAULT")
+
+
+def _default_event_renamed(mp: pytest.MonkeyPatch) -> None:
+    def change(fields: dict) -> None:
+        if fields.get("event") == "InventoryChanged":
+            fields["event"] = "InventoryUpdated"
+
+    _wrap_add_batch(mp, change)
+
+
+def _corrected_qty_null(mp: pytest.MonkeyPatch) -> None:
+    original = preprocessing.Quantity
+
+    def quantity(*args: Any) -> Any:
+        return original(*args[:8], args[8] or None, *args[9:])
+
+    mp.setattr(preprocessing, "Quantity", quantity)
+
+
+def _ref_without_catalogue_type(mp: pytest.MonkeyPatch) -> None:
+    original = preprocessing.BatchProcessor._resolve
+
+    def resolve(self: Any, batches: Any, outcome: Any) -> list:
+        return [
+            r if "ref" in r[2] else (*r[:4], f"{r[2]['skuRef']}:{r[2]['locationRef']}:{r[5]}", *r[5:])
+            for r in original(self, batches, outcome)
+        ]
+
+    mp.setattr(preprocessing.BatchProcessor, "_resolve", resolve)
+
+
+# ---------------------------------------------------------------------- bpp-precedence
+
+
+def _applies(mp: pytest.MonkeyPatch, rule: Callable[[bool, Any, Callable], bool]) -> None:
+    """preprocessing_applies(setting, meta) answers rule(original answer, meta, original)."""
+    original = preprocessing.preprocessing_applies
+
+    def applies(setting: bool | None, meta: Any, default: bool = True) -> bool:
+        return rule(setting, meta, lambda s=setting, m=meta, d=default: original(s, m, d))
+
+    mp.setattr(preprocessing, "preprocessing_applies", applies)
+
+
+def _given(meta: Any) -> Any:
+    return meta.get("preprocessing") if isinstance(meta, dict) else None
+
+
+def _on_only_when_meta_names_it(mp: pytest.MonkeyPatch) -> None:
+    _applies(mp, lambda setting, meta, ok: ok() and _given(meta) is not None)
+
+
+def _any_meta_value_opts_out(mp: pytest.MonkeyPatch) -> None:
+    _applies(mp, lambda setting, meta, ok: ok() and not _given(meta))
+
+
+def _only_enabled_keeps_it_on(mp: pytest.MonkeyPatch) -> None:
+    _applies(mp, lambda setting, meta, ok: ok() and _given(meta) in (None, "enabled"))
+
+
+def _empty_meta_opts_out(mp: pytest.MonkeyPatch) -> None:
+    _applies(mp, lambda setting, meta, ok: ok() and meta != {})
+
+
+def _enabled_beats_false(mp: pytest.MonkeyPatch) -> None:
+    _applies(mp, lambda setting, meta, ok: _given(meta) == "enabled" or ok())
+
+
+def _skip_toggles(mp: pytest.MonkeyPatch) -> None:
+    _applies(mp, lambda setting, meta, ok: (setting is not False) != (_given(meta) == "skip"))
+
+
+def _no_setting_is_off(mp: pytest.MonkeyPatch) -> None:
+    _applies(mp, lambda setting, meta, ok: ok(setting, meta, False))
+
+
+def _skip_any_case(mp: pytest.MonkeyPatch) -> None:
+    _applies(mp, lambda setting, meta, ok: ok(setting, {"preprocessing": str(_given(meta)).lower()}))
+
+
+def _levels(mp: pytest.MonkeyPatch, combine: Callable[[list[bool]], bool | None]) -> None:
+    def effective(self: Any, retailer_id: int) -> bool | None:
+        found = [self.lookup(settings.BPP_SETTING, c, i) for c, i in (("RETAILER", retailer_id), ("ACCOUNT", 0))]
+        return combine([v for v in (settings.parse_bool(s.value) for s in found if s is not None) if v is not None])
+
+    mp.setattr(settings.SettingsStore, "preprocessing", effective)
+
+
+def _retailer_only_switches_on(mp: pytest.MonkeyPatch) -> None:
+    _levels(mp, lambda values: (True in values) if values else None)
+
+
+def _retailer_only_switches_off(mp: pytest.MonkeyPatch) -> None:
+    _levels(mp, lambda values: (False not in values) if values else None)
+
+
+def _wrap_process(mp: pytest.MonkeyPatch, job_for: Callable[[Any, Any, list], Any]) -> None:
+    original = preprocessing.BatchProcessor.process
+
+    def process(self: Any, job: Any, batches: list, outcome: Any) -> Iterator[None]:
+        yield from original(self, job_for(self, job, batches), batches, outcome)
+
+    mp.setattr(preprocessing.BatchProcessor, "process", process)
+
+
+def _retailer_setting_bypasses_meta(mp: pytest.MonkeyPatch) -> None:
+    def job_for(self: Any, job: Any, batches: list) -> Any:
+        own = self._settings.lookup(settings.BPP_SETTING, "RETAILER", job.retailer_id)
+        return dataclasses.replace(job, meta=None) if own is not None else job
+
+    _wrap_process(mp, job_for)
+
+
+def _meta_first_batch_only(mp: pytest.MonkeyPatch) -> None:
+    _wrap_process(
+        mp, lambda self, job, batches: job if batches[0] is job.batches[0] else dataclasses.replace(job, meta=None)
+    )
+
+
+def _case_sensitive_setting(mp: pytest.MonkeyPatch) -> None:
+    mp.setattr(settings, "parse_bool", lambda value: {"TRUE": True, "FALSE": False}.get((value or "").strip()))
+
+
+class _Fixed:
+    def __init__(self, answer: bool | None) -> None:
+        self.answer = answer
+
+    def preprocessing(self, retailer_id: int) -> bool | None:
+        return self.answer
+
+
+def _read_at_job_creation(mp: pytest.MonkeyPatch) -> None:
+    at_creation: dict[str, bool | None] = {}
+    create_job, process = backend.Backend.create_job, preprocessing.BatchProcessor.process
+
+    def create(self: Any, principal: Any, payload: Any) -> Any:
+        job = create_job(self, principal, payload)
+        at_creation[job.id] = self.settings.preprocessing(job.retailer_id)
+        return job
+
+    def processed(self: Any, job: Any, batches: list, outcome: Any) -> Iterator[None]:
+        real = self._settings
+        self._settings = _Fixed(at_creation.get(job.id))  # groups are processed one at a time
+        try:
+            yield from process(self, job, batches, outcome)
+        finally:
+            self._settings = real
+
+    mp.setattr(backend.Backend, "create_job", create)
+    mp.setattr(preprocessing.BatchProcessor, "process", processed)
+
+
+# ---------------------------------------------------------------------- bpp-detection
+
+
+def _is_change(mp: pytest.MonkeyPatch, rule: Callable[..., bool]) -> None:
+    """_is_change(stored, position, qty, status, corrected, kind, transients) answers rule(original, *args)."""
+    original = preprocessing._is_change
+    mp.setattr(preprocessing, "_is_change", lambda *args: rule(original, *args))
+
+
+def _events_to_the_quantity(mp: pytest.MonkeyPatch) -> None:
+    original = preprocessing.EventBlock
+    mp.setattr(preprocessing, "EventBlock", lambda *a: original(*a[:3], "INVENTORY_QUANTITY", *a[4:]))
+
+
+def _filtered_touches_updated_on(mp: pytest.MonkeyPatch) -> None:
+    def rule(original: Callable, stored: Any, *rest: Any) -> bool:
+        changed = original(stored, *rest)
+        if not changed:
+            stored.updated_on += 1.0
+        return changed
+
+    _is_change(mp, rule)
+
+
+def _everything_a_change(mp: pytest.MonkeyPatch) -> None:
+    _is_change(mp, lambda original, *args: True)
+
+
+def _qty_not_compared(mp: pytest.MonkeyPatch) -> None:
+    _is_change(mp, lambda original, stored, position, qty, *rest: original(stored, position, stored.quantity, *rest))
+
+
+def _status_not_compared(mp: pytest.MonkeyPatch) -> None:
+    _is_change(mp, lambda original, stored, position, qty, status, *rest: original(stored, position, qty, None, *rest))
+
+
+def _absent_status_is_active(mp: pytest.MonkeyPatch) -> None:
+    _is_change(
+        mp,
+        lambda original, stored, position, qty, status, *rest: original(
+            stored, position, qty, status or "ACTIVE", *rest
+        ),
+    )
+
+
+def _transients_ignored(mp: pytest.MonkeyPatch) -> None:
+    _is_change(mp, lambda original, *args: original(*args[:6], frozenset()))
+
+
+def _conditions_merged(mp: pytest.MonkeyPatch) -> None:
+    original = preprocessing._Writer.__init__
+
+    def init(self: Any, *args: Any) -> None:
+        original(self, *args)
+        self.transients = self.transients | preprocessing.DEFAULT_TRANSIENTS
+
+    mp.setattr(preprocessing._Writer, "__init__", init)
+
+
+def _reserved_transient(mp: pytest.MonkeyPatch) -> None:
+    mp.setattr(preprocessing, "DEFAULT_TRANSIENTS", preprocessing.DEFAULT_TRANSIENTS | {("RESERVED", "ACTIVE")})
+
+
+def _corrected_qty_not_compared(mp: pytest.MonkeyPatch) -> None:
+    _is_change(
+        mp,
+        lambda original, stored, position, qty, status, corrected, *rest: original(
+            stored, position, qty, status, stored.corrected_qty, *rest
+        ),
+    )
+
+
+def _corrected_zero_keeps_correction(mp: pytest.MonkeyPatch) -> None:
+    mp.setattr(preprocessing, "ACTIVE_CORRECTION", frozenset())
+
+
+def _detection_without_preprocessing(mp: pytest.MonkeyPatch) -> None:
+    original = preprocessing._write_chunk
+    mp.setattr(preprocessing, "_write_chunk", lambda r, w, i, e, enabled, now, o: original(r, w, i, e, True, now, o))
+
+
+def _dedup_per_batch(mp: pytest.MonkeyPatch) -> None:
+    original = preprocessing.BatchProcessor.process
+
+    def process(self: Any, job: Any, batches: list, outcome: Any) -> Iterator[None]:
+        for batch in batches:  # each batch its own group
+            yield from original(self, job, [batch], outcome)
+
+    mp.setattr(preprocessing.BatchProcessor, "process", process)
+
+
+def _compared_with_the_loaded_state(mp: pytest.MonkeyPatch) -> None:
+    """The Loader/Comparison reading of SPEC 5.1 done wrong: every batch of a group is compared with the
+    state loaded before the group (a quantity the group created counts as new) and de-duplicated alone."""
+    original = preprocessing.BatchProcessor.process
+    group: dict[str, float] = {}
+
+    def process(self: Any, job: Any, batches: list, outcome: Any) -> Iterator[None]:
+        real, now = self._clock, self._clock.now()
+        self._clock, group["now"] = _Frozen(now), now
+        try:
+            for batch in batches:
+                yield from original(self, job, [batch], outcome)
+        finally:
+            self._clock = real
+
+    mp.setattr(preprocessing.BatchProcessor, "process", process)
+    _is_change(mp, lambda original_, stored, *rest: stored.created_on == group.get("now") or original_(stored, *rest))
+
+
+class _Frozen:
+    def __init__(self, now: float) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now
+
+
+def _m(name: str, group: str, breaks: str, patch: Callable[[pytest.MonkeyPatch], None]) -> Mutant:
+    return Mutant(name, group, breaks, patch)
+
+
+PER_CLAUSE = [
+    _m("token answer without expires_in", "auth", "AUTH-TOKEN-01", _no_expires_in),
+    _m("any password accepted", "auth", "AUTH-TOKEN-02", _any_password),
+    _m("form fields ignored", "auth", "AUTH-TOKEN-03", _form_ignored),
+    _m("query string values lost", "auth", "AUTH-TOKEN-04", _query_ignored),
+    _m("refreshed token not stored", "auth", "AUTH-REFRESH-01", _refreshed_token_not_stored),
+    _m("refresh token reusable", "auth", "AUTH-REFRESH-02", _refresh_reusable),
+    _m("no Authorization header served as a user", "auth", "AUTH-BEARER-01", _no_header_is_admin),
+    _m("access token single use", "auth", "AUTH-BEARER-03", _token_single_use),
+    _m("job id answered as a number", "jobs", "JOB-CREATE-01", _job_id_a_number),
+    _m("missing name answered with the schema's message", "jobs", "JOB-CREATE-02", _name_check_schema_message),
+    _m("missing retailerId answered code 400", "jobs", "JOB-CREATE-03", _retailer_check_plain_code),
+    _m("meta null refused", "jobs", "JOB-CREATE-05", _meta_null_refused),
+    _m("unknown job answered 400", "jobs", "JOB-READ-02", _unknown_job_400),
+    _m("timestamps without milliseconds", "jobs", "JOB-READ-03", _timestamps_without_millis),
+    _m("jobs live 24 h though midnight is declared", "jobs", "JOB-LIFE-01", _jobs_live_24h),
+    _m("batch to a closed job refused but stored", "jobs", "JOB-CLOSED-01", _closed_job_stores_the_batch),
+    _m("accepted batch's records dropped", "batches", "BATCH-CREATE-01", _records_dropped),
+    _m("batch read without createdOn", "batches", "BATCH-READ-01", _no_created_on),
+    _m("job read lists no batches", "batches", "BATCH-READ-02", _job_lists_no_batches),
+    _m("PENDING batch reads COMPLETE before processing", "batches", "BATCH-STATUS-01", _pending_reads_complete),
+    _m("batch with failed records ends FAILED", "batches", "BATCH-STATUS-02", _failed_records_fail_the_batch),
+    _m("batch of exactly the limit refused", "batches", "BATCH-LIMIT-01", _limit_off_by_one),
+    _m("oversize batch refused but its first 5,000 stored", "batches", "BATCH-LIMIT-02", _oversize_refused_but_stored),
+    _m("unknown action accepted", "batches", "BATCH-VALID-01", _action_not_validated),
+    _m("one bad record drops the whole batch", "batches", "BATCH-ENTITY-01", _bad_record_drops_the_batch),
+    _m("record without type stored as ON_HAND", "batches", "BATCH-DEFAULT-01", _untyped_is_on_hand),
+    _m(
+        "default catalogue DEFAULT without the retailer",
+        "batches",
+        "BATCH-DEFAULT-02",
+        _default_catalogue_without_retailer,
+    ),
+    _m("default event named InventoryUpdated", "batches", "BATCH-DEFAULT-03", _default_event_renamed),
+    _m("absent correctedQty stored as null", "batches", "BATCH-DEFAULT-04", _corrected_qty_null),
+    _m("built ref leaves out the catalogue type", "batches", "BATCH-REF-01", _ref_without_catalogue_type),
+    _m("BPP on only when meta names preprocessing", "bpp-precedence", "BPP-PREC-01", _on_only_when_meta_names_it),
+    _m("any meta.preprocessing value opts out", "bpp-precedence", "BPP-PREC-03", _any_meta_value_opts_out),
+    _m('only "enabled" keeps BPP on', "bpp-precedence", "BPP-PREC-04", _only_enabled_keeps_it_on),
+    _m("meta {} opts out", "bpp-precedence", "BPP-PREC-05", _empty_meta_opts_out),
+    _m('"enabled" beats a FALSE setting', "bpp-precedence", "BPP-PREC-06", _enabled_beats_false),
+    _m('"skip" toggles the setting', "bpp-precedence", "BPP-PREC-07", _skip_toggles),
+    _m("a RETAILER setting can only switch on", "bpp-precedence", "BPP-PREC-08", _retailer_only_switches_on),
+    _m("a RETAILER setting can only switch off", "bpp-precedence", "BPP-PREC-09", _retailer_only_switches_off),
+    _m("a RETAILER setting bypasses the job's meta", "bpp-precedence", "BPP-PREC-10", _retailer_setting_bypasses_meta),
+    _m("no setting anywhere reads as off", "bpp-precedence", "BPP-PREC-11", _no_setting_is_off),
+    _m('"SKIP" read as "skip"', "bpp-precedence", "BPP-PREC-12", _skip_any_case),
+    _m("setting values read case-sensitively", "bpp-precedence", "BPP-PREC-13", _case_sensitive_setting),
+    _m("setting read when the job was created", "bpp-precedence", "BPP-PREC-14", _read_at_job_creation),
+    _m("meta honoured on the job's first batch only", "bpp-precedence", "BPP-PREC-15", _meta_first_batch_only),
+    _m("events addressed to the quantity", "bpp-detection", "BPP-OBS-01", _events_to_the_quantity),
+    _m("a filtered record touches updatedOn", "bpp-detection", "BPP-OBS-02", _filtered_touches_updated_on),
+    _m("every record counted as a change", "bpp-detection", "BPP-CHG-02", _everything_a_change),
+    _m("qty not compared", "bpp-detection", "BPP-CHG-03", _qty_not_compared),
+    _m("status not compared", "bpp-detection", "BPP-CHG-04", _status_not_compared),
+    _m("absent status compared as ACTIVE", "bpp-detection", "BPP-CHG-05", _absent_status_is_active),
+    _m("transient quantities not checked", "bpp-detection", "BPP-CHG-06", _transients_ignored),
+    _m("conditions extend the default transients", "bpp-detection", "BPP-CHG-07", _conditions_merged),
+    _m("ACTIVE RESERVED counted as a transient", "bpp-detection", "BPP-CHG-08", _reserved_transient),
+    _m("a differing correctedQty not compared", "bpp-detection", "BPP-CHG-12", _corrected_qty_not_compared),
+    _m("correctedQty 0 leaves an ACTIVE CORRECTION", "bpp-detection", "BPP-CHG-12", _corrected_zero_keeps_correction),
+    _m("change detection applied with BPP off", "bpp-detection", "BPP-CHG-13", _detection_without_preprocessing),
+    _m("de-duplication per batch only", "bpp-detection", "BPP-DEDUP-02", _dedup_per_batch),
+    _m(
+        "compared with the state loaded before the group",
+        "bpp-detection",
+        "BPP-DEDUP-03",
+        _compared_with_the_loaded_state,
+    ),
+]
+INGESTION_GROUPS = ("auth", "jobs", "batches", "bpp-precedence", "bpp-detection")
 
 
 @contextlib.contextmanager

@@ -56,6 +56,6 @@ def test_every_check_cites_a_clause_that_exists():
 
 def test_the_checker_sees_parametrized_clauses():
     module = importlib.import_module("invharness.suites.test_bpp_precedence")
-    assert {"BPP-PREC-01", "BPP-PREC-08"} <= clauses_cited(module)["test_account_setting_and_job_meta"] | clauses_cited(
-        module
-    )["test_retailer_setting_overrides_the_account"]
+    assert {"BPP-PREC-01", "BPP-PREC-08"} <= clauses_cited(module)[
+        "test_effective_setting_and_job_meta"
+    ] | clauses_cited(module)["test_retailer_setting_overrides_the_account"]

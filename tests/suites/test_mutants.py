@@ -1,16 +1,23 @@
 """The suites bite: each group, run against a deliberately broken reference server, fails on the
-clause the break violates (and the same group passes against the unbroken server)."""
+clause the break violates (and the same groups pass against the unbroken server, run after run).
+
+The per-clause proof (every MUST clause of the ingestion groups against its own mutant) is heavy:
+it runs behind the ``mutants`` marker (`python -m pytest -m mutants tests/suites/test_mutants.py`).
+"""
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
-from invharness.reference_impl.config import ServerConfig
+from invharness import contracts, suites
+from invharness.reference_impl.config import AccountConfig, ServerConfig
 from invharness.reference_impl.server import EmbeddedServer
-from tests.suites.mutants import MUTANTS, applied
+from tests.suites.mutants import INGESTION_GROUPS, MUTANTS, PER_CLAUSE, applied
+from tests.suites.test_coverage import clauses_cited
 
 
 @pytest.fixture
@@ -20,8 +27,10 @@ def target_profile(tmp_path, local_s3):
         yaml.safe_dump(
             {
                 "s3": {"endpoint": local_s3.url},
+                "retailers": {"account_only": 3},
                 "features": {"clock_control": True},
                 "declared": {"feed.default_interval_s": 1},
+                "timeouts": {"batch_s": 15},
             }
         )
     )
@@ -29,27 +38,20 @@ def target_profile(tmp_path, local_s3):
 
 
 def verify(url, profile, group, report_dir):
-    command = [
-        sys.executable,
-        "-m",
-        "invharness",
-        "verify",
-        "--target-url",
-        url,
-        "--profile",
-        str(profile),
-        "--group",
-        group,
-        "--report-dir",
-        str(report_dir),
-    ]
+    groups = [group] if isinstance(group, str) else group
+    command = [sys.executable, "-m", "invharness", "verify", "--target-url", url, "--profile", str(profile)]
+    command += [a for g in groups for a in ("--group", g)] + ["--report-dir", str(report_dir)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     results = json.loads((report_dir / "results.json").read_text())
     return done, results
 
 
 def server(local_s3):
-    return EmbeddedServer(ServerConfig(s3_endpoint=local_s3.url, feed_interval_s=1, clock_control=True))
+    """The reference server as the embedded target runs it (retailer 3 is the account_only one)."""
+    config = ServerConfig(
+        account=AccountConfig(retailers=(1, 2, 3)), s3_endpoint=local_s3.url, feed_interval_s=1, clock_control=True
+    )
+    return EmbeddedServer(config)
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
@@ -73,13 +75,30 @@ def test_every_group_has_a_mutant():
     assert {m.group for m in MUTANTS} == set(catalogue().groups)
 
 
-def test_the_unbroken_server_passes_the_groups_the_mutants_use(local_s3, target_profile, tmp_path):
+def test_every_must_clause_of_the_ingestion_groups_has_a_mutant_of_its_group():
+    must = {c.id: c.group for c in contracts.clauses() if c.group in INGESTION_GROUPS and c.severity == "MUST"}
+    covered = {m.breaks: m.group for m in MUTANTS + PER_CLAUSE if m.breaks in must}
+    assert set(must) - set(covered) == set()
+    assert all(covered[c] == must[c] for c in covered), "a mutant names its clause's group"
+
+
+def test_the_unbroken_server_passes_and_a_second_run_judges_the_same(local_s3, target_profile, tmp_path):
+    """Two runs against one long-lived target: the first conforms; the second judges every clause the
+    same, except the one that needs a fresh target (no setting anywhere), which says so."""
+    groups = ["bpp-precedence", "bpp-detection"]
     with server(local_s3) as running:
-        done, results = verify(running.url, target_profile, "bpp-detection", tmp_path / "report")
-    # one group judged: no MUST clause fails, the others are not selected, so INCOMPLETE (exit 4)
-    assert done.returncode == 4, done.stdout[-3000:]
-    assert results["outcome"] == "INCOMPLETE" and results["summary"]["failed_must"] == []
-    assert {c["verdict"] for c in results["clauses"] if c["group"] == "bpp-detection"} == {"pass"}
+        first_run, first = verify(running.url, target_profile, groups, tmp_path / "first")
+        _, second = verify(running.url, target_profile, groups, tmp_path / "second")
+    # two groups judged, none failing: the other groups' MUST clauses are not selected, so INCOMPLETE (exit 4)
+    assert first_run.returncode == 4, first_run.stdout[-3000:]
+    assert first["outcome"] == "INCOMPLETE" and first["summary"]["failed_must"] == []
+    ours = [c for c in first["clauses"] if c["group"] in groups]
+    assert {c["verdict"] for c in ours} == {"pass"}, [c["id"] for c in ours if c["verdict"] != "pass"]
+    again = {c["id"]: c for c in second["clauses"] if c["group"] in groups}
+    changed = {c["id"] for c in ours if again[c["id"]]["verdict"] != c["verdict"]}
+    assert changed <= {"BPP-PREC-11"}, changed
+    fresh = [k["message"] for k in again["BPP-PREC-11"]["checks"]]
+    assert all("needs a fresh target" in m for m in fresh), fresh
 
 
 @pytest.mark.parametrize(
@@ -88,13 +107,56 @@ def test_the_unbroken_server_passes_the_groups_the_mutants_use(local_s3, target_
 def test_a_declared_deviation_is_honoured_until_it_expires(local_s3, tmp_path, expires, verdict, exit_code):
     mutant = next(m for m in MUTANTS if m.breaks == "BPP-PREC-02")
     profile = tmp_path / "profile.yaml"
-    broken = ["BPP-PREC-02", "BPP-PREC-10", "BPP-PREC-14", "BPP-PREC-15"]  # every clause that uses "skip"
+    broken = ["BPP-PREC-02", "BPP-PREC-10", "BPP-PREC-15"]  # every clause that uses "skip"
     deviations = [{"clause": c, "reason": "skip is not supported yet", "expires": expires} for c in broken]
-    profile.write_text(yaml.safe_dump({"s3": {"endpoint": local_s3.url}, "deviations": deviations}))
+    profile.write_text(
+        yaml.safe_dump({"s3": {"endpoint": local_s3.url}, "retailers": {"account_only": 3}, "deviations": deviations})
+    )
     with applied(mutant), server(local_s3) as running:
         done, results = verify(running.url, profile, mutant.group, tmp_path / "report")
     verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}
     assert {verdicts[c] for c in broken} == {verdict}
     assert done.returncode == exit_code, done.stdout[-2000:]
     messages = [c["message"] for c in results["checks"] if c["verdict"] == verdict]
-    assert all("assert" in m for m in messages), "the evidence says what was compared"
+    assert all("expected" in m for m in messages), "the evidence says what was compared"
+
+
+# ---------------------------------------------------------------------- the heavy proof
+
+
+def checks_citing(group, clause):
+    """The suite file of ``group`` and a -k expression selecting the checks that cite ``clause``."""
+    name = f"test_{group.replace('-', '_')}"
+    module = __import__(f"invharness.suites.{name}", fromlist=["_"])
+    names = sorted(n for n, ids in clauses_cited(module).items() if clause in ids)
+    return str(Path(suites.__file__).parent / f"{name}.py"), " or ".join(names)
+
+
+def judge_clause(url, profile, group, clause, scratch):
+    """Run only the checks citing ``clause`` against ``url``; the clause's verdict and the run's output."""
+    path, selection = checks_citing(group, clause)
+    ini = scratch / "pytest.ini"
+    ini.write_text("[pytest]\n")
+    command = [sys.executable, "-m", "pytest", path, "-k", selection, "-c", str(ini), "--rootdir", str(scratch)]
+    command += ["-p", "invharness.suites.plugin", "-p", "no:cacheprovider", "-q", "--target-url", url]
+    command += ["--profile", str(profile), "--report-dir", str(scratch / "report")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    results = json.loads((scratch / "report" / "results.json").read_text())
+    return {c["id"]: c["verdict"] for c in results["clauses"]}[clause], done.stdout[-3000:]
+
+
+@pytest.mark.mutants
+@pytest.mark.parametrize("mutant", PER_CLAUSE, ids=[f"{m.breaks}:{m.name}" for m in PER_CLAUSE])
+def test_the_checks_citing_a_clause_fail_its_mutant(mutant, local_s3, target_profile, tmp_path):
+    with applied(mutant), server(local_s3) as running:
+        verdict, output = judge_clause(running.url, target_profile, mutant.group, mutant.breaks, tmp_path)
+    assert verdict == "fail", output
+
+
+@pytest.mark.mutants
+def test_the_unbroken_server_passes_every_ingestion_group(local_s3, target_profile, tmp_path):
+    with server(local_s3) as running:
+        done, results = verify(running.url, target_profile, list(INGESTION_GROUPS), tmp_path / "report")
+    ours = [c for c in results["clauses"] if c["group"] in INGESTION_GROUPS]
+    assert {c["verdict"] for c in ours} == {"pass"}, [(c["id"], c["verdict"]) for c in ours if c["verdict"] != "pass"]
+    assert done.returncode == 4 and results["summary"]["failed_must"] == [], done.stdout[-3000:]  # others not selected
