@@ -170,3 +170,38 @@ def test_a_user_sees_only_its_retailers_inventory(server, catalogue):
     )
     seen_by_other = other.gql(query, ref=f"{sku}:LOC1:DEFAULT", cat=catalogue)["inventoryPosition"]
     assert (seen_by_other is not None) is (retailer == 2)
+
+
+SEGMENT_TEXT = ["condition", "storageAreaRef", "countryOfOrigin", "channel", "supplier", "manufacturer"]
+SEGMENT_TEXT += ["manufacturerBatchNumber", "associationType", "associationRef", "segment1", "segment2", "segment3"]
+
+
+def test_segment_fields_survive_create_update_and_filter_through_graphql(api):
+    sku = unique("SEGQ")
+    api.run_batch([record(sku, 10)])
+    ref = api.add_quantity(sku, "ON_ORDER", 5)
+    catalogue = {"ref": "DEFAULT:1"}
+    written = {name: f"{name}-{sku}" for name in SEGMENT_TEXT} | {"expectedOn": "2031-02-03T00:00:00Z"}
+    api.gql(
+        """mutation($input: UpdateInventoryQuantityInput) { updateInventoryQuantity(input: $input) { ref } }""",
+        input={"ref": ref, "catalogue": catalogue, **written},
+    )
+    fields = " ".join(written)
+    read = api.gql(
+        f"""query($ref: String!) {{ inventoryQuantity(ref: $ref, catalogue: {{ref: "DEFAULT:1"}}) {{ {fields} }} }}""",
+        ref=ref,
+    )["inventoryQuantity"]
+    assert read == written
+    for name in SEGMENT_TEXT:
+        query = f"""query($v: [String]) {{ inventoryQuantities({name}: $v) {{ edges {{ node {{ ref }} }} }} }}"""
+        assert [e["node"]["ref"] for e in api.gql(query, v=[written[name]])["inventoryQuantities"]["edges"]] == [ref]
+        assert api.gql(query, v=["nobody-has-this"])["inventoryQuantities"]["edges"] == [], name
+
+
+def test_one_name_mapping_round_trips_every_name_of_the_schema():
+    from invharness.reference_impl.graphql_api import build_schema
+    from invharness.reference_impl.graphql_names import check_round_trip, graphql_name, python_name
+
+    assert python_name("segment1") == "segment_1" and graphql_name("segment_1") == "segment1"
+    assert graphql_name(python_name("manufacturerBatchNumber")) == "manufacturerBatchNumber"
+    check_round_trip(build_schema())  # raises on any name that would come back changed

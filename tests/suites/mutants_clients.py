@@ -1,0 +1,40 @@
+"""Mutants of what real clients found (issue 14): segment fields, GraphQL over HTTP, ``me``, event
+search filters and the job results answer. Each breaks one clause; the group run against it must
+fail there (tests/suites/test_mutants_clients.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from invharness.reference_impl import graphql_api
+from tests.suites.mutants import Mutant, applied
+
+__all__ = ["CLIENT_MUTANTS", "Mutant", "applied"]
+
+
+def _drops_segments_on_create(mp: pytest.MonkeyPatch) -> None:
+    original = graphql_api._create_quantity
+    segment_keys = {graphql_api.python_name(name) for name in graphql_api.SEGMENT_FIELDS}
+
+    def create(backend: Any, principal: Any, data: dict[str, Any]) -> Any:
+        return original(backend, principal, {k: v for k, v in data.items() if k not in segment_keys})
+
+    mp.setattr(graphql_api, "_create_quantity", create)
+
+
+def _ignores_one_segment_filter(mp: pytest.MonkeyPatch) -> None:
+    original = graphql_api._filter_quantities
+    ignored = graphql_api.python_name("segment2")
+    mp.setattr(
+        graphql_api,
+        "_filter_quantities",
+        lambda quantities, kwargs: original(quantities, {k: v for k, v in kwargs.items() if k != ignored}),
+    )
+
+
+CLIENT_MUTANTS = [
+    Mutant("createInventoryQuantity drops segment fields", "segmentation", "SEG-GQL-01", _drops_segments_on_create),
+    Mutant("segment2 filter ignored", "segmentation", "SEG-FILTER-02", _ignores_one_segment_filter),
+]
