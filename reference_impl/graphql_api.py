@@ -599,10 +599,17 @@ def _parent_ref(data: dict[str, Any], position: Position) -> str | None:
 
 
 async def execute(schema: GraphQLSchema, backend: Backend, principal: Principal, body: Any) -> tuple[bool, Any]:
-    """Run one GraphQL request body; (success, result as ariadne formats it)."""
-    return await graphql(
+    """Run one GraphQL request body; (success, result as ariadne formats it).
+
+    A request error (the document does not parse or validate, no operation, a variable that does not
+    coerce) answers no "data" entry, as the GraphQL specification says: graphql-core answers
+    ``data: null`` for variable errors, which are told from field errors by having no path."""
+    success, result = await graphql(
         schema, body, context_value={"backend": backend, "principal": principal}, error_formatter=_format_error
     )
+    if result.get("data", ...) is None and not any(e.get("path") for e in result.get("errors") or []):
+        del result["data"]
+    return success, result
 
 
 def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from invharness import contracts
 from invharness.reference_impl.auth import Principal, TokenError
@@ -245,11 +247,51 @@ def _time_param(request: Request, name: str, default: float) -> float:
 # ---------------------------------------------------------------------- graphql
 
 
+# GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/): the answer's media type is
+# chosen by Accept, and the status follows the media type. application/json answers 200 for every
+# well-formed request, request errors included (a 4xx application/json answer might come from any proxy,
+# so clients cannot trust its body); application/graphql-response+json answers 4xx when the request
+# failed before execution (no "data"). On a tie (*/*, application/*) application/json wins.
+GRAPHQL_JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+_GRAPHQL_MEDIA = (GRAPHQL_JSON, GRAPHQL_RESPONSE_JSON)
+_GRAPHQL_PARAMS = {"query": str, "operationName": str, "variables": dict, "extensions": dict}
+
+
 async def graphql_endpoint(request: Request) -> Response:
     principal = _principal(request)
+    media = _graphql_media(request.headers.get("accept"))
     body = await _json(request)
-    success, result = await execute(request.app.state.graphql_schema, _backend(request), principal, body)
-    return json_response(result, 200 if success else 400)
+    problem = _not_well_formed(body)
+    if problem is not None:  # not a GraphQL-over-HTTP request at all: 400 whatever the media type
+        return _graphql_response({"errors": [{"message": problem}]}, 400, media)
+    _success, result = await execute(request.app.state.graphql_schema, _backend(request), principal, body)
+    request_error = "data" not in result  # parse, validation, operation or variable errors: nothing executed
+    return _graphql_response(result, 400 if request_error and media == GRAPHQL_RESPONSE_JSON else 200, media)
+
+
+def _graphql_media(accept: str | None) -> str:
+    if accept is None or not accept.strip():
+        return GRAPHQL_RESPONSE_JSON  # the specification's default for requests without Accept since 2025-01-01
+    chosen = parse_accept_header(accept, MIMEAccept).best_match(_GRAPHQL_MEDIA)
+    if chosen is None:
+        raise ApiError(406, f"/graphql answers {' or '.join(_GRAPHQL_MEDIA)}; Accept asks for {accept[:80]!r}")
+    return chosen
+
+
+def _not_well_formed(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "A GraphQL request is a JSON object"
+    if not isinstance(body.get("query"), str):
+        return "'query' must be a string holding a GraphQL document"
+    for name, kind in _GRAPHQL_PARAMS.items():
+        if body.get(name) is not None and not isinstance(body[name], kind):
+            return f"'{name}' must be a {'string' if kind is str else 'JSON object'}"
+    return None
+
+
+def _graphql_response(result: Any, status: int, media: str) -> Response:
+    return Response(orjson.dumps(result), status_code=status, media_type=f"{media}; charset=utf-8")
 
 
 async def clock_control(request: Request) -> Response:

@@ -145,10 +145,56 @@ def test_page_size_is_capped_at_500(api):
     assert len(page["edges"]) == 500 and page["pageInfo"]["hasNextPage"] is True
 
 
-def test_invalid_query_is_400(api):
-    answer = api.post("/graphql", {"query": "{ nonsense }"})
+JSON, GRAPHQL_RESPONSE = "application/json", "application/graphql-response+json"
+
+
+def graphql_with_accept(api, body, accept):
+    headers = {"Accept": accept}  # None drops the header requests sends by default
+    return api.session.post(f"{api.url}/graphql", json=body, headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("accept", "media", "status"),
+    [
+        ("application/json", JSON, 200),
+        ("*/*", JSON, 200),
+        (f"{GRAPHQL_RESPONSE}, application/json;q=0.9", GRAPHQL_RESPONSE, 400),
+        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE, 400),
+        (None, GRAPHQL_RESPONSE, 400),  # the specification's default since 2025-01-01
+    ],
+)
+@pytest.mark.parametrize(
+    "query",
+    ["{ nonsense }", "{ settings {", "query($n: Int!) { settings(contextId: [$n]) { pageInfo { hasNextPage } } }"],
+)
+def test_a_request_error_status_follows_the_media_type(api, accept, media, status, query):
+    answer = graphql_with_accept(api, {"query": query}, accept)
+    assert (answer.status_code, answer.headers["content-type"].split(";")[0]) == (status, media)
+    assert answer.json()["errors"] and "data" not in answer.json()
+
+
+@pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
+def test_a_field_error_is_200_with_data_in_both_media_types(api, accept):
+    setting = {"name": unique("fe."), "valueType": "STRING", "value": "x", "context": "ACCOUNT", "contextId": 0}
+    api.gql(CREATE, input=setting)
+    answer = graphql_with_accept(api, {"query": CREATE, "variables": {"input": setting}}, accept)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(accept)
+    assert answer.json()["data"] == {"createSetting": None} and answer.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"query": 5}, {"qeury": "{ settings { pageInfo { hasNextPage } } }"}, [1], {"query": "{ a }", "variables": [7]}],
+)
+@pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
+def test_a_request_that_is_not_graphql_is_400_in_both_media_types(api, body, accept):
+    answer = graphql_with_accept(api, body, accept)
     assert answer.status_code == 400 and answer.json()["errors"]
-    assert api.post("/graphql", {"query": 5}).status_code == 400
+
+
+def test_an_accept_naming_no_graphql_media_type_is_406(api):
+    answer = graphql_with_accept(api, {"query": "{ settings { pageInfo { hasNextPage } } }"}, "text/html")
+    assert answer.status_code == 406 and answer.json()["errors"]
 
 
 def test_served_schema_has_no_breaking_change_against_the_contract(api):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from invharness.reference_impl import graphql_api
+from invharness.reference_impl import graphql_api, http_api
 from tests.suites.mutants import Mutant, applied
 
 __all__ = ["CLIENT_MUTANTS", "Mutant", "applied"]
@@ -34,7 +34,23 @@ def _ignores_one_segment_filter(mp: pytest.MonkeyPatch) -> None:
     )
 
 
+def _request_errors_400_as_json(mp: pytest.MonkeyPatch) -> None:
+    """The defect a real client met: a query that does not validate answered 400 application/json."""
+    original = http_api._graphql_response
+
+    def respond(result: Any, status: int, media: str) -> Any:
+        return original(result, 400 if "data" not in result else status, media)
+
+    mp.setattr(http_api, "_graphql_response", respond)
+
+
+def _graphql_response_json_ignored(mp: pytest.MonkeyPatch) -> None:
+    mp.setattr(http_api, "_graphql_media", lambda accept: http_api.GRAPHQL_JSON)
+
+
 CLIENT_MUTANTS = [
     Mutant("createInventoryQuantity drops segment fields", "segmentation", "SEG-GQL-01", _drops_segments_on_create),
     Mutant("segment2 filter ignored", "segmentation", "SEG-FILTER-02", _ignores_one_segment_filter),
+    Mutant("request errors 400 as application/json", "graphql", "GQL-HTTP-02", _request_errors_400_as_json),
+    Mutant("Accept graphql-response+json ignored", "graphql", "GQL-HTTP-03", _graphql_response_json_ignored),
 ]
