@@ -162,6 +162,12 @@ def build_schema() -> GraphQLSchema:
     virtual_catalogue_type, virtual_position_type = ObjectType("VirtualCatalogue"), ObjectType("VirtualPosition")
     setting_type = ObjectType("Setting")
 
+    # ---------------------------------------------------------------- the token's user
+    @query.field("me")
+    def resolve_me(_: Any, info: Any) -> Any:
+        backend, principal = _context(info)
+        return _user(principal, backend.config.account.account_id)
+
     # ---------------------------------------------------------------- settings
     @query.field("settings")
     def resolve_settings(_: Any, info: Any, first: int | None = None, after: str | None = None, **filters: Any) -> Any:
@@ -502,6 +508,25 @@ def _feed_types(query: QueryType, mutation: MutationType) -> tuple[ObjectType, O
 
 class _NoRuns:
     runs: tuple[Any, ...] = ()
+
+
+def _user(principal: Principal, account_id: str) -> dict[str, Any]:
+    """The token's user as the User type answers it (snake_case keys, as ariadne reads them)."""
+    user = principal.user
+    retailer = {"id": str(user.retailer_id), "ref": str(user.retailer_id)}
+    if user.account_admin:
+        role, context = "ADMIN", {"context_type": "ACCOUNT", "context_id": account_id}
+    else:
+        role, context = "RETAILER", {"context_type": "RETAILER", "context_id": str(user.retailer_id)}
+    return {
+        "id": user.username,
+        "ref": user.username,
+        "username": user.username,
+        "first_name": user.first_name or None,
+        "status": "ACTIVE",
+        "primary_retailer": retailer,
+        "roles": [{"role": {"id": role, "name": role}, "contexts": [context]}],
+    }
 
 
 def _setting_input(data: dict[str, Any], principal: Principal) -> dict[str, Any]:

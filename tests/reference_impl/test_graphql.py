@@ -251,3 +251,18 @@ def test_one_name_mapping_round_trips_every_name_of_the_schema():
     assert python_name("segment1") == "segment_1" and graphql_name("segment_1") == "segment1"
     assert graphql_name(python_name("manufacturerBatchNumber")) == "manufacturerBatchNumber"
     check_round_trip(build_schema())  # raises on any name that would come back changed
+
+
+ME = """{ me { id ref username firstName status primaryRetailer { id ref }
+    roles { role { name } contexts { contextType contextId } } } }"""
+
+
+def test_me_answers_the_user_of_each_token(server):
+    from tests.support import Api
+
+    admin, other = Api(server).gql(ME)["me"], Api(server, "retailer2").gql(ME)["me"]
+    assert (admin["username"], admin["ref"], admin["primaryRetailer"]) == ("admin", "admin", {"id": "1", "ref": "1"})
+    account_wide = {"contextType": "ACCOUNT", "contextId": "DEMO"}
+    assert admin["roles"] == [{"role": {"name": "ADMIN"}, "contexts": [account_wide]}]
+    assert (other["username"], other["primaryRetailer"]["id"]) == ("retailer2", "2")
+    assert other["roles"][0]["contexts"] == [{"contextType": "RETAILER", "contextId": "2"}]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from invharness.reference_impl import graphql_api, http_api
+from invharness.reference_impl.config import ServerConfig
 from tests.suites.mutants import Mutant, applied
 
 __all__ = ["CLIENT_MUTANTS", "Mutant", "applied"]
@@ -48,9 +49,20 @@ def _graphql_response_json_ignored(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(http_api, "_graphql_media", lambda accept: http_api.GRAPHQL_JSON)
 
 
+def _me_is_always_the_first_user(mp: pytest.MonkeyPatch) -> None:
+    original = graphql_api._user
+
+    def user(principal: Any, account_id: str) -> Any:
+        first = ServerConfig().account.users[0]
+        return original(type(principal)(first), account_id)
+
+    mp.setattr(graphql_api, "_user", user)
+
+
 CLIENT_MUTANTS = [
     Mutant("createInventoryQuantity drops segment fields", "segmentation", "SEG-GQL-01", _drops_segments_on_create),
     Mutant("segment2 filter ignored", "segmentation", "SEG-FILTER-02", _ignores_one_segment_filter),
     Mutant("request errors 400 as application/json", "graphql", "GQL-HTTP-02", _request_errors_400_as_json),
+    Mutant("me answers the first user whoever asks", "auth", "AUTH-ME-01", _me_is_always_the_first_user),
     Mutant("Accept graphql-response+json ignored", "graphql", "GQL-HTTP-03", _graphql_response_json_ignored),
 ]
