@@ -31,8 +31,12 @@ __all__ = ["error_handlers", "routes"]
 
 log = logging.getLogger("reference_impl.http")
 _TOKEN = contracts.validator("token-request")
+# The search filters of GET /api/v4.1/event that Fluent's "Using the Event API" page documents, and the
+# event field each matches; with from/to/start/count they are every parameter the search takes.
 _SEARCH_FIELDS = {
     "name": "name",
+    "eventType": "type",
+    "retailerId": "retailer_id",
     "eventStatus": "status",
     "category": "category",
     "context.entityType": "entity_type",
@@ -42,6 +46,7 @@ _SEARCH_FIELDS = {
     "context.rootEntityRef": "root_entity_ref",
     "context.rootEntityId": "root_entity_id",
 }
+_SEARCH_WINDOW = ("from", "to", "start", "count")
 THIRTY_DAYS = 30 * 86400
 
 
@@ -147,6 +152,16 @@ async def read_job(request: Request) -> Response:
     )
 
 
+async def job_results(request: Request) -> Response:
+    """Decision D-JOB-RESULTS (contracts/decisions.md): no such endpoint; say so, and where results are."""
+    _principal(request)
+    job_id = request.path_params["job_id"][:40]
+    raise ApiError.not_found(
+        f"GET /api/v4.1/job/{job_id}/results is not part of the Job API: each batch's per-record results "
+        f"are at GET /api/v4.1/job/{job_id}/batch/{{batchId}}"
+    )
+
+
 async def create_batch(request: Request) -> Response:
     principal = _principal(request)
     payload = await _json(request)
@@ -205,6 +220,12 @@ async def search_events(request: Request) -> Response:
     principal = _principal(request)
     backend = _backend(request)
     params = request.query_params
+    unknown = sorted(set(params) - set(_SEARCH_FIELDS) - set(_SEARCH_WINDOW))
+    if unknown:  # decision D-EVT-SEARCH-UNKNOWN: an unknown filter is refused, never silently ignored
+        raise ApiError.bad_request(
+            f"Unknown event search parameter(s) {', '.join(repr(u[:40]) for u in unknown[:5])}; "
+            f"the search takes {', '.join([*_SEARCH_FIELDS, *_SEARCH_WINDOW])}"
+        )
     filters = {field: params[name] for name, field in _SEARCH_FIELDS.items() if name in params}
     now = backend.clock.now()
     since = _time_param(request, "from", now - THIRTY_DAYS)
@@ -313,6 +334,7 @@ routes = [
     Route("/oauth/token", token, methods=["POST"]),
     Route("/api/v4.1/job", create_job, methods=["POST"]),
     Route("/api/v4.1/job/{job_id}", read_job, methods=["GET"]),
+    Route("/api/v4.1/job/{job_id}/results", job_results, methods=["GET"]),
     Route("/api/v4.1/job/{job_id}/batch", create_batch, methods=["POST"]),
     Route("/api/v4.1/job/{job_id}/batch/{batch_id}", read_batch, methods=["GET"]),
     Route("/api/v4.1/event/async", post_event_async, methods=["POST"]),

@@ -90,3 +90,16 @@ def test_job_closes_at_the_end_of_its_declared_lifetime(client, ref, profile):
     assert answer.status_code == int(profile.value("job.closed_batch_status"))
     assert answer.json()["errors"][0]["message"]
     assert client.request("GET", f"/api/v4.1/job/{job_id}").json()["batch"] == []
+
+
+# ---------------------------------------------------------------- job results (issue 14, decision D-JOB-RESULTS)
+
+
+@pytest.mark.clause("JOB-RESULTS-01")
+def test_job_results_outside_the_contract_answer_a_clear_404(client, ref, profile):
+    job_id = client.create_job(payloads.job(ref("job"), str(profile.primary_retailer)))
+    answer = client.request("GET", f"/api/v4.1/job/{job_id}/results")
+    assert answer.status_code == 404, f"GET .../results answered {answer.status_code}: {answer.text[:200]}"
+    assert answer.headers.get("content-type", "").startswith("application/json"), answer.headers.get("content-type")
+    problem = contracts.validator("error").explain(answer.json())
+    assert problem is None, f"the 404 is not the errors envelope: {problem}"

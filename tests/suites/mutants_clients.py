@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.responses import PlainTextResponse
+from starlette.routing import request_response
 
-from invharness.reference_impl import graphql_api, http_api
+from invharness.reference_impl import events, graphql_api, http_api
 from invharness.reference_impl.config import ServerConfig
 from tests.suites.mutants import Mutant, applied
 
@@ -59,10 +61,31 @@ def _me_is_always_the_first_user(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(graphql_api, "_user", user)
 
 
+def _retailer_filter_ignored(mp: pytest.MonkeyPatch) -> None:
+    """The defect a real client met: retailerId taken, and silently ignored."""
+    original = events.EventLog.search
+
+    def search(self: Any, filters: dict[str, str], *rest: Any) -> Any:
+        return original(self, {k: v for k, v in filters.items() if k != "retailer_id"}, *rest)
+
+    mp.setattr(events.EventLog, "search", search)
+
+
+def _job_results_bare_404(mp: pytest.MonkeyPatch) -> None:
+    async def results(request: Any) -> Any:
+        return PlainTextResponse("Not Found", status_code=404)
+
+    route = next(r for r in http_api.routes if getattr(r, "path", "").endswith("/results"))
+    mp.setattr(route, "endpoint", results)
+    mp.setattr(route, "app", request_response(results))
+
+
 CLIENT_MUTANTS = [
     Mutant("createInventoryQuantity drops segment fields", "segmentation", "SEG-GQL-01", _drops_segments_on_create),
     Mutant("segment2 filter ignored", "segmentation", "SEG-FILTER-02", _ignores_one_segment_filter),
     Mutant("request errors 400 as application/json", "graphql", "GQL-HTTP-02", _request_errors_400_as_json),
+    Mutant("event search ignores retailerId", "events", "EVT-SEARCH-03", _retailer_filter_ignored),
+    Mutant("job results a bare text 404", "jobs", "JOB-RESULTS-01", _job_results_bare_404),
     Mutant("me answers the first user whoever asks", "auth", "AUTH-ME-01", _me_is_always_the_first_user),
     Mutant("Accept graphql-response+json ignored", "graphql", "GQL-HTTP-03", _graphql_response_json_ignored),
 ]
