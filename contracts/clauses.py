@@ -17,7 +17,7 @@ from invharness.contracts.loader import CONTRACTS_DIR
 __all__ = ["Catalogue", "Clause", "ProfileKey", "catalogue", "clause", "clauses"]
 
 Severity = Literal["MUST", "SHOULD"]
-Basis = Literal["documented", "secondary", "inferred", "decision"]
+Basis = Literal["documented", "secondary", "inferred", "decision", "standard"]
 
 
 @dataclass(slots=True, frozen=True)

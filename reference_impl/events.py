@@ -16,7 +16,11 @@ from typing import Any
 
 from invharness.reference_impl.clock import fluent_timestamp
 
-__all__ = ["Event", "EventBlock", "EventLog", "RecordEvent"]
+__all__ = ["ORCHESTRATION", "Event", "EventBlock", "EventLog", "RecordEvent"]
+
+# Fluent's event types are ORCHESTRATION (triggers a workflow) and ORCHESTRATION_AUDIT (describes one
+# that ran; "Orchestration & Audit Events"). Every event this server stores is of the first kind.
+ORCHESTRATION = "ORCHESTRATION"
 
 
 @dataclass(slots=True, eq=False)
@@ -35,6 +39,7 @@ class Event:
     root_entity_id: str | None = None
     status: str = "COMPLETE"
     category: str = "ORCHESTRATION"
+    type: str = ORCHESTRATION
     source: str | None = None
     generated_by: str | None = None
     attributes: Any = None
@@ -55,6 +60,7 @@ class EventBlock:
     generated_by: str | None
     status: str = "COMPLETE"
     category: str = "ORCHESTRATION"
+    type: str = ORCHESTRATION
     entity_id: None = None
     root_entity_id: None = None
     error_message: None = None
@@ -165,7 +171,8 @@ class EventLog:
         count: int,
         visible: Callable[[Any], bool],
     ) -> tuple[list[AnyEvent], bool]:
-        """Newest first: the page [start, start+count) of events matching every filter; and hasMore."""
+        """Newest first: the page [start, start+count) of events matching every filter (the field's
+        value as text equals the filter's); and hasMore."""
         matched: list[AnyEvent] = []
         skipped = 0
         for event in self._newest_first(filters):
@@ -173,7 +180,7 @@ class EventLog:
                 break
             if event.generated_on > until or not visible(event):
                 continue
-            if any(getattr(event, field) != value for field, value in filters.items()):
+            if any(_text(getattr(event, field)) != value for field, value in filters.items()):
                 continue
             if skipped < start:
                 skipped += 1
@@ -203,7 +210,7 @@ class EventLog:
         return {
             "id": self.event_id(event),
             "name": event.name,
-            "type": "NORMAL",
+            "type": event.type,
             "accountId": self._account_id,
             "retailerId": None if event.retailer_id is None else str(event.retailer_id),
             "category": event.category,
@@ -223,3 +230,8 @@ class EventLog:
             "generatedOn": fluent_timestamp(event.generated_on),
             **({"errorMessage": event.error_message} if event.error_message else {}),
         }
+
+
+def _text(value: Any) -> str | None:
+    """A field as a query string carries it: retailer 1 is "1"."""
+    return None if value is None else str(value)

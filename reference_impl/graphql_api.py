@@ -1,6 +1,7 @@
 """GraphQL (ariadne, schema-first from contracts/schema.graphql): settings, inventory, virtual inventory.
 
-Names are converted between the SDL's camelCase and the model's snake_case by ariadne. Connections
+Names are converted between the SDL's camelCase and the resolvers' snake_case by one mapping
+(graphql_names), which ariadne and the resolvers below both use. Connections
 page with first/after (at most ``page_size_cap`` nodes a page); cursors are opaque offsets.
 """
 
@@ -21,6 +22,12 @@ from invharness.reference_impl.auth import Principal
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import iso_timestamp
 from invharness.reference_impl.feeds import FeedError
+from invharness.reference_impl.graphql_names import (
+    check_round_trip,
+    python_name,
+    schema_name_converter,
+    to_graphql_keys,
+)
 from invharness.reference_impl.inventory import (
     SEGMENT_FIELDS,
     Catalogue,
@@ -35,6 +42,7 @@ __all__ = ["build_schema", "execute"]
 
 _SETTING_INPUT = contracts.validator("setting-input")
 DEFAULT_PAGE = 100
+_RANGED = ("expectedOn", "expiresOn")  # segment fields filtered by a DateRange, not by a list of values
 
 
 @dataclass(slots=True, frozen=True)
@@ -127,9 +135,9 @@ def _filter_quantities(quantities: Iterable[Quantity], kwargs: dict[str, Any]) -
     segments = {
         name: kwargs[snake]
         for name in SEGMENT_FIELDS
-        if name not in ("expectedOn", "expiresOn") and kwargs.get(snake := _snake(name)) is not None
+        if name not in _RANGED and kwargs.get(snake := python_name(name)) is not None
     }
-    expected, expires = kwargs.get("expected_on"), kwargs.get("expires_on")
+    expected, expires = (kwargs.get(python_name(name)) for name in _RANGED)
     found = _keep(quantities, **plain)
     return [
         q
@@ -138,18 +146,6 @@ def _filter_quantities(quantities: Iterable[Quantity], kwargs: dict[str, Any]) -
         and _in_range((q.segment or {}).get("expectedOn"), expected)
         and _in_range((q.segment or {}).get("expiresOn"), expires)
     ]
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
-
-
-def _camel(data: dict[str, Any]) -> dict[str, Any]:
-    def camel(name: str) -> str:
-        head, *rest = name.split("_")
-        return head + "".join(part.title() for part in rest)
-
-    return {camel(k): v for k, v in data.items()}
 
 
 @functools.cache
@@ -166,6 +162,12 @@ def build_schema() -> GraphQLSchema:
     virtual_catalogue_type, virtual_position_type = ObjectType("VirtualCatalogue"), ObjectType("VirtualPosition")
     setting_type = ObjectType("Setting")
 
+    # ---------------------------------------------------------------- the token's user
+    @query.field("me")
+    def resolve_me(_: Any, info: Any) -> Any:
+        backend, principal = _context(info)
+        return _user(principal, backend.config.account.account_id)
+
     # ---------------------------------------------------------------- settings
     @query.field("settings")
     def resolve_settings(_: Any, info: Any, first: int | None = None, after: str | None = None, **filters: Any) -> Any:
@@ -175,7 +177,7 @@ def build_schema() -> GraphQLSchema:
     @mutation.field("createSetting")
     def resolve_create_setting(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
         backend, principal = _context(info)
-        data = _setting_input(_camel(input or {}), principal)
+        data = _setting_input(to_graphql_keys(input or {}), principal)
         try:
             return backend.settings.create(
                 data["name"],
@@ -193,7 +195,7 @@ def build_schema() -> GraphQLSchema:
     @mutation.field("updateSetting")
     def resolve_update_setting(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
         backend, principal = _context(info)
-        changes = _camel(input or {})
+        changes = to_graphql_keys(input or {})
         existing = backend.settings.get(int(changes["id"])) if str(changes.get("id", "")).isdigit() else None
         if existing is None:
             raise GraphQLError(f"no setting with id {changes.get('id')}", extensions={"code": "S0001E"})
@@ -399,7 +401,7 @@ def build_schema() -> GraphQLSchema:
 
     feed_type, run_type = _feed_types(query, mutation)
 
-    return make_executable_schema(
+    schema = make_executable_schema(
         contracts.sdl(),
         query,
         mutation,
@@ -413,14 +415,16 @@ def build_schema() -> GraphQLSchema:
         setting_type,
         feed_type,
         run_type,
-        convert_names_case=True,
+        convert_names_case=schema_name_converter,
     )
+    check_round_trip(schema)
+    return schema
 
 
 def _camel_deep(value: Any) -> Any:
     """Back from ariadne's snake_case to the contract's camelCase, at every depth (dict keys only)."""
     if isinstance(value, dict):
-        return _camel({k: _camel_deep(v) for k, v in value.items()})
+        return to_graphql_keys({k: _camel_deep(v) for k, v in value.items()})
     if isinstance(value, list):
         return [_camel_deep(v) for v in value]
     return value
@@ -506,6 +510,25 @@ class _NoRuns:
     runs: tuple[Any, ...] = ()
 
 
+def _user(principal: Principal, account_id: str) -> dict[str, Any]:
+    """The token's user as the User type answers it (snake_case keys, as ariadne reads them)."""
+    user = principal.user
+    retailer = {"id": str(user.retailer_id), "ref": str(user.retailer_id)}
+    if user.account_admin:
+        role, context = "ADMIN", {"context_type": "ACCOUNT", "context_id": account_id}
+    else:
+        role, context = "RETAILER", {"context_type": "RETAILER", "context_id": str(user.retailer_id)}
+    return {
+        "id": user.username,
+        "ref": user.username,
+        "username": user.username,
+        "first_name": user.first_name or None,
+        "status": "ACTIVE",
+        "primary_retailer": retailer,
+        "roles": [{"role": {"id": role, "name": role}, "contexts": [context]}],
+    }
+
+
 def _setting_input(data: dict[str, Any], principal: Principal) -> dict[str, Any]:
     """A setting's fields (camelCase), checked against the contract and the user's rights."""
     problem = _SETTING_INPUT.explain(data)
@@ -524,7 +547,7 @@ def _allowed(principal: Principal, context: str, context_id: int) -> None:
 
 
 def _quantity_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    segment = {name: data[_snake(name)] for name in SEGMENT_FIELDS if data.get(_snake(name)) is not None}
+    segment = {name: data[python_name(name)] for name in SEGMENT_FIELDS if data.get(python_name(name)) is not None}
     custom = {a["name"]: a["value"] for a in data.get("attributes") or []}
     return segment, custom or None
 
@@ -601,10 +624,17 @@ def _parent_ref(data: dict[str, Any], position: Position) -> str | None:
 
 
 async def execute(schema: GraphQLSchema, backend: Backend, principal: Principal, body: Any) -> tuple[bool, Any]:
-    """Run one GraphQL request body; (success, result as ariadne formats it)."""
-    return await graphql(
+    """Run one GraphQL request body; (success, result as ariadne formats it).
+
+    A request error (the document does not parse or validate, no operation, a variable that does not
+    coerce) answers no "data" entry, as the GraphQL specification says: graphql-core answers
+    ``data: null`` for variable errors, which are told from field errors by having no path."""
+    success, result = await graphql(
         schema, body, context_value={"backend": backend, "principal": principal}, error_formatter=_format_error
     )
+    if result.get("data", ...) is None and not any(e.get("path") for e in result.get("errors") or []):
+        del result["data"]
+    return success, result
 
 
 def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:

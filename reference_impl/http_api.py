@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from invharness import contracts
 from invharness.reference_impl.auth import Principal, TokenError
@@ -29,8 +31,12 @@ __all__ = ["error_handlers", "routes"]
 
 log = logging.getLogger("reference_impl.http")
 _TOKEN = contracts.validator("token-request")
+# The search filters of GET /api/v4.1/event that Fluent's "Using the Event API" page documents, and the
+# event field each matches; with from/to/start/count they are every parameter the search takes.
 _SEARCH_FIELDS = {
     "name": "name",
+    "eventType": "type",
+    "retailerId": "retailer_id",
     "eventStatus": "status",
     "category": "category",
     "context.entityType": "entity_type",
@@ -40,6 +46,7 @@ _SEARCH_FIELDS = {
     "context.rootEntityRef": "root_entity_ref",
     "context.rootEntityId": "root_entity_id",
 }
+_SEARCH_WINDOW = ("from", "to", "start", "count")
 THIRTY_DAYS = 30 * 86400
 
 
@@ -145,6 +152,16 @@ async def read_job(request: Request) -> Response:
     )
 
 
+async def job_results(request: Request) -> Response:
+    """Decision D-JOB-RESULTS (contracts/decisions.md): no such endpoint; say so, and where results are."""
+    _principal(request)
+    job_id = request.path_params["job_id"][:40]
+    raise ApiError.not_found(
+        f"GET /api/v4.1/job/{job_id}/results is not part of the Job API: each batch's per-record results "
+        f"are at GET /api/v4.1/job/{job_id}/batch/{{batchId}}"
+    )
+
+
 async def create_batch(request: Request) -> Response:
     principal = _principal(request)
     payload = await _json(request)
@@ -203,6 +220,12 @@ async def search_events(request: Request) -> Response:
     principal = _principal(request)
     backend = _backend(request)
     params = request.query_params
+    unknown = sorted(set(params) - set(_SEARCH_FIELDS) - set(_SEARCH_WINDOW))
+    if unknown:  # decision D-EVT-SEARCH-UNKNOWN: an unknown filter is refused, never silently ignored
+        raise ApiError.bad_request(
+            f"Unknown event search parameter(s) {', '.join(repr(u[:40]) for u in unknown[:5])}; "
+            f"the search takes {', '.join([*_SEARCH_FIELDS, *_SEARCH_WINDOW])}"
+        )
     filters = {field: params[name] for name, field in _SEARCH_FIELDS.items() if name in params}
     now = backend.clock.now()
     since = _time_param(request, "from", now - THIRTY_DAYS)
@@ -245,11 +268,51 @@ def _time_param(request: Request, name: str, default: float) -> float:
 # ---------------------------------------------------------------------- graphql
 
 
+# GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/): the answer's media type is
+# chosen by Accept, and the status follows the media type. application/json answers 200 for every
+# well-formed request, request errors included (a 4xx application/json answer might come from any proxy,
+# so clients cannot trust its body); application/graphql-response+json answers 4xx when the request
+# failed before execution (no "data"). On a tie (*/*, application/*) application/json wins.
+GRAPHQL_JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+_GRAPHQL_MEDIA = (GRAPHQL_JSON, GRAPHQL_RESPONSE_JSON)
+_GRAPHQL_PARAMS = {"query": str, "operationName": str, "variables": dict, "extensions": dict}
+
+
 async def graphql_endpoint(request: Request) -> Response:
     principal = _principal(request)
+    media = _graphql_media(request.headers.get("accept"))
     body = await _json(request)
-    success, result = await execute(request.app.state.graphql_schema, _backend(request), principal, body)
-    return json_response(result, 200 if success else 400)
+    problem = _not_well_formed(body)
+    if problem is not None:  # not a GraphQL-over-HTTP request at all: 400 whatever the media type
+        return _graphql_response({"errors": [{"message": problem}]}, 400, media)
+    _success, result = await execute(request.app.state.graphql_schema, _backend(request), principal, body)
+    request_error = "data" not in result  # parse, validation, operation or variable errors: nothing executed
+    return _graphql_response(result, 400 if request_error and media == GRAPHQL_RESPONSE_JSON else 200, media)
+
+
+def _graphql_media(accept: str | None) -> str:
+    if accept is None or not accept.strip():
+        return GRAPHQL_RESPONSE_JSON  # the specification's default for requests without Accept since 2025-01-01
+    chosen = parse_accept_header(accept, MIMEAccept).best_match(_GRAPHQL_MEDIA)
+    if chosen is None:
+        raise ApiError(406, f"/graphql answers {' or '.join(_GRAPHQL_MEDIA)}; Accept asks for {accept[:80]!r}")
+    return chosen
+
+
+def _not_well_formed(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "A GraphQL request is a JSON object"
+    if not isinstance(body.get("query"), str):
+        return "'query' must be a string holding a GraphQL document"
+    for name, kind in _GRAPHQL_PARAMS.items():
+        if body.get(name) is not None and not isinstance(body[name], kind):
+            return f"'{name}' must be a {'string' if kind is str else 'JSON object'}"
+    return None
+
+
+def _graphql_response(result: Any, status: int, media: str) -> Response:
+    return Response(orjson.dumps(result), status_code=status, media_type=f"{media}; charset=utf-8")
 
 
 async def clock_control(request: Request) -> Response:
@@ -271,6 +334,7 @@ routes = [
     Route("/oauth/token", token, methods=["POST"]),
     Route("/api/v4.1/job", create_job, methods=["POST"]),
     Route("/api/v4.1/job/{job_id}", read_job, methods=["GET"]),
+    Route("/api/v4.1/job/{job_id}/results", job_results, methods=["GET"]),
     Route("/api/v4.1/job/{job_id}/batch", create_batch, methods=["POST"]),
     Route("/api/v4.1/job/{job_id}/batch/{batch_id}", read_batch, methods=["GET"]),
     Route("/api/v4.1/event/async", post_event_async, methods=["POST"]),

@@ -130,3 +130,21 @@ def test_fluent_account_header_changes_nothing(client, ref, profile):
     assert answer.status_code == 200 and answer.json()["id"].isdigit()
     read = client.request("GET", f"/api/v4.1/job/{answer.json()['id']}", headers={"fluent.account": profile.account_id})
     assert read.status_code == 200 and read.json()["jobId"] == answer.json()["id"]
+
+
+# ---------------------------------------------------------------- the me query (issue 14)
+
+ME = "{ me { id ref username primaryRetailer { id ref } roles { role { name } contexts { contextType contextId } } } }"
+
+
+@pytest.mark.clause("AUTH-ME-01")
+def test_me_names_the_user_the_token_was_issued_to(client, profile):
+    me = client.data(ME)["me"]
+    assert me is not None and me["username"] == profile.username, me
+
+
+@pytest.mark.clause("AUTH-ME-01")
+def test_me_of_a_second_user_names_that_user(client, other_client, profile):
+    mine, theirs = client.data(ME)["me"], other_client.data(ME)["me"]
+    assert theirs is not None and theirs["username"] == profile.other_username, theirs
+    assert mine["username"] == profile.username, "each token answers its own user"

@@ -3,6 +3,7 @@
 import pytest
 
 from invharness.generators import payloads
+from invharness.suites.clients_helpers import GRAPHQL_JSON, GRAPHQL_RESPONSE_JSON, graphql_post
 from invharness.suites.helpers import CREATE_SETTING, Position, bpp_pinned_on, forwarded
 
 GET_SETTING = """query GetSetting($name: [String], $context: [String!], $contextId: [Int!]) {
@@ -131,3 +132,51 @@ def test_pages_hold_at_most_500(client, ref, profile):
         return  # refusing first > 500 also keeps pages within the cap
     page = body["data"]["inventoryPositions"]
     assert len(page["edges"]) <= 500 and page["pageInfo"]["hasNextPage"] is True
+
+
+# ---------------------------------------------------------------- GraphQL over HTTP (issue 14)
+
+# Request errors: the document does not parse, does not validate, or its variables do not coerce.
+REQUEST_ERRORS = {
+    "parse": {"query": "{ settings {"},
+    "validation": {"query": "{ invharnessNoSuchField }"},
+    "variables": {"query": "query($n: Int!) { settings(contextId: [$n]) { pageInfo { hasNextPage } } }"},
+}
+
+
+def media_type(answer):
+    return answer.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@pytest.mark.clause("GQL-HTTP-01")
+@pytest.mark.requires("settings_writes")
+@pytest.mark.parametrize("accept", [GRAPHQL_JSON, GRAPHQL_RESPONSE_JSON])
+def test_an_answer_with_data_is_200_field_errors_included(client, ref, profile, accept):
+    setting = a_setting(ref, profile)
+    client.data(CREATE_SETTING, input=setting)
+    answer = graphql_post(client, {"query": CREATE_SETTING, "variables": {"input": setting}}, accept)
+    body = answer.json()
+    assert "data" in body and body.get("errors"), f"a duplicate setting is a field error with data: {body}"
+    assert answer.status_code == 200, f"an answer with data must be 200, not {answer.status_code}"
+
+
+@pytest.mark.clause("GQL-HTTP-02")
+@pytest.mark.parametrize("kind", list(REQUEST_ERRORS))
+def test_with_accept_json_a_request_error_is_200_with_its_errors(client, kind):
+    answer = graphql_post(client, REQUEST_ERRORS[kind], GRAPHQL_JSON)
+    assert media_type(answer) == GRAPHQL_JSON, answer.headers.get("content-type")
+    assert answer.json().get("errors"), answer.text[:300]
+    assert answer.status_code == 200, f"a {kind} error answered {answer.status_code} as application/json"
+
+
+@pytest.mark.clause("GQL-HTTP-03")
+@pytest.mark.parametrize("kind", list(REQUEST_ERRORS))
+def test_with_accept_graphql_response_json_a_request_error_is_4xx(client, kind):
+    accept = f"{GRAPHQL_RESPONSE_JSON}, {GRAPHQL_JSON};q=0.9"
+    answer = graphql_post(client, REQUEST_ERRORS[kind], accept)
+    assert media_type(answer) == GRAPHQL_RESPONSE_JSON, answer.headers.get("content-type")
+    body = answer.json()
+    assert body.get("errors") and "data" not in body, body
+    assert 400 <= answer.status_code < 500, f"a {kind} error answered {answer.status_code}"
+    ok = graphql_post(client, {"query": "{ settings(first: 1) { pageInfo { hasNextPage } } }"}, accept)
+    assert (ok.status_code, media_type(ok)) == (200, GRAPHQL_RESPONSE_JSON), ok.text[:300]

@@ -127,3 +127,16 @@ def test_job_closes_at_the_end_of_its_declared_lifetime(client, ref, profile):
     assert client.request("GET", f"/api/v4.1/job/{job_id}").json()["batch"] == [], "the refused batch is listed"
     time.sleep(client.profile.poll_interval_s * 4)  # had it been queued anyway, give it time to show
     assert position_state(client, position)[0] is None, "the refused batch's record was stored"
+
+
+# ---------------------------------------------------------------- job results (issue 14, decision D-JOB-RESULTS)
+
+
+@pytest.mark.clause("JOB-RESULTS-01")
+def test_job_results_outside_the_contract_answer_a_clear_404(client, ref, profile):
+    job_id = client.create_job(payloads.job(ref("job"), str(profile.primary_retailer)))
+    answer = client.request("GET", f"/api/v4.1/job/{job_id}/results")
+    assert answer.status_code == 404, f"GET .../results answered {answer.status_code}: {answer.text[:200]}"
+    assert answer.headers.get("content-type", "").startswith("application/json"), answer.headers.get("content-type")
+    problem = contracts.validator("error").explain(answer.json())
+    assert problem is None, f"the 404 is not the errors envelope: {problem}"

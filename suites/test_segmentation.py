@@ -2,7 +2,13 @@
 
 import pytest
 
-from invharness.suites.helpers import Position, bpp_pinned_on, forwarded
+from invharness.suites.clients_helpers import (
+    assert_filtered_by_each_field,
+    assert_segments_stored,
+    read_segments,
+    segment_values,
+)
+from invharness.suites.helpers import CREATE_QUANTITY, UPDATE_QUANTITY, Position, bpp_pinned_on, forwarded
 
 QUANTITY = """query($ref: String!, $cat: String!) { inventoryQuantity(ref: $ref, catalogue: {ref: $cat}) {
     ref quantity countryOfOrigin manufacturer manufacturerBatchNumber supplier expiresOn expectedOn condition channel
@@ -116,3 +122,56 @@ def test_segmentation_fields_match_exactly_only(client, ref, profile):
     assert partial["edges"] == []
     both = client.data(SEARCH, cat=position.catalogue, origin=["US"], batch=[batch_no + "B"])["inventoryQuantities"]
     assert [e["node"]["ref"] for e in both["edges"]] == [f"{position.ref}:LAST_ON_HAND:2"]
+
+
+# ---------------------------------------------------------------- every field, every route (issue 14)
+
+
+def two_segmented_quantities(client, ref, profile, route):
+    """A position of this run holding two quantities whose segmentation fields differ in every field,
+    written by ``route``: "batch", "create" (createInventoryQuantity) or "update" (updateInventoryQuantity)."""
+    position = Position.new(ref, profile)
+    refs = [f"{position.ref}:ON_ORDER:{n}" for n in (1, 2)]
+    values = [segment_values(ref, 1), segment_values(ref, 2)]
+    catalogue = {"ref": position.catalogue}
+    if route == "batch":
+        records = [position.record(5, type="ON_ORDER", ref=r, attributes=v) for r, v in zip(refs, values, strict=True)]
+        forwarded(client, ref, records, position.retailer)
+        return position, refs, values
+    forwarded(client, ref, [position.record(10)], position.retailer)
+    for quantity_ref, segment in zip(refs, values, strict=True):
+        created = {
+            "ref": quantity_ref,
+            "catalogue": catalogue,
+            "position": {"ref": position.ref, "catalogue": catalogue},
+            "type": "ON_ORDER",
+            "status": "ACTIVE",
+            "quantity": 5,
+        }
+        if route == "create":
+            client.data(CREATE_QUANTITY, input={**created, **segment})
+        else:
+            client.data(CREATE_QUANTITY, input=created)
+            client.data(UPDATE_QUANTITY, input={"ref": quantity_ref, "catalogue": catalogue, **segment})
+    return position, refs, values
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        pytest.param("batch", marks=pytest.mark.clause("SEG-ATTR-01")),
+        pytest.param("create", marks=pytest.mark.clause("SEG-GQL-01")),
+        pytest.param("update", marks=pytest.mark.clause("SEG-GQL-02")),
+    ],
+)
+def test_every_segmentation_field_is_stored_on_every_route(client, ref, profile, route):
+    position, refs, values = two_segmented_quantities(client, ref, profile, route)
+    for quantity_ref, sent in zip(refs, values, strict=True):
+        assert_segments_stored(read_segments(client, quantity_ref, position.catalogue), sent, route)
+
+
+@pytest.mark.clause("SEG-FILTER-02")
+def test_inventory_quantities_filter_by_each_segmentation_field(client, ref, profile):
+    position, refs, values = two_segmented_quantities(client, ref, profile, "batch")
+    assert_filtered_by_each_field(client, position.catalogue, refs[0], refs[1], values[0])
+    assert_filtered_by_each_field(client, position.catalogue, refs[1], refs[0], values[1])

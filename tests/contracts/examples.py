@@ -76,7 +76,7 @@ INLINE: dict[str, list[Any]] = {
         {
             "id": "5c1d3a2e-9a5b-4c0e-8f5e-2b7d9c1a4e6f",
             "name": "InventoryChanged",
-            "type": "NORMAL",
+            "type": "ORCHESTRATION",
             "accountId": "DEMO",
             "retailerId": "1",
             "category": "ORCHESTRATION",

@@ -22,7 +22,7 @@ def test_every_clause_names_its_source_and_says_something():
         assert clause.source.startswith("SPEC §"), clause.id
         assert len(clause.statement) > 20, clause.id
         assert clause.severity in {"MUST", "SHOULD"}, clause.id
-        assert clause.basis in {"documented", "secondary", "inferred", "decision"}, clause.id
+        assert clause.basis in {"documented", "secondary", "inferred", "decision", "standard"}, clause.id
         assert clause.group in CATALOGUE.groups, clause.id
 
 
@@ -38,6 +38,12 @@ def test_profile_keys_are_declared_used_and_tied_to_open_questions():
         assert re.fullmatch(r"OQ-[0-9]+", key.question), key.key
         if key.values is not None:
             assert key.reference in key.values, key.key
+
+
+def test_a_clause_from_a_standard_names_where_it_is_written():
+    for clause in CATALOGUE.clauses:
+        if clause.basis == "standard":
+            assert "https://" in clause.source, clause.id
 
 
 def test_rules_we_only_infer_cannot_hard_fail_without_a_declaration():

@@ -107,3 +107,15 @@ def test_every_type_and_root_field_is_described():
     assert not undocumented
     for root in (SCHEMA.query_type, SCHEMA.mutation_type):
         assert all(field.description for field in root.fields.values())
+
+
+@pytest.mark.parametrize("name", ["User", "Retailer", "UserRole", "Role", "RoleContext"])
+def test_the_me_types_are_a_subset_of_fluents(shared_dir, name):
+    # Fluent's 2020 schema has these types (not the me query itself): every field we declare is one
+    # of theirs, with the same type. The file uses the old `implements A, B` syntax, so read the block.
+    text = (shared_dir / "external/fluent/schema-2020/schema.graphql").read_text()
+    block = re.search(rf"^type {name}\b[^{{]*\{{(.*?)^\}}", text, re.S | re.M)
+    assert block, name
+    theirs = dict(re.findall(r"^\s+(\w+)(?:\([^)]*\))?: ([\w!\[\]]+)", block.group(1), re.M))
+    ours = {field: str(definition.type) for field, definition in SCHEMA.type_map[name].fields.items()}
+    assert {f: t for f, t in ours.items() if theirs.get(f) != t} == {}

@@ -145,10 +145,56 @@ def test_page_size_is_capped_at_500(api):
     assert len(page["edges"]) == 500 and page["pageInfo"]["hasNextPage"] is True
 
 
-def test_invalid_query_is_400(api):
-    answer = api.post("/graphql", {"query": "{ nonsense }"})
+JSON, GRAPHQL_RESPONSE = "application/json", "application/graphql-response+json"
+
+
+def graphql_with_accept(api, body, accept):
+    headers = {"Accept": accept}  # None drops the header requests sends by default
+    return api.session.post(f"{api.url}/graphql", json=body, headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("accept", "media", "status"),
+    [
+        ("application/json", JSON, 200),
+        ("*/*", JSON, 200),
+        (f"{GRAPHQL_RESPONSE}, application/json;q=0.9", GRAPHQL_RESPONSE, 400),
+        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE, 400),
+        (None, GRAPHQL_RESPONSE, 400),  # the specification's default since 2025-01-01
+    ],
+)
+@pytest.mark.parametrize(
+    "query",
+    ["{ nonsense }", "{ settings {", "query($n: Int!) { settings(contextId: [$n]) { pageInfo { hasNextPage } } }"],
+)
+def test_a_request_error_status_follows_the_media_type(api, accept, media, status, query):
+    answer = graphql_with_accept(api, {"query": query}, accept)
+    assert (answer.status_code, answer.headers["content-type"].split(";")[0]) == (status, media)
+    assert answer.json()["errors"] and "data" not in answer.json()
+
+
+@pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
+def test_a_field_error_is_200_with_data_in_both_media_types(api, accept):
+    setting = {"name": unique("fe."), "valueType": "STRING", "value": "x", "context": "ACCOUNT", "contextId": 0}
+    api.gql(CREATE, input=setting)
+    answer = graphql_with_accept(api, {"query": CREATE, "variables": {"input": setting}}, accept)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(accept)
+    assert answer.json()["data"] == {"createSetting": None} and answer.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"query": 5}, {"qeury": "{ settings { pageInfo { hasNextPage } } }"}, [1], {"query": "{ a }", "variables": [7]}],
+)
+@pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
+def test_a_request_that_is_not_graphql_is_400_in_both_media_types(api, body, accept):
+    answer = graphql_with_accept(api, body, accept)
     assert answer.status_code == 400 and answer.json()["errors"]
-    assert api.post("/graphql", {"query": 5}).status_code == 400
+
+
+def test_an_accept_naming_no_graphql_media_type_is_406(api):
+    answer = graphql_with_accept(api, {"query": "{ settings { pageInfo { hasNextPage } } }"}, "text/html")
+    assert answer.status_code == 406 and answer.json()["errors"]
 
 
 def test_served_schema_has_no_breaking_change_against_the_contract(api):
@@ -170,3 +216,53 @@ def test_a_user_sees_only_its_retailers_inventory(server, catalogue):
     )
     seen_by_other = other.gql(query, ref=f"{sku}:LOC1:DEFAULT", cat=catalogue)["inventoryPosition"]
     assert (seen_by_other is not None) is (retailer == 2)
+
+
+SEGMENT_TEXT = ["condition", "storageAreaRef", "countryOfOrigin", "channel", "supplier", "manufacturer"]
+SEGMENT_TEXT += ["manufacturerBatchNumber", "associationType", "associationRef", "segment1", "segment2", "segment3"]
+
+
+def test_segment_fields_survive_create_update_and_filter_through_graphql(api):
+    sku = unique("SEGQ")
+    api.run_batch([record(sku, 10)])
+    ref = api.add_quantity(sku, "ON_ORDER", 5)
+    catalogue = {"ref": "DEFAULT:1"}
+    written = {name: f"{name}-{sku}" for name in SEGMENT_TEXT} | {"expectedOn": "2031-02-03T00:00:00Z"}
+    api.gql(
+        """mutation($input: UpdateInventoryQuantityInput) { updateInventoryQuantity(input: $input) { ref } }""",
+        input={"ref": ref, "catalogue": catalogue, **written},
+    )
+    fields = " ".join(written)
+    read = api.gql(
+        f"""query($ref: String!) {{ inventoryQuantity(ref: $ref, catalogue: {{ref: "DEFAULT:1"}}) {{ {fields} }} }}""",
+        ref=ref,
+    )["inventoryQuantity"]
+    assert read == written
+    for name in SEGMENT_TEXT:
+        query = f"""query($v: [String]) {{ inventoryQuantities({name}: $v) {{ edges {{ node {{ ref }} }} }} }}"""
+        assert [e["node"]["ref"] for e in api.gql(query, v=[written[name]])["inventoryQuantities"]["edges"]] == [ref]
+        assert api.gql(query, v=["nobody-has-this"])["inventoryQuantities"]["edges"] == [], name
+
+
+def test_one_name_mapping_round_trips_every_name_of_the_schema():
+    from invharness.reference_impl.graphql_api import build_schema
+    from invharness.reference_impl.graphql_names import check_round_trip, graphql_name, python_name
+
+    assert python_name("segment1") == "segment_1" and graphql_name("segment_1") == "segment1"
+    assert graphql_name(python_name("manufacturerBatchNumber")) == "manufacturerBatchNumber"
+    check_round_trip(build_schema())  # raises on any name that would come back changed
+
+
+ME = """{ me { id ref username firstName status primaryRetailer { id ref }
+    roles { role { name } contexts { contextType contextId } } } }"""
+
+
+def test_me_answers_the_user_of_each_token(server):
+    from tests.support import Api
+
+    admin, other = Api(server).gql(ME)["me"], Api(server, "retailer2").gql(ME)["me"]
+    assert (admin["username"], admin["ref"], admin["primaryRetailer"]) == ("admin", "admin", {"id": "1", "ref": "1"})
+    account_wide = {"contextType": "ACCOUNT", "contextId": "DEMO"}
+    assert admin["roles"] == [{"role": {"name": "ADMIN"}, "contexts": [account_wide]}]
+    assert (other["username"], other["primaryRetailer"]["id"]) == ("retailer2", "2")
+    assert other["roles"][0]["contexts"] == [{"contextType": "RETAILER", "contextId": "2"}]

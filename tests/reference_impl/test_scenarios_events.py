@@ -129,3 +129,25 @@ def test_search_by_name_context_and_time_with_paging(api, clock):
     assert api.get("/api/v4.1/event", name=name, **{"from": since}).json()["results"] == []
     assert api.get("/api/v4.1/event", name=name, **{"from": "yesterday"}).status_code == 400
     assert api.get("/api/v4.1/event", count=0).status_code == 400
+
+
+def test_search_filters_by_event_type_retailer_and_status_and_refuses_unknown_parameters(server):
+    from tests.support import Api
+
+    api = Api(server)
+    name = unique("EvF")
+    for retailer in ("1", "2"):
+        answer = api.post("/api/v4.1/event/sync", {"name": name, "retailerId": retailer, "entityRef": unique("E")})
+        assert answer.json()["eventStatus"] == "NO_MATCH"
+
+    def found(**params):
+        answer = api.get("/api/v4.1/event", name=name, **params)
+        assert answer.status_code == 200, answer.text
+        return sorted((e["retailerId"], e["type"], e["eventStatus"]) for e in answer.json()["results"])
+
+    assert found(retailerId="2") == [("2", "ORCHESTRATION", "NO_MATCH")]
+    assert found(eventType="ORCHESTRATION") == [("1", "ORCHESTRATION", "NO_MATCH"), ("2", "ORCHESTRATION", "NO_MATCH")]
+    assert found(eventType="ORCHESTRATION_AUDIT") == [] and found(eventStatus="COMPLETE") == []
+    assert found(category="API", retailerId="1") == [("1", "ORCHESTRATION", "NO_MATCH")]
+    refused = api.get("/api/v4.1/event", name=name, entitySubtype="DEFAULT")
+    assert refused.status_code == 400 and "entitySubtype" in refused.json()["errors"][0]["message"]

@@ -1,0 +1,91 @@
+"""Mutants of what real clients found (issue 14): segment fields, GraphQL over HTTP, ``me``, event
+search filters and the job results answer. Each breaks one clause; the group run against it must
+fail there (tests/suites/test_mutants_clients.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.responses import PlainTextResponse
+from starlette.routing import request_response
+
+from invharness.reference_impl import events, graphql_api, http_api
+from invharness.reference_impl.config import ServerConfig
+from tests.suites.mutants import Mutant, applied
+
+__all__ = ["CLIENT_MUTANTS", "Mutant", "applied"]
+
+
+def _drops_segments_on_create(mp: pytest.MonkeyPatch) -> None:
+    original = graphql_api._create_quantity
+    segment_keys = {graphql_api.python_name(name) for name in graphql_api.SEGMENT_FIELDS}
+
+    def create(backend: Any, principal: Any, data: dict[str, Any]) -> Any:
+        return original(backend, principal, {k: v for k, v in data.items() if k not in segment_keys})
+
+    mp.setattr(graphql_api, "_create_quantity", create)
+
+
+def _ignores_one_segment_filter(mp: pytest.MonkeyPatch) -> None:
+    original = graphql_api._filter_quantities
+    ignored = graphql_api.python_name("segment2")
+    mp.setattr(
+        graphql_api,
+        "_filter_quantities",
+        lambda quantities, kwargs: original(quantities, {k: v for k, v in kwargs.items() if k != ignored}),
+    )
+
+
+def _request_errors_400_as_json(mp: pytest.MonkeyPatch) -> None:
+    """The defect a real client met: a query that does not validate answered 400 application/json."""
+    original = http_api._graphql_response
+
+    def respond(result: Any, status: int, media: str) -> Any:
+        return original(result, 400 if "data" not in result else status, media)
+
+    mp.setattr(http_api, "_graphql_response", respond)
+
+
+def _graphql_response_json_ignored(mp: pytest.MonkeyPatch) -> None:
+    mp.setattr(http_api, "_graphql_media", lambda accept: http_api.GRAPHQL_JSON)
+
+
+def _me_is_always_the_first_user(mp: pytest.MonkeyPatch) -> None:
+    original = graphql_api._user
+
+    def user(principal: Any, account_id: str) -> Any:
+        first = ServerConfig().account.users[0]
+        return original(type(principal)(first), account_id)
+
+    mp.setattr(graphql_api, "_user", user)
+
+
+def _retailer_filter_ignored(mp: pytest.MonkeyPatch) -> None:
+    """The defect a real client met: retailerId taken, and silently ignored."""
+    original = events.EventLog.search
+
+    def search(self: Any, filters: dict[str, str], *rest: Any) -> Any:
+        return original(self, {k: v for k, v in filters.items() if k != "retailer_id"}, *rest)
+
+    mp.setattr(events.EventLog, "search", search)
+
+
+def _job_results_bare_404(mp: pytest.MonkeyPatch) -> None:
+    async def results(request: Any) -> Any:
+        return PlainTextResponse("Not Found", status_code=404)
+
+    route = next(r for r in http_api.routes if getattr(r, "path", "").endswith("/results"))
+    mp.setattr(route, "endpoint", results)
+    mp.setattr(route, "app", request_response(results))
+
+
+CLIENT_MUTANTS = [
+    Mutant("createInventoryQuantity drops segment fields", "segmentation", "SEG-GQL-01", _drops_segments_on_create),
+    Mutant("segment2 filter ignored", "segmentation", "SEG-FILTER-02", _ignores_one_segment_filter),
+    Mutant("request errors 400 as application/json", "graphql", "GQL-HTTP-02", _request_errors_400_as_json),
+    Mutant("event search ignores retailerId", "events", "EVT-SEARCH-03", _retailer_filter_ignored),
+    Mutant("job results a bare text 404", "jobs", "JOB-RESULTS-01", _job_results_bare_404),
+    Mutant("me answers the first user whoever asks", "auth", "AUTH-ME-01", _me_is_always_the_first_user),
+    Mutant("Accept graphql-response+json ignored", "graphql", "GQL-HTTP-03", _graphql_response_json_ignored),
+]

@@ -1,0 +1,18 @@
+"""The checks prompted by real clients (issue 14) bite: each group, run against a reference server
+with one of CLIENT_MUTANTS applied, fails on the clause the mutant breaks."""
+
+import pytest
+
+from invharness.contracts import clause
+from tests.suites.mutants_clients import CLIENT_MUTANTS, applied
+from tests.suites.test_mutants import server, target_profile, verify  # noqa: F401  (target_profile: a fixture)
+
+
+@pytest.mark.parametrize("mutant", CLIENT_MUTANTS, ids=[m.name for m in CLIENT_MUTANTS])
+def test_the_group_fails_on_the_clause_the_mutant_breaks(mutant, local_s3, target_profile, tmp_path):  # noqa: F811
+    with applied(mutant), server(local_s3) as running:
+        done, results = verify(running.url, target_profile, mutant.group, tmp_path / "report")
+    verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}
+    assert verdicts[mutant.breaks] == "fail", (verdicts, done.stderr[-2000:])
+    # a failing SHOULD clause is reported; only a failing MUST clause makes the target not conform
+    assert done.returncode == (1 if clause(mutant.breaks).severity == "MUST" else 0), done.stdout[-2000:]
