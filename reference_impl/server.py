@@ -95,6 +95,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     print(f"reference server on http://{args.host}:{args.port} (account {config.account.account_id})", flush=True)
     try:
         serve(args.host, args.port, config, args.log_level)
+    except KeyboardInterrupt:  # uvicorn has shut down gracefully, then re-raises the Ctrl-C it caught
+        print("reference server stopped", flush=True)
     finally:
         if local_s3 is not None:
             local_s3.stop()
