@@ -348,12 +348,14 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _generate_with_progress(spec: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from invharness.generators.dataset import generate
 
     columns = (TextColumn("positions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=True) as progress:
+    # on standard error, so that standard output holds only the summary
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("generate", total=None)
         return generate(
             spec,
@@ -440,9 +442,20 @@ def _clause_dict(clause: contracts.Clause) -> dict[str, Any]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import errno
+
     from invharness.reference_impl.server import run_from_args
 
-    return run_from_args(args)
+    try:
+        return run_from_args(args)
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        print(
+            f"invharness serve: cannot listen on {args.host}:{args.port} ({exc.strerror}); choose another --port",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def _positive(text: str) -> int:

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 
@@ -243,3 +244,13 @@ def test_validate_reads_ndjson_on_standard_input(monkeypatch, capsys):
 def test_console_script_is_installed():
     result = subprocess.run(["invharness", "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("invharness ")
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--s3-endpoint", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "choose another --port" in err and err.count("\n") == 1
