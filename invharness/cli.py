@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from invharness import contracts
 
-__all__ = ["Parser", "build_parser", "main"]
+__all__ = ["HELP", "INTERRUPTED", "Help", "Parser", "build_parser", "main"]
 
 INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C (128 + SIGINT)
 
