@@ -5,11 +5,17 @@ generated from (seed, file index) alone, so shards run in parallel processes and
 the same bytes whatever the number of processes. Each shard writes its batch files, a part of the
 NDJSON delta events and a part of the CSV / Parquet snapshots; memory stays flat however large
 the world. A manifest records the parameters, the counts and a SHA-256 of every file.
+
+Because a shard depends on nothing but (spec, index), a dataset too large for one machine is
+written in parts: part K of N (``Part(K, N)``) writes a contiguous run of shards and its own
+manifest (``manifest.part-K-of-N.json``); the N parts hold exactly the files, byte for byte, of
+the one-machine run, and ``merge_manifests`` joins their manifests into the one-machine manifest.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import functools
 import hashlib
 import io
@@ -17,6 +23,7 @@ import json
 import math
 import os
 import random
+import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -31,7 +38,18 @@ from invharness.generators.payloads import MAX_BATCH, batch, delta, delta_event
 from invharness.generators.stock import PositionStock, stock_for
 from invharness.generators.world import World, build_world
 
-__all__ = ["FORMATS", "SNAPSHOT_COLUMNS", "DatasetSpec", "ShardResult", "generate", "plan"]
+__all__ = [
+    "FORMATS",
+    "SNAPSHOT_COLUMNS",
+    "DatasetSpec",
+    "ManifestError",
+    "Part",
+    "ShardResult",
+    "generate",
+    "merge_manifests",
+    "part_manifests",
+    "plan",
+]
 
 FORMATS = ("batches", "deltas", "csv", "parquet")
 SEGMENT_COLUMNS = (
@@ -62,9 +80,18 @@ SNAPSHOT_COLUMNS = (
 _SCHEMA = pa.schema([(name, pa.int64() if name in ("retailerId", "qty") else pa.string()) for name in SNAPSHOT_COLUMNS])
 
 
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+class ManifestError(ValueError):
+    """Part manifests that do not join into one dataset; the message says which and why."""
+
+
 @dataclass(slots=True, frozen=True)
 class DatasetSpec:
-    """What to generate, and where."""
+    """What to generate, and where. ``as_of`` is the day the stock is current on (expiry and
+    expected dates follow it); the same spec gives the same bytes."""
 
     seed: int
     products: int
@@ -74,6 +101,7 @@ class DatasetSpec:
     formats: tuple[str, ...] = FORMATS
     retailer_ids: tuple[int, ...] = (1,)
     positions_per_shard: int = 10_000
+    as_of: dt.date = field(default_factory=_today)
 
     def __post_init__(self) -> None:
         unknown = set(self.formats) - set(FORMATS)
@@ -83,6 +111,35 @@ class DatasetSpec:
             raise ValueError("depth (segments per position) must be at least 1")
         if self.products < 1 or self.locations < 1:
             raise ValueError("products and locations must be at least 1")
+
+
+@dataclass(slots=True, frozen=True)
+class Part:
+    """Part ``number`` (1-based) of ``of`` disjoint parts of one dataset."""
+
+    number: int
+    of: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.number <= self.of:
+            raise ValueError(f"a part is K/N with 1 <= K <= N, not {self.number}/{self.of}")
+
+    @classmethod
+    def parse(cls, text: str) -> Part:
+        """``"2/4"`` -> Part(2, 4)."""
+        number, slash, of = text.partition("/")
+        if not slash or not number.strip().isdigit() or not of.strip().isdigit():
+            raise ValueError(f"a shard is written K/N, e.g. 2/4 (the second of four parts), not {text!r}")
+        return cls(int(number), int(of))
+
+    def shards(self, total: int) -> range:
+        """The contiguous shard indices of this part, out of ``total``; parts differ by at most one shard,
+        the first ones having the more."""
+        return range(-(-(self.number - 1) * total // self.of), -(-self.number * total // self.of))  # ceil, exactly
+
+    @property
+    def manifest_name(self) -> str:
+        return f"manifest.part-{self.number}-of-{self.of}.json"
 
 
 @dataclass(slots=True)
@@ -110,8 +167,9 @@ def plan(spec: DatasetSpec) -> Plan:
 
 
 @functools.lru_cache(maxsize=4)
-def _world(seed: int, products: int, locations: int, retailer_ids: tuple[int, ...]) -> World:
-    return build_world(seed, products, locations, retailer_ids)
+def _world(seed: int, products: int, locations: int, retailer_ids: tuple[int, ...], as_of: dt.date) -> World:
+    midnight = dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.UTC)
+    return build_world(seed, products, locations, retailer_ids, as_of=midnight)
 
 
 def _write(out: Path, relative: str, data: bytes, result: ShardResult) -> None:
@@ -156,7 +214,7 @@ def _rows(stock: PositionStock) -> Iterable[tuple[Any, ...]]:
 
 
 def _shard(spec: DatasetSpec, shards: Plan, index: int) -> ShardResult:
-    world = _world(spec.seed, spec.products, spec.locations, spec.retailer_ids)
+    world = _world(spec.seed, spec.products, spec.locations, spec.retailer_ids, spec.as_of)
     result = ShardResult(index)
     rng = random.Random(f"{spec.seed}:{index}")
     rows: list[tuple[Any, ...]] = []
@@ -228,21 +286,27 @@ def _delta_events(stocks: list[PositionStock], rng: random.Random, spec: Dataset
 
 
 def generate(
-    spec: DatasetSpec, processes: int | None = None, progress: Callable[[int, int], None] | None = None
+    spec: DatasetSpec,
+    processes: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    part: Part | None = None,
 ) -> dict[str, Any]:
-    """Write the dataset and its manifest.json; answer the manifest. ``progress(done, total)`` is
-    called with positions as shards finish."""
+    """Write the dataset (or one ``part`` of it) and its manifest; answer the manifest.
+    ``progress(done, total)`` is called with positions as shards finish."""
     shards = plan(spec)
+    indices = range(shards.shards) if part is None else part.shards(shards.shards)
+    expected = sum(_positions_of(spec, shards, i) for i in indices)
     spec.out.mkdir(parents=True, exist_ok=True)
     totals = ShardResult(-1)
-    workers = max(1, min(processes or os.cpu_count() or 1, shards.shards))
+    workers = max(1, min(processes or os.cpu_count() or 1, len(indices)))
     run = functools.partial(_shard, spec, shards)
     if workers == 1:
-        results: Iterable[ShardResult] = map(run, range(shards.shards))
+        results: Iterable[ShardResult] = map(run, indices)
         pool = None
     else:
-        pool = ProcessPoolExecutor(workers)
-        results = pool.map(run, range(shards.shards), chunksize=1)
+        # Ctrl-C is the parent's to handle: it stops handing out shards and waits for the running ones
+        pool = ProcessPoolExecutor(workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+        results = pool.map(run, indices, chunksize=1)
     try:
         for result in results:
             totals.positions += result.positions
@@ -251,17 +315,33 @@ def generate(
             totals.delta_events += result.delta_events
             totals.files.update(result.files)
             if progress is not None:
-                progress(totals.positions, shards.positions)
+                progress(totals.positions, expected)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    manifest = {
-        "generator": "invharness",
-        "spec": {
-            **{k: v for k, v in asdict(spec).items() if k != "out"},
-            "formats": list(spec.formats),
-            "retailer_ids": list(spec.retailer_ids),
-        },
+    manifest = {"generator": "invharness", "spec": _spec_dict(spec), **_totals(totals)}
+    if part is not None:
+        manifest["part"] = {"number": part.number, "of": part.of, "shards": [indices.start, indices.stop]}
+    name = "manifest.json" if part is None else part.manifest_name
+    (spec.out / name).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _positions_of(spec: DatasetSpec, shards: Plan, index: int) -> int:
+    return max(0, min(spec.positions_per_shard, shards.positions - index * spec.positions_per_shard))
+
+
+def _spec_dict(spec: DatasetSpec) -> dict[str, Any]:
+    return {
+        **{k: v for k, v in asdict(spec).items() if k != "out"},
+        "formats": list(spec.formats),
+        "retailer_ids": list(spec.retailer_ids),
+        "as_of": spec.as_of.isoformat(),
+    }
+
+
+def _totals(totals: ShardResult) -> dict[str, Any]:
+    return {
         "counts": {
             "positions": totals.positions,
             "records": totals.records,
@@ -272,5 +352,46 @@ def generate(
         },
         "files": dict(sorted(totals.files.items())),
     }
-    (spec.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return manifest
+
+
+def part_manifests(paths: Iterable[Path]) -> list[Path]:
+    """The part manifests in ``paths``: each a manifest.part-K-of-N.json file or a directory holding them."""
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(path.glob("manifest.part-*-of-*.json")) if path.is_dir() else [path]
+    return found
+
+
+def merge_manifests(paths: Iterable[Path]) -> dict[str, Any]:
+    """One manifest from the manifests of parts 1..N of one dataset: the manifest the one-machine
+    run writes. ManifestError when they are of different datasets, or a part is missing or twice."""
+    parts: dict[int, dict[str, Any]] = {}
+    first: dict[str, Any] | None = None
+    for path in paths:
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ManifestError(f"{path}: cannot read a manifest: {exc}") from None
+        if not isinstance(manifest, dict) or "part" not in manifest:
+            raise ManifestError(f"{path}: not the manifest of a part (written by generate --shard K/N)")
+        first = first or manifest
+        number, of = manifest["part"]["number"], manifest["part"]["of"]
+        if manifest["spec"] != first["spec"] or of != first["part"]["of"]:
+            raise ManifestError(f"{path}: part {number}/{of} is of another dataset (seed, sizes, as-of or N differ)")
+        if number in parts:
+            raise ManifestError(f"{path}: part {number}/{of} is given twice")
+        parts[number] = manifest
+    if first is None:
+        raise ManifestError("no part manifests (manifest.part-K-of-N.json) found")
+    missing = sorted(set(range(1, first["part"]["of"] + 1)) - set(parts))
+    if missing:
+        raise ManifestError(f"parts {', '.join(map(str, missing))} of {first['part']['of']} are missing")
+    totals = ShardResult(-1)
+    for manifest in parts.values():
+        counts = manifest["counts"]
+        totals.positions += counts["positions"]
+        totals.records += counts["records"]
+        totals.transients += counts["transients"]
+        totals.delta_events += counts["deltaEvents"]
+        totals.files.update(manifest["files"])
+    return {"generator": "invharness", "spec": first["spec"], **_totals(totals)}

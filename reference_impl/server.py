@@ -95,6 +95,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     print(f"reference server on http://{args.host}:{args.port} (account {config.account.account_id})", flush=True)
     try:
         serve(args.host, args.port, config, args.log_level)
+    except KeyboardInterrupt:  # uvicorn has shut down gracefully, then re-raises the Ctrl-C it caught
+        print("reference server stopped", flush=True)
     finally:
         if local_s3 is not None:
             local_s3.stop()
@@ -137,7 +139,11 @@ def listening_socket(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()  # e.g. the port is taken: the caller says so, and no socket is left open
+        raise
     return sock
 
 
