@@ -122,6 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     verify_command.add_arguments(verify)
     verify.set_defaults(run=verify_command.run)
 
+    from invharness import load as load_command
+
+    load = commands.add_parser(
+        "load",
+        help="put a target under load with locust; judge SLOs and reconcile what it stored",
+        description=load_command.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    load_command.add_arguments(load)
+    load.set_defaults(run=load_command.run)
+
     from invharness.reference_impl import server as reference_server
 
     serve = commands.add_parser(

@@ -45,7 +45,7 @@ class DeltaUser(TargetUser):
             gevent.sleep(1.0)
         else:
             raise gevent.GreenletExit  # no positions to work on; the failures are in the stats
-        LEDGER.batch_accepted(f"{job_id}/{batch_id}", len(self._stream.positions), {})
+        LEDGER.batch_accepted(f"{job_id}/{batch_id}", len(self._stream.positions), {}, time.time())
         if not self.follow_batch(job_id, batch_id, posted, len(self._stream.positions)):
             raise gevent.GreenletExit
         for position in self._stream.position_refs:

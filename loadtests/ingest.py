@@ -52,7 +52,7 @@ class IngestUser(TargetUser):
         if time.time() >= self._job_until:
             self._job_id, self._job_until = self.create_job(f"{self._owner} load")
         step = self._steps[self._next]
-        posted = time.perf_counter()
+        posted, posted_at = time.perf_counter(), time.time()
         batch_id, answered = self.post_batch(self._job_id, step.body)
         if batch_id is None:
             if not answered:  # it may have been taken: these positions' state is unknown from now on
@@ -62,6 +62,6 @@ class IngestUser(TargetUser):
                 self._job_until = 0.0  # refused, perhaps a closed job: the next try opens a new one
                 gevent.sleep(1.0)
             return
-        LEDGER.batch_accepted(f"{self._job_id}/{batch_id}", step.records, step.expected)
+        LEDGER.batch_accepted(f"{self._job_id}/{batch_id}", step.records, step.expected, posted_at)
         self._next = (self._next + 1) % len(self._steps) or 1  # step 0 is the initial load
         self.follow_batch(self._job_id, batch_id, posted, step.records)

@@ -35,17 +35,22 @@ class Ledger:
     sends: dict[str, dict[str, int]] = field(default_factory=dict)  # position ref -> {deltaId: times acknowledged}
     uncertain_positions: set[str] = field(default_factory=set)  # a delta event to them got no answer
     records_processed: int = 0
+    first_post: float | None = None  # epoch seconds: the window records/s is measured over
+    last_complete: float | None = None
 
     # ---------------------------------------------------------------- writing
-    def batch_accepted(self, key: str, records: int, expected: dict[str, list[Any]]) -> None:
+    def batch_accepted(self, key: str, records: int, expected: dict[str, list[Any]], posted: float) -> None:
         self.batches[key] = [records, False]
+        self.first_post = posted if self.first_post is None else min(self.first_post, posted)
         self.quantities.update(expected)
 
-    def batch_complete(self, key: str) -> None:
+    def batch_complete(self, key: str, when: float | None = None) -> None:
         entry = self.batches.get(key)
         if entry is not None and not entry[1]:
             entry[1] = True
             self.records_processed += entry[0]
+            if when is not None:
+                self.last_complete = when if self.last_complete is None else max(self.last_complete, when)
 
     def batch_unanswered(self, expected: dict[str, list[Any]]) -> None:
         """A POST without an answer: each of its quantities may or may not have been written."""
@@ -78,6 +83,7 @@ class Ledger:
             "sends": self.sends,
             "uncertain_positions": sorted(self.uncertain_positions),
             "records_processed": self.records_processed,
+            "window": [self.first_post, self.last_complete],
         }
 
     def merge(self, other: dict[str, Any]) -> None:
@@ -86,6 +92,17 @@ class Ledger:
             getattr(self, name).update(other[name])
         self.uncertain_positions.update(other["uncertain_positions"])
         self.records_processed += other["records_processed"]
+        first, last = other["window"]
+        if first is not None:
+            self.first_post = first if self.first_post is None else min(self.first_post, first)
+        if last is not None:
+            self.last_complete = last if self.last_complete is None else max(self.last_complete, last)
+
+    def records_per_s(self) -> float:
+        """Records of COMPLETE batches per second, from the first POST to the last COMPLETE seen."""
+        if self.first_post is None or self.last_complete is None or self.last_complete <= self.first_post:
+            return 0.0
+        return self.records_processed / (self.last_complete - self.first_post)
 
     def expected_on_hand(self, position: str, idempotent: bool) -> int:
         if idempotent:

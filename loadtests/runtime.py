@@ -127,7 +127,7 @@ class TargetUser(FastHttpUser):
                 else:
                     answer.success()
             if status == "COMPLETE":
-                LEDGER.batch_complete(key)
+                LEDGER.batch_complete(key, time.time())
                 self.environment.events.request.fire(
                     request_type=BATCH_TYPE,
                     name=BATCH_NAME,
@@ -239,6 +239,7 @@ def _reconcile(environment: Environment, ledger: Ledger) -> None:
         {
             "reconciliation": result.to_dict(),
             "records_processed": ledger.records_processed,
+            "records_per_s": round(ledger.records_per_s(), 1),
             "batch_records_in_stats": stats.total_content_length,
             "elapsed_s": time.time() - (_STATE["started"] or time.time()),
             "run_id": SETTINGS.run_id,

@@ -52,7 +52,7 @@ class LoadSettings:
     replay_share: float = 0.2  # share of delta events that resend an earlier one
     hot_positions: int = 20  # positions each delta-storm user hammers
     records_per_batch: int = 4400  # before duplicates; a step stays within 5,000
-    steps: int = 4  # pre-built change steps per ingest user, cycled
+    steps: int = 4  # pre-built steps per ingest user: the load, then changes cycled (at least 2 of them)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> LoadSettings:
@@ -62,6 +62,8 @@ class LoadSettings:
         unknown = set(knobs) - known
         if unknown:
             raise ValueError(f"INVHARNESS_LOAD: unknown keys {', '.join(sorted(unknown))}")
+        if knobs.get("steps", 3) < 3:
+            raise ValueError("INVHARNESS_LOAD: steps is at least 3 (the load and two changes to cycle)")
         defaults = cls()
         return cls(
             username=env.get("INVHARNESS_USERNAME", defaults.username),
