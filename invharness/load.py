@@ -455,6 +455,7 @@ def _print_summary(
 ) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(width=None if sys.stdout.isatty() else 120)
     stats = Table(title="requests", show_edge=False)
@@ -463,7 +464,7 @@ def _print_summary(
     for row in rows:
         stats.add_row(
             row["Type"],
-            row["Name"],
+            Text(row["Name"]),  # not markup: [id] is part of the name
             row["Request Count"],
             row["Failure Count"],
             f"{float(row['Median Response Time'] or 0):.0f}",

@@ -37,6 +37,9 @@ _USERS = itertools.count()
 _STATE: dict[str, Any] = {"worker": 0, "ledgers": {}, "sent": False, "started": None}
 BATCH_TYPE, BATCH_NAME = "BATCH", "POST→COMPLETE"
 JOB_CLOSE_MARGIN_S = 60
+# gevent's loop caches "now" and has not run since locust started importing; --run-time is scheduled
+# from that cached time, so seconds of imports were taken off the run. Refresh it once imported.
+gevent.get_hub().loop.update_now()
 
 
 def owner(letter: str) -> str:
