@@ -28,13 +28,15 @@ class DeltaUser(TargetUser):
 
     wait_time = constant_throughput(SETTINGS.delta_rate)
 
-    def on_start(self) -> None:
-        super().on_start()
+    def prepare(self) -> None:
         self._stream = DeltaStream(
             owner("D"), SETTINGS.seed, SETTINGS.retailer, SETTINGS.hot_positions, SETTINGS.replay_share
         )
         self._stream.prepare()
         self._sends = 0
+
+    def on_start(self) -> None:
+        super().on_start()
         job_id, _ = self.create_job("delta-storm positions")
         body = self._stream.create_body()
         posted = time.perf_counter()

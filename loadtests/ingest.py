@@ -6,8 +6,9 @@ duplicates), following every batch to COMPLETE.
 
 Stats: accept latency per POST (/api/v4.1/job/[id]/batch), and BATCH POST→COMPLETE, whose
 "size" is the batch's records (records/s = size / time). The bodies are built and serialised in
-on_start, before the clock starts. A new job is made when the job's declared lifetime runs out.
-At the end the target's stored quantities are reconciled with what was sent (see runtime).
+prepare(), before any request of the process is sent (see runtime). A new job is made when the
+job's declared lifetime runs out. At the end the target's stored quantities are reconciled with
+what was sent (see runtime).
 """
 
 from __future__ import annotations
@@ -28,9 +29,7 @@ class IngestUser(TargetUser):
 
     wait_time = constant(0)
 
-    def on_start(self) -> None:
-        super().on_start()
-        self._generation = 0
+    def prepare(self) -> None:
         self._job_id = ""
         self._job_until = 0.0
         self._new_positions()

@@ -42,8 +42,7 @@ class Storefront(TargetUser):
     weight = 3
     wait_time = between(0.05, 0.2)
 
-    def on_start(self) -> None:
-        super().on_start()
+    def prepare(self) -> None:
         self._rng = random.Random(f"{SETTINGS.seed}:reader")
         self._catalogue = {"ref": f"DEFAULT:{SETTINGS.retailer}"}
 

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import gevent
+import gevent.event
 from locust import FastHttpUser, events
 from locust.env import Environment
 from locust.runners import STATE_INIT, STATE_STOPPED, MasterRunner, WorkerRunner
@@ -34,9 +35,12 @@ log = logging.getLogger("invharness.load")
 SETTINGS = LoadSettings.from_env()
 LEDGER = Ledger()
 _USERS = itertools.count()
-_STATE: dict[str, Any] = {"worker": 0, "ledgers": {}, "sent": False, "started": None}
+_STATE: dict[str, Any] = {"worker": 0, "ledgers": {}, "sent": False, "started": None, "prepared": 0}
 BATCH_TYPE, BATCH_NAME = "BATCH", "POST→COMPLETE"
 JOB_CLOSE_MARGIN_S = 60
+SPAWN_WAIT_S = 300
+MAX_POLL_S = 0.5
+_SPAWNED = gevent.event.Event()
 # gevent's loop caches "now" and has not run since locust started importing; --run-time is scheduled
 # from that cached time, so seconds of imports were taken off the run. Refresh it once imported.
 gevent.get_hub().loop.update_now()
@@ -55,8 +59,20 @@ class TargetUser(FastHttpUser):
     connection_timeout = SETTINGS.request_timeout_s
 
     def on_start(self) -> None:
+        self.prepare()
+        # Building bodies is CPU work that would stall every other user's timed request in this
+        # process: each user builds first, and none sends until every user spawned here has built.
+        _STATE["prepared"] += 1
+        deadline = time.monotonic() + SPAWN_WAIT_S
+        while time.monotonic() < deadline:
+            if _SPAWNED.is_set() and _STATE["prepared"] >= self.environment.runner.user_count:
+                break
+            gevent.sleep(0.05)
         self._token = ""
         self._login()
+
+    def prepare(self) -> None:
+        """Build and serialise this user's data (before the clock: no request of this process is timed yet)."""
 
     def _login(self) -> None:
         with self.client.post(
@@ -112,11 +128,13 @@ class TargetUser(FastHttpUser):
             return str(batch_id), True
 
     def follow_batch(self, job_id: str, batch_id: str, posted: float, records: int) -> bool:
-        """Poll until COMPLETE (at most the profile's batch timeout); record POST→COMPLETE as its own
-        request type, with the records as its length (records/s = length / time)."""
+        """Poll until COMPLETE (at most the profile's batch timeout), backing off from the profile's poll
+        interval to MAX_POLL_S so that polls do not load the target they measure; record POST→COMPLETE
+        as its own request type, with the records as its length (records/s = length / time)."""
         key = f"{job_id}/{batch_id}"
         deadline = time.monotonic() + SETTINGS.batch_timeout_s
         status = None
+        pause = SETTINGS.poll_s
         while time.monotonic() < deadline:
             with self.client.get(
                 f"/api/v4.1/job/{job_id}/batch/{batch_id}?count=1",
@@ -140,7 +158,8 @@ class TargetUser(FastHttpUser):
                     context={},
                 )
                 return True
-            gevent.sleep(SETTINGS.poll_s)
+            gevent.sleep(pause)
+            pause = min(pause * 1.5, MAX_POLL_S)
         self.environment.events.request.fire(
             request_type=BATCH_TYPE,
             name=BATCH_NAME,
@@ -179,7 +198,13 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         _STATE["worker"] = runner.worker_index
-    _STATE.update(ledgers={}, sent=False, started=time.time())
+    _STATE.update(ledgers={}, sent=False, started=time.time(), prepared=0)
+    _SPAWNED.clear()
+
+
+@events.spawning_complete.add_listener
+def _on_spawned(**_: Any) -> None:
+    _SPAWNED.set()
 
 
 @events.test_stop.add_listener
