@@ -5,6 +5,8 @@ do not share one CPU budget unnoticed) and stopped afterwards. locust runs headl
 process(es) -- its gevent monkey-patching never reaches this process, pytest, boto3 or the server;
 --workers K runs a master and K local workers, the same code path as workers on other machines.
 The profile's credentials reach locust through environment variables, never its command line.
+--dataset DIR replays a dataset written by `invharness generate` instead (batches, one job per
+retailer, then delta events; at --rate or as fast as the target takes them), reconciled the same way.
 
 Writes to --report-dir: locust's CSV (locust_stats.csv, ...) and HTML (locust.html) reports, the
 logs, reconciliation.json, and results.json (metrics, SLO verdicts, reconciliation).
@@ -45,7 +47,7 @@ import yaml
 __all__ = ["SCENARIOS", "Slo", "add_arguments", "evaluate", "run"]
 
 PASS, FAIL, USAGE, HARNESS = 0, 1, 2, 3
-SCENARIOS = {"ingest": "ingest.py", "delta-storm": "delta_storm.py", "mixed": "mixed.py"}
+SCENARIOS = {"ingest": "ingest.py", "delta-storm": "delta_storm.py", "mixed": "mixed.py", "replay": "replay.py"}
 SLO_KEYS = {
     "p95_batch_accept_ms": "max",
     "p95_batch_complete_s": "max",
@@ -70,10 +72,24 @@ class Slo:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-url", metavar="URL", help="the target (default: the reference server, own process)")
     parser.add_argument("--profile", type=Path, metavar="FILE", help="target profile (YAML): credentials, retailer")
-    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="ingest", help="what load (default ingest)")
+    parser.add_argument(
+        "--scenario", choices=sorted(set(SCENARIOS) - {"replay"}), default="ingest", help="what load (default ingest)"
+    )
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        metavar="DIR",
+        help="replay a dataset written by `invharness generate` (its batches, one job per retailer, then its "
+        "delta events) instead of a scenario; the run ends when it is in",
+    )
+    parser.add_argument(
+        "--rate", type=float, metavar="N", help="with --dataset: requests/s (default: as fast as taken)"
+    )
     parser.add_argument("--users", type=_positive, default=4, metavar="N", help="simulated users (default 4)")
     parser.add_argument("--spawn-rate", type=float, default=None, metavar="R", help="users started per second")
-    parser.add_argument("--run-time", default="60s", metavar="T", help="how long, e.g. 30s, 5m (default 60s)")
+    parser.add_argument(
+        "--run-time", metavar="T", help="how long, e.g. 30s, 5m (default 60s; with --dataset, at most 1h)"
+    )
     parser.add_argument("--workers", type=int, default=0, metavar="K", help="a locust master and K local workers")
     parser.add_argument("--slo", type=Path, metavar="FILE", help="SLO thresholds (YAML)")
     parser.add_argument("--p95-accept-ms", type=float, metavar="MS", help="SLO: p95 batch accept latency at most MS")
@@ -97,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         slos = _slos(args)
         profile = load_profile(args.profile)
-        duration = _seconds(args.run_time)
+        duration = _seconds(args.run_time or ("1h" if args.dataset else "60s"))
+        if args.dataset is not None:
+            _check_dataset(args)
     except (ProfileError, ValueError, OSError, yaml.YAMLError) as exc:
         print(f"invharness load: {exc}", file=sys.stderr)
         return USAGE
@@ -145,6 +163,16 @@ def _seconds(text: str) -> float:
         raise ValueError(f"--run-time takes e.g. 30s, 5m, 1h30m, not {text!r}")
     hours, minutes, seconds = (int(g or 0) for g in match.groups())
     return hours * 3600 + minutes * 60 + seconds
+
+
+def _check_dataset(args: argparse.Namespace) -> None:
+    if not (args.dataset / "manifest.json").is_file():
+        raise ValueError(f"{args.dataset} holds no manifest.json: not a dataset written by `invharness generate`")
+    if not any((args.dataset / "batches").glob("*.json")):
+        raise ValueError(f"{args.dataset} holds no batch files (generate it with --formats batches,...)")
+    if args.workers:
+        raise ValueError("--dataset is replayed by one locust process (its files are shared out among its users)")
+    args.scenario = "replay"
 
 
 def _slos(args: argparse.Namespace) -> dict[str, Any]:
@@ -200,6 +228,8 @@ def _environment(profile: Any, args: argparse.Namespace, run_id: str, out: Path)
         knobs["delta_rate"] = args.delta_rate
     if args.records_per_batch is not None:
         knobs["records_per_batch"] = args.records_per_batch
+    if args.rate is not None:
+        knobs["replay_rate"] = args.rate
     knobs.update(json.loads(os.environ.get("INVHARNESS_LOAD", "") or "{}"))  # a caller's own knobs win
     return {
         **os.environ,
@@ -210,6 +240,7 @@ def _environment(profile: Any, args: argparse.Namespace, run_id: str, out: Path)
         "INVHARNESS_RUN_ID": run_id,
         "INVHARNESS_LOAD_OUT": str(out),
         "INVHARNESS_LOAD": json.dumps(knobs),
+        **({"INVHARNESS_DATASET": str(args.dataset.resolve())} if args.dataset else {}),
     }
 
 
@@ -439,6 +470,7 @@ def _judge(args: argparse.Namespace, slos: dict[str, Any], out: Path, run_id: st
         "users": args.users,
         "workers": args.workers,
         "run_time": args.run_time,
+        "dataset": str(args.dataset) if args.dataset else None,
         "metrics": metrics,
         "slos": [{"name": v.name, "threshold": v.threshold, "actual": v.actual, "holds": v.holds} for v in verdicts],
         "reconciliation": reconciliation,

@@ -114,7 +114,7 @@ class Ledger:
         """Every position this ledger wrote to, batch and delta alike (what reconciliation reads back)."""
         found = {state[2] for state in self.quantities.values()}
         found.update(state[2] for states in self.maybe.values() for state in states if state)
-        return sorted(found - set(self.bases))
+        return sorted(found)
 
 
 @dataclass

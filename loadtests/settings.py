@@ -9,6 +9,7 @@ server's demo account:
     INVHARNESS_RUN_ID     the ref prefix of this run (same id -> same refs and data; default random)
     INVHARNESS_LOAD_OUT   directory for reconciliation.json and progress.json (master or local only)
     INVHARNESS_LOAD       JSON of the non-secret knobs below (retailer, timeouts, declared semantics)
+    INVHARNESS_DATASET    the directory the replay scenario puts into the target
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class LoadSettings:
     replay_share: float = 0.2  # share of delta events that resend an earlier one
     hot_positions: int = 20  # positions each delta-storm user hammers
     records_per_batch: int = 4400  # before duplicates; a step stays within 5,000
+    replay_rate: float = 0.0  # replay: requests/s over all users (0: as fast as the target takes them)
     steps: int = 4  # pre-built steps per ingest user: the load, then changes cycled (at least 2 of them)
 
     @classmethod

@@ -160,3 +160,16 @@ def test_an_unknown_slo_is_a_usage_error(monkeypatch, tmp_path, capsys):
     code, _ = _load(monkeypatch, tmp_path, "--slo", str(slo))
     assert code == 2
     assert "p99_batch_accept_ms" in capsys.readouterr().err
+
+
+def test_a_generated_dataset_is_replayed_then_reconciled(monkeypatch, tmp_path, reference):
+    dataset = tmp_path / "dataset"
+    assert main(["generate", "--out", str(dataset), "--products", "40", "--locations", "10", "--seed", "9",
+                 "--formats", "batches,deltas", "--processes", "1"]) == 0  # fmt: skip
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    report = tmp_path / "report"
+    code, results = _load(monkeypatch, report, "--target-url", reference, "--dataset", str(dataset), "--users", "2")
+    _assert_passes(code, results, report)
+    checked = results["reconciliation"]["checked"]
+    assert checked["quantities"] == manifest["counts"]["records"]  # every record of the files, read back
+    assert checked["deltas"] > 0 and results["metrics"]["records_processed"] == manifest["counts"]["records"]
