@@ -86,7 +86,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate", type=float, metavar="N", help="with --dataset: requests/s (default: as fast as taken)"
     )
     parser.add_argument("--users", type=_positive, default=4, metavar="N", help="simulated users (default 4)")
-    parser.add_argument("--spawn-rate", type=float, default=None, metavar="R", help="users started per second")
+    parser.add_argument(
+        "--spawn-rate",
+        type=float,
+        default=None,
+        metavar="R",
+        help="users started per second (default: all at once); none sends before all have built their data",
+    )
     parser.add_argument(
         "--run-time", metavar="T", help="how long, e.g. 30s, 5m (default 60s; with --dataset, at most 1h)"
     )

@@ -47,8 +47,14 @@ class Storefront(TargetUser):
         self._catalogue = {"ref": f"DEFAULT:{SETTINGS.retailer}"}
 
     def _some_positions(self, count: int) -> list[str]:
-        known = list(LEDGER.bases) or sorted({s[2] for s in itertools.islice(LEDGER.quantities.values(), 2000)})
-        return self._rng.sample(known, min(count, len(known))) if known else []
+        """Positions this process's writers made: hot delta positions or loaded ones, either at random."""
+        hot = list(LEDGER.bases)
+        loaded = sorted({s[2] for s in itertools.islice(LEDGER.quantities.values(), 2000)})
+        pools = [p for p in (hot, loaded) if p]
+        if not pools:
+            return []
+        known = self._rng.choice(pools)
+        return self._rng.sample(known, min(count, len(known)))
 
     def _graphql(self, name: str, query: str, **variables: object) -> None:
         body = json.dumps({"query": query, "variables": variables})

@@ -22,7 +22,7 @@ from invharness.cli import main
 
 HERE = Path(__file__).resolve().parent
 # small batches and few steps: the run is about correctness, not volume
-KNOBS = {"steps": 3, "records_per_batch": 1200, "settle_s": 3.0, "delta_rate": 10.0}
+KNOBS = {"steps": 3, "records_per_batch": 1000, "settle_s": 3.0, "delta_rate": 10.0}
 
 
 def _port() -> int:
@@ -99,8 +99,8 @@ def test_ingest_against_the_embedded_reference_passes_and_reconciles(monkeypatch
         "1",
     )
     _assert_passes(code, results, tmp_path)
-    assert results["reconciliation"]["checked"]["quantities"] >= 2 * 1200 * 0.9  # both users' quantities read back
-    assert results["metrics"]["records_processed"] >= 2 * 1200
+    assert results["reconciliation"]["checked"]["quantities"] >= 2 * 1000  # both users' quantities read back
+    assert results["metrics"]["records_processed"] >= 2 * 1000
     assert "demo-secret" not in (tmp_path / "locust.log").read_text()  # no secret reaches the logs
 
 
