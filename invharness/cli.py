@@ -86,6 +86,25 @@ HELP: dict[str, Help] = {
         ),
         ((0, "written / the profile is valid"), (1, "the profile has problems (each named)"), _BAD_USAGE),
     ),
+    "load": Help(
+        "put a target under load with locust; judge SLOs and reconcile what it stored",
+        "",  # load's own docstring (invharness/load.py)
+        (
+            ("invharness load --scenario ingest --users 4 --run-time 60s", "against the embedded reference"),
+            (
+                "invharness load --target-url URL --profile p.yaml --scenario mixed --users 20 --workers 2 "
+                "--slo slo.yaml",
+                "a master and two local locust workers",
+            ),
+            ("invharness load --target-url URL --profile p.yaml --dataset demo", "replay `generate --out demo`"),
+        ),
+        (
+            (0, "every SLO holds and the target stored exactly what was acknowledged"),
+            (1, "an SLO fails or reconciliation found lost, wrong or double-applied data"),
+            _BAD_USAGE,
+            (3, "the harness or the environment failed; no verdict"),
+        ),
+    ),
     "serve": Help(
         "run the reference server",
         "",  # the server's own DESCRIPTION
@@ -199,6 +218,12 @@ def build_parser() -> Parser:
     from invharness import profile_cmd
 
     profile_cmd.add_arguments(_command(commands, "profile"))
+
+    from invharness import load as load_command
+
+    load = _command(commands, "load", load_command.__doc__)
+    load_command.add_arguments(load)
+    load.set_defaults(run=load_command.run)
 
     from invharness.reference_impl import server as reference_server
 

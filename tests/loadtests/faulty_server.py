@@ -1,0 +1,70 @@
+"""The reference server with faults a load run must catch: run as its own process.
+
+    python tests/loadtests/faulty_server.py --faults lose,double --port 8080
+
+- lose: of each batch's records that change something, every 1,000th is silently dropped (no
+  write, no error, the batch COMPLETE);
+- double: a replayed deltaId is applied again (the idempotence of decision 20 is broken).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+from typing import Any
+
+from invharness.reference_impl import backend, preprocessing, server
+from invharness.reference_impl.inventory import position_ref
+
+LOSE_EVERY = 1000
+
+
+def lose_records() -> None:
+    """Of each batch's records that change what is stored, every 1,000th is not written."""
+    original = preprocessing._write_chunk
+    changes: collections.Counter[str] = collections.Counter()
+
+    def lossy(records: list[tuple], writers: Any, inventory: Any, *args: Any) -> None:
+        kept = []
+        for record in records:
+            batch, _, entity, catalogue_ref, ref, _, position_ref_ = record
+            position = inventory.find_position(catalogue_ref, position_ref_)
+            stored = position.quantities.get(ref) if position is not None else None
+            if stored is None or (stored.quantity, stored.status) != (
+                entity["qty"],
+                entity.get("status", stored.status),
+            ):
+                changes[batch.id] += 1
+                if changes[batch.id] % LOSE_EVERY == 0:
+                    continue
+            kept.append(record)
+        original(kept, writers, inventory, *args)
+
+    preprocessing._write_chunk = lossy
+
+
+def apply_replays_twice() -> None:
+    original = backend.apply_deltas
+
+    def forgetful(inventory: Any, catalogue_ref: str, deltas: list[dict[str, Any]], now: float) -> Any:
+        for delta in deltas:
+            position = inventory.find_position(
+                catalogue_ref, position_ref(delta["productRef"], delta["locationRef"], catalogue_ref)
+            )
+            if position is not None and position.delta_ids:
+                position.delta_ids.discard(delta.get("deltaId"))
+        return original(inventory, catalogue_ref, deltas, now)
+
+    backend.apply_deltas = forgetful
+
+
+FAULTS = {"lose": lose_records, "double": apply_replays_twice}
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--faults", default="lose,double")
+    known, rest = parser.parse_known_args()
+    for fault in known.faults.split(","):
+        FAULTS[fault]()
+    sys.exit(server.main(rest))
