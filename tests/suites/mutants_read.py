@@ -139,6 +139,156 @@ INVENTORY = [
     Mutant("virtual quantity not floored at 0", "inventory", "INV-VP-01", _virtual_not_floored),
 ]
 
-READ_MUTANTS: list[Mutant] = [*INVENTORY]
+# ---------------------------------------------------------------------- segmentation
+
+
+def _newer_fields_custom(mp: MP) -> None:
+    mp.setattr(preprocessing, "_SEGMENT", preprocessing._SEGMENT - {"channel", "segment1", "segment2", "segment3"})
+
+
+def _segment_kept_from_creation(mp: MP) -> None:
+    original = preprocessing._write_chunk
+
+    def write(records: list[tuple], writers: Any, inventory_: Any, *rest: Any) -> None:
+        kept = []
+        for _batch, _index, _entity, catalogue_ref, ref, _kind, pos_ref in records:
+            position = inventory_.find_position(catalogue_ref, pos_ref)
+            stored = position.quantities.get(ref) if position is not None else None
+            if stored is not None and stored.segment:
+                kept.append((stored, stored.segment))
+        original(records, writers, inventory_, *rest)
+        for stored, segment in kept:
+            stored.segment = segment
+
+    mp.setattr(preprocessing, "_write_chunk", write)
+
+
+def _drops_custom_attributes(mp: MP) -> None:
+    original = preprocessing._split
+    mp.setattr(preprocessing, "_split", lambda attributes: (original(attributes)[0], None))
+
+
+def _segment_match(compare: Any) -> Any:
+    def match(quantity: Any, wanted: dict[str, list[Any]]) -> bool:
+        segment = quantity.segment or {}
+        return all(any(compare(segment.get(name), v) for v in values) for name, values in wanted.items())
+
+    return match
+
+
+def _segments_match_prefixes(mp: MP) -> None:
+    mp.setattr(graphql_api, "_segment_match", _segment_match(lambda have, v: str(have or "").startswith(str(v))))
+
+
+def _segments_match_any_case(mp: MP) -> None:
+    mp.setattr(graphql_api, "_segment_match", _segment_match(lambda have, v: str(have).lower() == str(v).lower()))
+
+
+SEGMENTATION = [
+    Mutant("channel and segment1-3 kept as custom attributes", "segmentation", "SEG-ATTR-01", _newer_fields_custom),
+    Mutant("segment fields written only on creation", "segmentation", "SEG-ATTR-01", _segment_kept_from_creation),
+    Mutant("custom attributes dropped", "segmentation", "SEG-ATTR-02", _drops_custom_attributes),
+    Mutant("segment search matches prefixes", "segmentation", "SEG-FILTER-01", _segments_match_prefixes),
+    Mutant("segment search ignores case", "segmentation", "SEG-FILTER-01", _segments_match_any_case),
+]
+
+# ---------------------------------------------------------------------- deltas
+
+
+def _apply_wrapped(mp: MP, before: Any = None, after: Any = None) -> None:
+    """backend's apply_deltas with the deltas changed ``before`` or the outcome handled ``after``."""
+    original = deltas.apply_deltas
+
+    def apply(inventory_: Any, catalogue_ref: str, given: list[dict], now: float) -> Any:
+        given = before(given) if before else given
+        outcome = original(inventory_, catalogue_ref, given, now)
+        return after(inventory_, catalogue_ref, given, now, outcome) if after else outcome
+
+    mp.setattr(backend, "apply_deltas", apply)
+
+
+def _async_never_applied(mp: MP) -> None:
+    post, process = backend.Backend.post_event, backend.Backend._process_event
+
+    def post_event(self: Any, principal: Any, payload: Any, sync: bool) -> Any:
+        event = post(self, principal, payload, sync)
+        if not sync:
+            event.source = "async"  # marked before the loop gets to process it
+        return event
+
+    def process_event(self: Any, principal: Any, event: Any) -> None:
+        if event.source == "async":
+            event.status = "COMPLETE"  # answered as done, never applied
+        else:
+            process(self, principal, event)
+
+    mp.setattr(backend.Backend, "post_event", post_event)
+    mp.setattr(backend.Backend, "_process_event", process_event)
+
+
+def _sign_lost(mp: MP) -> None:
+    _apply_wrapped(mp, before=lambda given: [{**d, "qty": abs(d["qty"])} for d in given])
+
+
+def _last_delta_per_position(mp: MP) -> None:
+    def last(given: list[dict]) -> list[dict]:
+        return list({(d["productRef"], d["locationRef"]): d for d in given}.values())
+
+    _apply_wrapped(mp, before=last)
+
+
+def _partial_apply(mp: MP) -> None:
+    def after(inventory_: Any, catalogue_ref: str, given: list[dict], now: float, outcome: Any) -> Any:
+        if outcome.status != "FAILED":
+            return outcome
+        known = [
+            d
+            for d in given
+            if inventory_.find_position(
+                catalogue_ref, inventory.position_ref(d["productRef"], d["locationRef"], catalogue_ref)
+            )
+        ]
+        deltas.apply_deltas(inventory_, catalogue_ref, known, now)
+        return outcome
+
+    _apply_wrapped(mp, after=after)
+
+
+def _delta_ids_ignored(mp: MP) -> None:
+    _apply_wrapped(mp, before=lambda given: [{k: v for k, v in d.items() if k != "deltaId"} for d in given])
+
+
+def _deltas_accumulate(mp: MP) -> None:
+    def after(inventory_: Any, catalogue_ref: str, given: list[dict], now: float, outcome: Any) -> Any:
+        catalogue = inventory_.catalogues.get(catalogue_ref)
+        for d in given:
+            ref = inventory.position_ref(d["productRef"], d["locationRef"], catalogue_ref)
+            position = inventory_.find_position(catalogue_ref, ref)
+            actives = [q for q in (position.quantities.values() if position else ()) if q.type == "DELTA"]
+            actives = [q for q in actives if q.status == inventory.ACTIVE]
+            for extra in actives[1:]:
+                actives[0].quantity += extra.quantity
+                del position.quantities[extra.ref]
+                catalogue.other_refs.pop(extra.ref, None)
+        return outcome
+
+    _apply_wrapped(mp, after=after)
+
+
+def _loh_keeps_deltas(mp: MP) -> None:
+    mp.setattr(preprocessing, "LOH_DEACTIVATES", frozenset({"SALE", "CORRECTION"}))
+
+
+DELTAS = [
+    Mutant("async deltas answered COMPLETE but never applied", "deltas", "DELTA-APPLY-01", _async_never_applied),
+    Mutant("a delta's sign is lost", "deltas", "DELTA-APPLY-01", _sign_lost),
+    Mutant("only the last delta of a position applies", "deltas", "DELTA-APPLY-02", _last_delta_per_position),
+    Mutant("known positions' deltas applied when one is unknown", "deltas", "DELTA-ATOMIC-01", _partial_apply),
+    Mutant("deltaId ignored: a replay is applied again", "deltas", "DELTA-IDEM-01", _delta_ids_ignored),
+    Mutant("deltas accumulate into one DELTA quantity", "deltas", "DELTA-PERIQ-01", _deltas_accumulate),
+    Mutant("LAST_ON_HAND leaves DELTA quantities active", "deltas", "DELTA-LOH-01", _loh_keeps_deltas),
+]
+
+READ_MUTANTS: list[Mutant] = [*INVENTORY, *SEGMENTATION, *DELTAS]
 
 _ = (deltas, events, feed_filters, feeds, settings, uuid)
