@@ -57,6 +57,10 @@ def pages(
     for _ in range(max_pages):
         page = fetch(after)
         edges = page.get("edges") or []
+        if after is not None and not edges:
+            raise StepFailed(
+                clause, f"{what}: a page said hasNextPage, and the page after it (after={after!r}) is empty"
+            )
         for edge in edges:
             node = edge["node"]
             key = node.get("ref", id(node)) if isinstance(node, dict) else id(node)
@@ -110,13 +114,15 @@ def load(
     records: list[dict[str, Any]],
     retailer: int,
     catalogue_ref: str | None = None,
+    event: str | None = None,
 ) -> dict[str, Any]:
-    """Write ``records`` by one job and one batch, and wait until it is COMPLETE (its body)."""
+    """Write ``records`` by one job and one batch (raising ``event``, by default a name of its own),
+    and wait until it is COMPLETE; the batch as read then."""
     try:
         job_id = client.create_job(payloads.job(ref("job"), str(retailer)))
     except (PrerequisiteFailed, KeyError, ValueError) as exc:
         raise StepFailed("JOB-CREATE-01", f"creating a job to load stock: {exc}") from None
-    body = payloads.batch(records, event=ref("Ev"), catalogue_ref=catalogue_ref)
+    body = payloads.batch(records, event=event or ref("Ev"), catalogue_ref=catalogue_ref)
     try:
         batch_id = client.create_batch(job_id, body)
     except (PrerequisiteFailed, KeyError, ValueError) as exc:

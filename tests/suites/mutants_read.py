@@ -8,6 +8,8 @@ suite group run against a mutant must fail on the clause the mutant ``breaks``.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import uuid
 from typing import Any
 
@@ -289,6 +291,248 @@ DELTAS = [
     Mutant("LAST_ON_HAND leaves DELTA quantities active", "deltas", "DELTA-LOH-01", _loh_keeps_deltas),
 ]
 
-READ_MUTANTS: list[Mutant] = [*INVENTORY, *SEGMENTATION, *DELTAS]
+# ---------------------------------------------------------------------- events
+
+
+def _answer_changed(mp: MP, path: str, change: Any) -> None:
+    """The endpoint at ``path`` (POST) with its JSON answer changed: change(body, status) -> (body, status)."""
+    original = next(r for r in http_api.routes if r.path == path).endpoint
+
+    async def endpoint(request: Any) -> Any:
+        answer = await original(request)
+        body, status = change(http_api.orjson.loads(answer.body), answer.status_code)
+        return http_api.json_response(body, status)
+
+    _route(mp, path, "POST", endpoint)
+
+
+def _sync_id_of_nothing(mp: MP) -> None:
+    _answer_changed(mp, "/api/v4.1/event/sync", lambda body, status: ({**body, "eventId": str(uuid.uuid4())}, status))
+
+
+def _failed_sync_answers_200(mp: MP) -> None:
+    _answer_changed(
+        mp, "/api/v4.1/event/sync", lambda body, status: (body, 200 if body.get("eventStatus") == "FAILED" else status)
+    )
+
+
+def _failed_sync_without_message(mp: MP) -> None:
+    _answer_changed(
+        mp,
+        "/api/v4.1/event/sync",
+        lambda body, status: ({k: v for k, v in body.items() if k != "errorMessage"}, status),
+    )
+
+
+def _no_match_is_complete(mp: MP) -> None:
+    original = backend.Backend._process_event
+
+    def process(self: Any, principal: Any, event: Any) -> None:
+        original(self, principal, event)
+        if event.status == "NO_MATCH":
+            event.status, event.error_message = "COMPLETE", None
+
+    mp.setattr(backend.Backend, "_process_event", process)
+
+
+def _async_answers_event_id(mp: MP) -> None:
+    _answer_changed(
+        mp, "/api/v4.1/event/async", lambda body, status: ({"eventId": body["id"], "eventStatus": "PENDING"}, status)
+    )
+
+
+def _async_never_processed(mp: MP) -> None:
+    post, process = backend.Backend.post_event, backend.Backend._process_event
+
+    def post_event(self: Any, principal: Any, payload: Any, sync: bool) -> Any:
+        event = post(self, principal, payload, sync)
+        if not sync:
+            event.source = "async"
+        return event
+
+    def process_event(self: Any, principal: Any, event: Any) -> None:
+        if event.source != "async":  # an async event is left PENDING for ever
+            process(self, principal, event)
+
+    mp.setattr(backend.Backend, "post_event", post_event)
+    mp.setattr(backend.Backend, "_process_event", process_event)
+
+
+def _read_off_by_one(mp: MP) -> None:
+    def get(self: Any, event_id: str) -> Any:
+        prefix, _, seq_hex = event_id.rpartition("-")
+        try:
+            return self._view(int(seq_hex, 16) + 1) if prefix == self._prefix else None
+        except ValueError:
+            return None
+
+    mp.setattr(events.EventLog, "get", get)
+
+
+def _unknown_event_is_400(mp: MP) -> None:
+    original = backend.Backend.event
+
+    def event(self: Any, principal: Any, event_id: str) -> Any:
+        try:
+            return original(self, principal, event_id)
+        except backend.ApiError as exc:
+            raise backend.ApiError.bad_request(f"invalid event id {event_id}") from exc
+
+    mp.setattr(backend.Backend, "event", event)
+
+
+def _search_ignores_context(mp: MP) -> None:
+    original = events.EventLog.search
+
+    def search(self: Any, filters: dict[str, str], *rest: Any) -> Any:
+        return original(self, {k: v for k, v in filters.items() if k == "name"}, *rest)
+
+    mp.setattr(events.EventLog, "search", search)
+
+
+def _search_ignores_time(mp: MP) -> None:
+    original = events.EventLog.search
+
+    def search(self: Any, filters: dict[str, str], since: float, until: float, *rest: Any) -> Any:
+        return original(self, filters, 0.0, float("inf"), *rest)
+
+    mp.setattr(events.EventLog, "search", search)
+
+
+EVENTS = [
+    Mutant("sync answers an eventId of no stored event", "events", "EVT-SYNC-01", _sync_id_of_nothing),
+    Mutant("a failed sync event answers 200", "events", "EVT-SYNC-02", _failed_sync_answers_200),
+    Mutant("a failed sync event gives no errorMessage", "events", "EVT-SYNC-02", _failed_sync_without_message),
+    Mutant("NO_MATCH answered COMPLETE", "events", "EVT-SYNC-03", _no_match_is_complete),
+    Mutant("async answers eventId, not the declared id", "events", "EVT-ASYNC-01", _async_answers_event_id),
+    Mutant("async events are never processed", "events", "EVT-ASYNC-01", _async_never_processed),
+    Mutant("event read answers the next event", "events", "EVT-READ-01", _read_off_by_one),
+    Mutant("an unknown event id answers 400", "events", "EVT-READ-01", _unknown_event_is_400),
+    Mutant("event search ignores context filters", "events", "EVT-SEARCH-01", _search_ignores_context),
+    Mutant("event search ignores from and to", "events", "EVT-SEARCH-01", _search_ignores_time),
+]
+
+# ---------------------------------------------------------------------- graphql
+
+
+def _setting_not_stored(mp: MP) -> None:
+    def create(self: Any, name: str, value_type: str, value: Any, lob_value: Any, context: str, context_id: int) -> Any:
+        return settings.Setting(next(self._ids), name, value_type, value, lob_value, context, context_id)
+
+    mp.setattr(settings.SettingsStore, "create", create)
+
+
+def _settings_search_ignores_context(mp: MP) -> None:
+    original = settings.SettingsStore.search
+
+    def search(self: Any, **filters: Any) -> Any:
+        return original(self, **{k: v for k, v in filters.items() if k not in ("context", "context_id")})
+
+    mp.setattr(settings.SettingsStore, "search", search)
+
+
+def _duplicate_setting_overwrites(mp: MP) -> None:
+    original = settings.SettingsStore.create
+
+    def create(self: Any, name: str, value_type: str, value: Any, lob_value: Any, context: str, context_id: int) -> Any:
+        found = self.lookup(name, context, context_id)
+        if found is not None:
+            return self.update(found.id, value=value, lob_value=lob_value)
+        return original(self, name, value_type, value, lob_value, context, context_id)
+
+    mp.setattr(settings.SettingsStore, "create", create)
+
+
+def _update_setting_not_stored(mp: MP) -> None:
+    def update(self: Any, setting_id: int, **changes: Any) -> Any:
+        copy = dataclasses.replace(self._by_id[setting_id])
+        for name, value in changes.items():
+            if value is not None:
+                setattr(copy, name, value)
+        return copy
+
+    mp.setattr(settings.SettingsStore, "update", update)
+
+
+def _value_type_not_answered(mp: MP) -> None:
+    _graphql_resolver(mp, "Setting", "valueType", lambda _resolve: lambda *_args, **_kw: None)
+
+
+def _quantities_not_answered(mp: MP) -> None:
+    def wrap(resolve: Any) -> Any:
+        return lambda position, info, **kw: graphql_api.connection([], None, None, 500)
+
+    _graphql_resolver(mp, "InventoryPosition", "quantities", wrap)
+
+
+def _positions_ignore_product_ref(mp: MP) -> None:
+    def wrap(resolve: Any) -> Any:
+        return lambda root, info, **kw: resolve(root, info, **{k: v for k, v in kw.items() if k != "product_ref"})
+
+    _graphql_resolver(mp, "Query", "inventoryPositions", wrap)
+
+
+def _created_quantity_status_ignored(mp: MP) -> None:
+    original = graphql_api._create_quantity
+    mp.setattr(graphql_api, "_create_quantity", lambda b, p, data: original(b, p, {**data, "status": None}))
+
+
+def _quantity_update_not_stored(mp: MP) -> None:
+    original = graphql_api._update_quantity
+
+    def update(backend_: Any, principal: Any, data: dict[str, Any]) -> Any:
+        catalogue = backend_.inventory.catalogues.get(data["catalogue"]["ref"])
+        stored = catalogue.find_quantity(data["ref"]) if catalogue else None
+        if stored is None:
+            return original(backend_, principal, data)
+        answer = copy.copy(stored)
+        for name in ("status", "type", "quantity"):
+            if data.get(name) is not None:
+                setattr(answer, name, data[name])
+        return answer
+
+    mp.setattr(graphql_api, "_update_quantity", update)
+
+
+def _virtual_positions_ignore_product_ref(mp: MP) -> None:
+    def wrap(resolve: Any) -> Any:
+        return lambda root, info, **kw: resolve(root, info, **{k: v for k, v in kw.items() if k != "product_ref"})
+
+    _graphql_resolver(mp, "Query", "virtualPositions", wrap)
+
+
+def _pages_ignore_after(mp: MP) -> None:
+    original = graphql_api.connection
+    mp.setattr(graphql_api, "connection", lambda items, first, after, cap: original(items, first, None, cap))
+
+
+def _has_next_page_when_full(mp: MP) -> None:
+    original = graphql_api.connection
+
+    def connection(items: list[Any], first: int | None, after: str | None, cap: int) -> dict[str, Any]:
+        page = original(items, first, after, cap)
+        size = min(graphql_api.DEFAULT_PAGE if first is None else first, cap)
+        page["page_info"]["has_next_page"] = len(page["edges"]) == size  # "a full page means more follow"
+        return page
+
+    mp.setattr(graphql_api, "connection", connection)
+
+
+GRAPHQL = [
+    Mutant("createSetting answers but stores nothing", "graphql", "GQL-SET-01", _setting_not_stored),
+    Mutant("settings query ignores context and contextId", "graphql", "GQL-SET-01", _settings_search_ignores_context),
+    Mutant("a duplicate setting overwrites the first", "graphql", "GQL-SET-02", _duplicate_setting_overwrites),
+    Mutant("updateSetting answers but stores nothing", "graphql", "GQL-SET-03", _update_setting_not_stored),
+    Mutant("a setting's valueType is not answered", "graphql", "GQL-SET-04", _value_type_not_answered),
+    Mutant("a position's quantities are not answered", "graphql", "GQL-INV-01", _quantities_not_answered),
+    Mutant("inventoryPositions ignores productRef", "graphql", "GQL-INV-01", _positions_ignore_product_ref),
+    Mutant("createInventoryQuantity ignores status", "graphql", "GQL-INV-02", _created_quantity_status_ignored),
+    Mutant("updateInventoryQuantity answers but stores nothing", "graphql", "GQL-INV-02", _quantity_update_not_stored),
+    Mutant("virtualPositions ignores productRef", "graphql", "GQL-VP-01", _virtual_positions_ignore_product_ref),
+    Mutant("connections ignore after", "graphql", "GQL-PAGE-01", _pages_ignore_after),
+    Mutant("hasNextPage true on a full last page", "graphql", "GQL-PAGE-01", _has_next_page_when_full),
+]
+
+READ_MUTANTS: list[Mutant] = [*INVENTORY, *SEGMENTATION, *DELTAS, *EVENTS, *GRAPHQL]
 
 _ = (deltas, events, feed_filters, feeds, settings, uuid)
