@@ -533,6 +533,231 @@ GRAPHQL = [
     Mutant("hasNextPage true on a full last page", "graphql", "GQL-PAGE-01", _has_next_page_when_full),
 ]
 
-READ_MUTANTS: list[Mutant] = [*INVENTORY, *SEGMENTATION, *DELTAS, *EVENTS, *GRAPHQL]
+# ---------------------------------------------------------------------- feed-lifecycle
+
+
+def _feed_not_saved(mp: MP) -> None:
+    original = feeds.FeedService.create
+
+    def create(self: Any, data: dict[str, Any], account_id: str) -> Any:
+        feed = original(self, data, account_id)
+        del self._feeds[feed.ref]
+        return feed
+
+    mp.setattr(feeds.FeedService, "create", create)
+
+
+def _filters_not_saved(mp: MP) -> None:
+    original = feeds.FeedService.create
+
+    def create(self: Any, data: dict[str, Any], account_id: str) -> Any:
+        feed = original(self, data, account_id)
+        feed.filters = []
+        return feed
+
+    mp.setattr(feeds.FeedService, "create", create)
+
+
+def _policy_names_the_source_bucket(mp: MP) -> None:
+    original = feeds.feed_policy
+    mp.setattr(feeds, "feed_policy", lambda bucket: original(feeds.S3Settings().source_bucket))
+
+
+def _policy_attribute_renamed(mp: MP) -> None:
+    def wrap(resolve: Any) -> Any:
+        return lambda feed, info, **kw: [{**a, "name": "BUCKET_POLICY"} for a in resolve(feed, info, **kw)]
+
+    _graphql_resolver(mp, "InventoryFeed", "attributes", wrap)
+
+
+def _any_region_accepted(mp: MP) -> None:
+    original = feeds.FeedService.validate_destination
+
+    def validate(self: Any, bucket: str) -> None:
+        try:
+            original(self, bucket)
+        except feeds.FeedError as exc:
+            if "IllegalLocationConstraintException" not in str(exc):
+                raise
+
+    mp.setattr(feeds.FeedService, "validate_destination", validate)
+
+
+def _missing_policy_accepted(mp: MP) -> None:
+    original = feeds.FeedService.validate_destination
+
+    def validate(self: Any, bucket: str) -> None:
+        try:
+            original(self, bucket)
+        except feeds.FeedError as exc:
+            if "no bucket policy" not in str(exc):
+                raise
+
+    mp.setattr(feeds.FeedService, "validate_destination", validate)
+
+
+def _refused_activation_stored(mp: MP) -> None:
+    original = feeds.FeedService.update
+
+    def update(self: Any, data: dict[str, Any]) -> Any:
+        try:
+            return original(self, data)
+        except feeds.FeedError:
+            feed = self._feeds.get(data.get("ref", ""))
+            if feed is not None and data.get("status") == "ACTIVE":
+                feed.status = "ACTIVE"  # the status is written before the destination is validated
+            raise
+
+    mp.setattr(feeds.FeedService, "update", update)
+
+
+def _activation_not_stored(mp: MP) -> None:
+    original = feeds.FeedService.update
+
+    def update(self: Any, data: dict[str, Any]) -> Any:
+        feed = self._feeds.get(data.get("ref", ""))
+        if feed is None or data.get("status") != "ACTIVE" or feed.status == "ACTIVE":
+            return original(self, data)
+        self.validate_destination(feed.bucket)
+        return dataclasses.replace(feed, status="ACTIVE")  # answered, never stored
+
+    mp.setattr(feeds.FeedService, "update", update)
+
+
+def _switched_off_feeds_keep_running(mp: MP) -> None:
+    original = feeds.FeedService.update
+
+    def update(self: Any, data: dict[str, Any]) -> Any:
+        feed = self._feeds.get(data.get("ref", ""))
+        scheduled = feed.next_run_at if feed is not None else None
+        updated = original(self, data)
+        if updated.next_run_at is None:
+            updated.next_run_at = scheduled
+        return updated
+
+    def due(self: Any) -> list[Any]:
+        now = self._clock.now()
+        return [f for f in self._feeds.values() if f.next_run_at is not None and f.next_run_at <= now]
+
+    mp.setattr(feeds.FeedService, "update", update)
+    mp.setattr(feeds.FeedService, "due", due)
+
+
+def _no_way_back_on(mp: MP) -> None:
+    original = feeds.FeedService.update
+
+    def update(self: Any, data: dict[str, Any]) -> Any:
+        feed = self._feeds.get(data.get("ref", ""))
+        if feed is not None and feed.status == "INACTIVE" and data.get("status") == "ACTIVE":
+            raise feeds.FeedError("an INACTIVE feed cannot change status")
+        return original(self, data)
+
+    mp.setattr(feeds.FeedService, "update", update)
+
+
+def _latest_run_only(mp: MP) -> None:
+    def wrap(resolve: Any) -> Any:
+        def resolver(root: Any, info: Any, **kw: Any) -> Any:
+            page = resolve(root, info, **kw)
+            return {**page, "edges": page["edges"][-1:]}
+
+        return resolver
+
+    _graphql_resolver(mp, "Query", "inventoryFeedRuns", wrap)
+
+
+def _run_not_found_by_ref(mp: MP) -> None:
+    mp.setattr(feeds.FeedService, "run_by_ref", lambda self, ref: None)
+
+
+def _record_count_of_the_source(mp: MP) -> None:
+    original = feeds.FeedService.finish_run
+
+    def finish(self: Any, run: Any, rows: list[Any]) -> Any:
+        done = original(self, run, rows)
+        if done.status == "SUCCESS":
+            everything = feed_filters.selection(self._inventory, run.feed.source_type, [], None)
+            done.record_count = sum(len(chunk) for chunk in everything)
+        return done
+
+    mp.setattr(feeds.FeedService, "finish_run", finish)
+
+
+def _interval_in_minutes(mp: MP) -> None:
+    original = feeds.FeedService.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.interval_s *= 60
+
+    mp.setattr(feeds.FeedService, "__init__", init)
+
+
+def _runs_every_tick(mp: MP) -> None:
+    original = feeds.FeedService.start_run
+
+    def start(self: Any, feed: Any) -> Any:
+        begun = original(self, feed)
+        feed.next_run_at = self._clock.now()
+        return begun
+
+    mp.setattr(feeds.FeedService, "start_run", start)
+
+
+class _NoCopy:
+    """An S3 client whose copy to the destination does nothing (the replication is never set up)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def copy_object(self, **_kwargs: Any) -> dict[str, Any]:
+        return {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def _file_never_replicated(mp: MP) -> None:
+    original = feeds.FeedService._s3
+    mp.setattr(feeds.FeedService, "_s3", lambda self: _NoCopy(original(self)))
+
+
+def _failure_counts_as_success(mp: MP) -> None:
+    original = feeds.FeedService.fail_run
+
+    def fail(self: Any, run: Any, reason: str) -> Any:
+        run.feed.last_success_started = run.started_on
+        return original(self, run, reason)
+
+    mp.setattr(feeds.FeedService, "fail_run", fail)
+
+
+def _failure_without_message(mp: MP) -> None:
+    original = feeds.FeedService.fail_run
+    mp.setattr(feeds.FeedService, "fail_run", lambda self, run, reason: original(self, run, ""))
+
+
+LIFECYCLE = [
+    Mutant("createInventoryFeed answers but saves nothing", "feed-lifecycle", "FEED-CREATE-01", _feed_not_saved),
+    Mutant("a feed's filters are not saved", "feed-lifecycle", "FEED-CREATE-01", _filters_not_saved),
+    Mutant("the policy names the source bucket", "feed-lifecycle", "FEED-CREATE-02", _policy_names_the_source_bucket),
+    Mutant("the policy comes under another name", "feed-lifecycle", "FEED-CREATE-02", _policy_attribute_renamed),
+    Mutant("wrong-region bucket accepted", "feed-lifecycle", "FEED-ACT-01", _any_region_accepted),
+    Mutant("a bucket without the policy accepted", "feed-lifecycle", "FEED-ACT-02", _missing_policy_accepted),
+    Mutant("a refused activation stores ACTIVE", "feed-lifecycle", "FEED-ACT-02", _refused_activation_stored),
+    Mutant("activation answered ACTIVE, not stored", "feed-lifecycle", "FEED-ACT-03", _activation_not_stored),
+    Mutant("switched-off feeds keep running", "feed-lifecycle", "FEED-ACT-04", _switched_off_feeds_keep_running),
+    Mutant("a switched-off feed cannot come back on", "feed-lifecycle", "FEED-ACT-04", _no_way_back_on),
+    Mutant("inventoryFeedRuns lists the latest run only", "feed-lifecycle", "FEED-RUN-01", _latest_run_only),
+    Mutant("inventoryFeedRun finds no run by ref", "feed-lifecycle", "FEED-RUN-01", _run_not_found_by_ref),
+    Mutant("recordCount counts the whole source", "feed-lifecycle", "FEED-RUN-02", _record_count_of_the_source),
+    Mutant("the interval is read as minutes", "feed-lifecycle", "FEED-SCHED-01", _interval_in_minutes),
+    Mutant("a feed runs at every scheduler tick", "feed-lifecycle", "FEED-SCHED-01", _runs_every_tick),
+    Mutant("the file never reaches the destination", "feed-lifecycle", "FEED-OUT-01", _file_never_replicated),
+    Mutant("a failed run counts as the last success", "feed-lifecycle", "FEED-RUN-04", _failure_counts_as_success),
+    Mutant("a failed run carries no error message", "feed-lifecycle", "FEED-RUN-04", _failure_without_message),
+]
+
+READ_MUTANTS: list[Mutant] = [*INVENTORY, *SEGMENTATION, *DELTAS, *EVENTS, *GRAPHQL, *LIFECYCLE]
 
 _ = (deltas, events, feed_filters, feeds, settings, uuid)
