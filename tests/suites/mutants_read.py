@@ -758,6 +758,66 @@ LIFECYCLE = [
     Mutant("a failed run carries no error message", "feed-lifecycle", "FEED-RUN-04", _failure_without_message),
 ]
 
-READ_MUTANTS: list[Mutant] = [*INVENTORY, *SEGMENTATION, *DELTAS, *EVENTS, *GRAPHQL, *LIFECYCLE]
+# ---------------------------------------------------------------------- feed-filters
 
-_ = (deltas, events, feed_filters, feeds, settings, uuid)
+
+def _filters_rewritten(mp: MP, rewrite: Any) -> None:
+    """feed_filters.matches over filters changed by ``rewrite(filters) -> filters``."""
+    original = feed_filters.matches
+    mp.setattr(feed_filters, "matches", lambda row, filters: original(row, rewrite(filters)))
+
+
+def _filters_or_ed(mp: MP) -> None:
+    original = feed_filters.matches
+    mp.setattr(feed_filters, "matches", lambda row, filters: not filters or any(original(row, [f]) for f in filters))
+
+
+def _first_filter_only(mp: MP) -> None:
+    _filters_rewritten(mp, lambda filters: filters[:1])
+
+
+def _first_member(operator: str) -> Any:
+    def rewrite(filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**f, "value": f["value"][:1]} if f["operator"] == operator else f for f in filters]
+
+    return rewrite
+
+
+def _in_first_member_only(mp: MP) -> None:
+    _filters_rewritten(mp, _first_member("IN"))
+
+
+def _in_ignores_case(mp: MP) -> None:
+    mp.setitem(
+        feed_filters._OPERATORS, "IN", lambda field, values: str(field).lower() in {str(v).lower() for v in values}
+    )
+
+
+def _not_in_is_in(mp: MP) -> None:
+    mp.setitem(feed_filters._OPERATORS, "NOT_IN", feed_filters._OPERATORS["IN"])
+
+
+def _not_in_first_member_only(mp: MP) -> None:
+    _filters_rewritten(mp, _first_member("NOT_IN"))
+
+
+def _not_equal_keeps_everything(mp: MP) -> None:
+    mp.setitem(feed_filters._OPERATORS, "NOT_EQUAL_TO", lambda field, value: True)
+
+
+def _equal_to_is_in_by_prefix(mp: MP) -> None:
+    mp.setitem(feed_filters._OPERATORS, "EQUAL_TO", lambda field, value: str(field).startswith(str(value)))
+
+
+FILTERS = [
+    Mutant("filters OR-ed", "feed-filters", "FEED-FLT-01", _filters_or_ed),
+    Mutant("only the first filter applies", "feed-filters", "FEED-FLT-01", _first_filter_only),
+    Mutant("IN compares with its first member only", "feed-filters", "FEED-FLT-02", _in_first_member_only),
+    Mutant("IN ignores case", "feed-filters", "FEED-FLT-02", _in_ignores_case),
+    Mutant("NOT_IN read as IN", "feed-filters", "FEED-FLT-03", _not_in_is_in),
+    Mutant("NOT_IN excludes its first member only", "feed-filters", "FEED-FLT-03", _not_in_first_member_only),
+    Mutant("NOT_EQUAL_TO keeps everything", "feed-filters", "FEED-FLT-04", _not_equal_keeps_everything),
+    Mutant("EQUAL_TO matches prefixes", "feed-filters", "FEED-FLT-04", _equal_to_is_in_by_prefix),
+]
+
+READ_MUTANTS: list[Mutant] = [*INVENTORY, *SEGMENTATION, *DELTAS, *EVENTS, *GRAPHQL, *LIFECYCLE, *FILTERS]
