@@ -99,8 +99,9 @@ def test_update_a_setting_by_id(client, ref, profile):
 
 @pytest.mark.clause("GQL-INV-01")
 def test_position_and_positions_answer_ref_on_hand_and_quantities(client, ref, profile):
-    position = Position.new(ref, profile)
-    load(client, ref, [position.record(10, status="ACTIVE"), position.record(7, type="ON_ORDER")], position.retailer)
+    position, neighbour = Position.new(ref, profile), Position.new(ref, profile)  # productRef must tell them apart
+    records = [position.record(10, status="ACTIVE"), position.record(7, type="ON_ORDER"), neighbour.record(1)]
+    load(client, ref, records, position.retailer)
     node, quantities = read_position(client, position)
     expected = [("LAST_ON_HAND", 10), ("ON_ORDER", 7)]
     assert (node["ref"], node["onHand"]) == (position.ref, 10), "inventoryPosition (ref, onHand)"
