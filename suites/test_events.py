@@ -1,29 +1,52 @@
-"""The Event API: sync, async, read and search (group events)."""
+"""The Event API: sync, async, read and search (group events).
 
-import time
+Events a check sends are read back by their id, and what an INVENTORY_DELTA does is read back from
+the position; searches are scoped by an event name only this check uses.
+"""
+
+import datetime as dt
 
 import pytest
 
 from invharness import contracts
 from invharness.generators import payloads
 from invharness.suites.clients_helpers import event_field, search_events
-from invharness.suites.helpers import Position, bpp_pinned_on, forwarded
+from invharness.suites.helpers import Position
+from invharness.suites.readback import eventually, load, read_position, stock
+
+NOT_AN_EVENT = "00000000-0000-4000-8000-00000000dead"
 
 
 def a_delta_for_a_stocked_position(client, ref, profile):
-    """An INVENTORY_DELTA event of one sale at a position that exists (so it can be applied)."""
-    bpp_pinned_on(client, profile)
+    """A stocked position (LOH 5) and an INVENTORY_DELTA event of one sale there (so it can be applied)."""
     position = Position.new(ref, profile)
-    forwarded(client, ref, [position.record(5)], position.retailer)
-    return payloads.delta_event([payloads.delta(position.sku, position.location, -1, ref("d"))], str(position.retailer))
+    stock(client, ref, position, 5)
+    event = payloads.delta_event(
+        [payloads.delta(position.sku, position.location, -1, ref("d"))], str(position.retailer)
+    )
+    return position, event
+
+
+def on_hand(client, position):
+    return read_position(client, position)[0]["onHand"]
+
+
+def read_event(client, event_id):
+    answer = client.request("GET", f"/api/v4.1/event/{event_id}")
+    assert answer.status_code == 200, f"GET event {event_id} answered {answer.status_code}: {answer.text[:200]}"
+    return answer.json()
 
 
 @pytest.mark.clause("EVT-SYNC-01")
 def test_a_processed_sync_event_is_complete(client, ref, profile):
-    answer = client.request("POST", "/api/v4.1/event/sync", json=a_delta_for_a_stocked_position(client, ref, profile))
-    assert answer.status_code == 200
+    position, event = a_delta_for_a_stocked_position(client, ref, profile)
+    answer = client.request("POST", "/api/v4.1/event/sync", json=event)
     body = answer.json()
-    assert body["eventStatus"] == "COMPLETE" and body["eventId"]
+    assert (answer.status_code, body.get("eventStatus")) == (200, "COMPLETE"), answer.text[:300]
+    assert body.get("eventId"), f"no eventId in {body}"
+    stored = read_event(client, body["eventId"])
+    assert (stored["name"], stored["eventStatus"]) == ("INVENTORY_DELTA", "COMPLETE"), "the event read by its eventId"
+    assert on_hand(client, position) == 4, "onHand after the processed sync delta (LOH 5, delta -1)"
 
 
 @pytest.mark.clause("EVT-SYNC-02")
@@ -35,9 +58,9 @@ def test_a_failing_sync_event_says_why(client, ref, profile):
             [payloads.delta(ref("SKU"), ref("LOC"), -1, ref("d"))], str(profile.primary_retailer)
         ),
     )
-    assert answer.status_code == 400
     body = answer.json()
-    assert body["eventStatus"] == "FAILED" and body["errorMessage"]
+    assert (answer.status_code, body.get("eventStatus")) == (400, "FAILED"), answer.text[:300]
+    assert isinstance(body.get("errorMessage"), str) and body["errorMessage"].strip(), f"errorMessage in {body}"
 
 
 @pytest.mark.clause("EVT-SYNC-03")
@@ -45,43 +68,74 @@ def test_an_unmatched_sync_event_is_no_match(client, ref, profile):
     answer = client.request(
         "POST", "/api/v4.1/event/sync", json={"name": ref("NoSuchRuleset"), "retailerId": str(profile.primary_retailer)}
     )
-    assert answer.status_code == 400 and answer.json()["eventStatus"] == "NO_MATCH"
+    assert (answer.status_code, answer.json().get("eventStatus")) == (400, "NO_MATCH"), answer.text[:300]
 
 
 @pytest.mark.clause("EVT-ASYNC-01", "EVT-READ-01")
 def test_an_async_event_answers_its_id_then_reads_its_end(client, ref, profile):
-    answer = client.request("POST", "/api/v4.1/event/async", json=a_delta_for_a_stocked_position(client, ref, profile))
-    assert answer.status_code == 200
-    event_id = answer.json()[profile.value("event.async_id_field")]
-    deadline = time.monotonic() + profile.batch_timeout_s
-    while True:
-        read = client.request("GET", f"/api/v4.1/event/{event_id}")
-        assert read.status_code == 200
-        if read.json()["eventStatus"] != "PENDING" or time.monotonic() > deadline:
-            break
-        time.sleep(profile.poll_interval_s)
-    assert read.json()["eventStatus"] == "COMPLETE"
-    assert client.request("GET", "/api/v4.1/event/00000000-0000-4000-8000-00000000dead").status_code == 404
+    position, event = a_delta_for_a_stocked_position(client, ref, profile)
+    answer = client.request("POST", "/api/v4.1/event/async", json=event)
+    field = profile.value("event.async_id_field")
+    assert answer.status_code == 200, answer.text[:300]
+    event_id = answer.json().get(field)
+    assert event_id, f"no id in the declared field {field!r} (event.async_id_field) of {answer.text[:200]}"
+
+    def ended():
+        status = read_event(client, event_id).get("eventStatus")
+        return None if status == "PENDING" else status
+
+    status = eventually(ended, profile.batch_timeout_s, profile.poll_interval_s, f"async event {event_id} finished")
+    assert status == "COMPLETE", f"the async delta's eventStatus: {status}"
+    stored = read_event(client, event_id)
+    assert (stored["id"], stored["name"], stored["context"]["entityRef"], stored["retailerId"]) == (
+        event_id,
+        "INVENTORY_DELTA",
+        event["entityRef"],
+        event["retailerId"],
+    ), "(id, name, context.entityRef, retailerId) read back"
+    assert on_hand(client, position) == 4, "onHand after the async delta (LOH 5, delta -1)"
+    missing = client.request("GET", f"/api/v4.1/event/{NOT_AN_EVENT}")
+    assert missing.status_code == 404, f"GET an unknown event answered {missing.status_code}"
+
+
+def _iso(moment):
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _when(event):
+    text = event["generatedOn"]
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("+0000", "+00:00"))
 
 
 @pytest.mark.clause("EVT-SEARCH-01", "EVT-SEARCH-02")
 def test_search_by_name_context_and_time_paged(client, ref, profile):
-    bpp_pinned_on(client, profile)
     positions = [Position.new(ref, profile) for _ in range(5)]
     name = ref("Ev")
-    job_id = client.create_job(payloads.job(ref("job"), str(profile.primary_retailer)))
-    client.wait_batch(job_id, client.create_batch(job_id, payloads.batch([p.record(1) for p in positions], event=name)))
-    page = client.request("GET", "/api/v4.1/event", params={"name": name, "count": 2}).json()
-    assert len(page["results"]) == 2 and page.get("hasMore") is True
+    load(client, ref, [p.record(1) for p in positions], profile.primary_retailer, event=name)
+
+    def search(**params):
+        answer = client.request("GET", "/api/v4.1/event", params={"name": name, **params})
+        assert answer.status_code == 200, f"search {params} answered {answer.status_code}: {answer.text[:200]}"
+        return answer.json()
+
+    everything = search(count=100)
+    mine = sorted(p.ref for p in positions)
+    assert sorted(e["context"]["entityRef"] for e in everything["results"]) == mine, "events found by name"
+    assert {e["name"] for e in everything["results"]} == {name}, "names of the events found by name"
+    page = search(count=2)
+    assert (len(page["results"]), page.get("hasMore")) == (2, True), "a page of 2 of 5 events: (size, hasMore)"
     assert contracts.validator("event-search-response").is_valid(page)
-    one = client.request(
-        "GET",
-        "/api/v4.1/event",
-        params={"name": name, "context.entityRef": positions[3].ref, "context.entityType": "INVENTORY_POSITION"},
-    ).json()
-    assert [e["context"]["entityRef"] for e in one["results"]] == [positions[3].ref]
-    future = client.request("GET", "/api/v4.1/event", params={"name": name, "from": "2099-01-01T00:00:00Z"}).json()
-    assert future["results"] == []
+    one = search(**{"context.entityRef": positions[3].ref, "context.entityType": "INVENTORY_POSITION"})
+    assert [e["context"]["entityRef"] for e in one["results"]] == [positions[3].ref], "search by context.entityRef"
+    other_type = search(**{"context.entityRef": positions[3].ref, "context.entityType": "INVENTORY_QUANTITY"})
+    assert other_type["results"] == [], "search by the right entityRef and another entityType"
+    moments = [_when(e) for e in everything["results"]]
+    around = search(
+        **{"from": _iso(min(moments) - dt.timedelta(minutes=5)), "to": _iso(max(moments) + dt.timedelta(minutes=5))}
+    )
+    assert len(around["results"]) == 5, "from/to around the events' generatedOn"
+    assert search(**{"from": "2099-01-01T00:00:00Z"})["results"] == [], "from in the future"
+    assert search(**{"to": _iso(min(moments) - dt.timedelta(minutes=5))})["results"] == [], "to before the events"
 
 
 # ---------------------------------------------------------------- every documented search filter (issue 14)

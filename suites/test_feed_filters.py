@@ -2,50 +2,60 @@
 
 Every case is a feed; they are all created and switched on together, so one schedule interval
 serves them all. Each export is compared with the check's own reading of SPEC 9.3 applied to the
-entities read over GraphQL: AND across filters, OR within IN / NOT_IN, exact matches.
+entities read over GraphQL: AND across filters, OR within IN / NOT_IN, exact matches. Every case
+is scoped to this module's own catalogues or refs, so the entities read back are only those.
 """
+
+import hashlib
+import os
 
 import pytest
 
 from invharness.generators import payloads
-from invharness.suites.helpers import (
-    CREATE_FEED,
-    UPDATE_FEED,
-    bpp_pinned_on,
-    create_feed,
-    exported_by_hand,
-    forwarded,
-    read_export,
-    s3_client,
-    wait_runs,
+from invharness.suites.client import StepFailed
+from invharness.suites.helpers import CREATE_FEED, exported_by_hand, s3_client
+from invharness.suites.readback import (
+    export_rows,
+    finished,
+    load,
+    make_feed,
+    pages,
+    set_feed_status,
+    step_data,
+    wait_for_runs,
 )
 
 pytestmark = [pytest.mark.requires("feeds"), pytest.mark.xdist_group("feed-filters")]  # one module fixture
 
-POSITIONS = """query($cat: InventoryCatalogueKey, $after: String) { inventoryPositions(catalogue: $cat, first: 500,
+POSITIONS = """query($cat: InventoryCatalogueKey, $after: String) { inventoryPositions(catalogue: $cat, first: 100,
     after: $after) { edges { cursor node { ref type status catalogue { ref } } } pageInfo { hasNextPage } } }"""
+VIRTUAL = """query($cat: String!, $p: [String], $after: String) {
+    virtualPositions(catalogue: {ref: $cat}, productRef: $p, first: 100, after: $after) {
+    edges { cursor node { ref type status catalogue { ref } } } pageInfo { hasNextPage } } }"""
+CATALOGUES = """query($refs: [String!]) { inventoryCatalogues(ref: $refs, first: 500) {
+    edges { node { ref type status } } } }"""
 
 
-def cases(run_id, retailer):
+def cases(tag, retailer):
     """(id, clauses, source, filters) - every operator on every filter, alone and together."""
-    a, b, base = f"{run_id}A:{retailer}", f"{run_id}B:{retailer}", f"BASE:{retailer}"
-    ta, tb = f"{run_id}A", f"{run_id}B"
+    a, b, base = f"{tag}A:{retailer}", f"{tag}B:{retailer}", f"BASE:{retailer}"
+    ta, tb = f"{tag}A", f"{tag}B"
     f = payloads.feed_filter
     # virtual positions come from DEFAULT:<retailer>, which other checks write to at the same time:
-    # these cases look at this run's own virtual positions only
-    ours = f("REF", "IN", [f"{run_id}-V{i}:L{i}" for i in range(4)])
+    # these cases look at this module's own virtual positions only
+    ours = f("REF", "IN", [f"{tag}-V{i}:L{i}" for i in range(4)])
     return [
         (
             "F4",
             ["FEED-FLT-01", "FEED-FLT-02"],
             "INVENTORY_POSITION",
-            [f("STATUS", "EQUAL_TO", "ACTIVE"), f("CATALOGUE_REF", "IN", [a, f"{run_id}Z:67"])],
+            [f("STATUS", "EQUAL_TO", "ACTIVE"), f("CATALOGUE_REF", "IN", [a, f"{tag}Z:67"])],
         ),
         (
             "F6",
             ["FEED-FLT-03"],
             "INVENTORY_POSITION",
-            [f("CATALOGUE_REF", "IN", [a]), f("REF", "NOT_IN", [f"{run_id}-P1:L1:{ta}", f"{run_id}-P2:L2:{ta}"])],
+            [f("CATALOGUE_REF", "IN", [a]), f("REF", "NOT_IN", [f"{tag}-P1:L1:{ta}", f"{tag}-P2:L2:{ta}"])],
         ),
         ("type-eq", ["FEED-FLT-04"], "INVENTORY_POSITION", [f("TYPE", "EQUAL_TO", tb)]),
         (
@@ -73,8 +83,9 @@ def cases(run_id, retailer):
             "INVENTORY_POSITION",
             [f("CATALOGUE_REF", "IN", [a, b]), f("STATUS", "NOT_EQUAL_TO", "ACTIVE")],
         ),
-        ("ref-eq", ["FEED-FLT-04"], "INVENTORY_POSITION", [f("REF", "EQUAL_TO", f"{run_id}-P3:L1:{tb}")]),
-        ("ref-in-case", ["FEED-FLT-02"], "INVENTORY_POSITION", [f("REF", "IN", [f"{run_id}-P1:L1:{ta}".lower()])]),
+        ("ref-eq", ["FEED-FLT-04"], "INVENTORY_POSITION", [f("REF", "EQUAL_TO", f"{tag}-P3:L1:{tb}")]),
+        ("ref-eq-prefix", ["FEED-FLT-04"], "INVENTORY_POSITION", [f("REF", "EQUAL_TO", f"{tag}-P1:L1:{tag}")]),
+        ("ref-in-case", ["FEED-FLT-02"], "INVENTORY_POSITION", [f("REF", "IN", [f"{tag}-P1:L1:{ta}".lower()])]),
         ("catalogue-eq", ["FEED-FLT-04"], "INVENTORY_POSITION", [f("CATALOGUE_REF", "EQUAL_TO", b)]),
         (
             "catalogue-not-in",
@@ -89,7 +100,7 @@ def cases(run_id, retailer):
             [
                 f("CATALOGUE_REF", "IN", [a, b]),
                 f("STATUS", "NOT_EQUAL_TO", "OUT_OF_STOCK"),
-                f("REF", "NOT_IN", [f"{run_id}-P2:L2:{tb}"]),
+                f("REF", "NOT_IN", [f"{tag}-P2:L2:{tb}"]),
             ],
         ),
         (
@@ -114,65 +125,84 @@ def cases(run_id, retailer):
     ]
 
 
+def _tag(run_id, request):
+    """This fixture instance's prefix: from the run id, stable for a replay, and apart for each process
+    (two xdist workers, or a module fixture made twice, never share a feed or a catalogue)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    _INSTANCES[worker] = _INSTANCES.get(worker, 0) + 1
+    seed = f"{run_id}|{request.node.nodeid}|{worker}|{_INSTANCES[worker]}"
+    return f"{run_id}{hashlib.sha256(seed.encode()).hexdigest()[:6]}"
+
+
+_INSTANCES: dict[str, int] = {}
+
+
 @pytest.fixture(scope="module")
-def exports(session_client, profile, run_id):
-    """Load two catalogues of this run, create one feed per case, switch them all on, wait for runs."""
+def exports(session_client, profile, run_id, request):
+    """Load two catalogues of this module's own, create one feed per case, switch them all on, wait
+    for each one's first run; (tag, the run of each case with its rows, this module's entities)."""
     client = session_client
-    bpp_pinned_on(client, profile)
+    every = float(profile.value("feed.default_interval_s"))
+    if every > 60:
+        pytest.skip(f"unsupported: a {every:.0f}s schedule exceeds the filter checks' budget")
+    tag = _tag(run_id, request)
     retailer = profile.primary_retailer
-    for catalogue, statuses in ((f"{run_id}A:{retailer}", (3, 0, 5)), (f"{run_id}B:{retailer}", (0, 7, 2))):
-        records = [
-            payloads.record(f"{run_id}-P{i + 1}", f"L{1 + i % 2}", qty, retailer) for i, qty in enumerate(statuses)
-        ]
-        forwarded(client, lambda kind: f"{run_id}-{kind}-filters", records, retailer, catalogue_ref=catalogue)
-    virtual = [payloads.record(f"{run_id}-V{i}", f"L{i}", qty, retailer) for i, qty in enumerate((4, 0, 9, 0))]
-    forwarded(client, lambda kind: f"{run_id}-{kind}-virtual", virtual, retailer)
+    refs = lambda kind: f"{tag}-{kind}"  # noqa: E731 - one job / event name per load below
+    for catalogue, quantities in ((f"{tag}A:{retailer}", (3, 0, 5)), (f"{tag}B:{retailer}", (0, 7, 2))):
+        records = [payloads.record(f"{tag}-P{i + 1}", f"L{1 + i % 2}", q, retailer) for i, q in enumerate(quantities)]
+        load(client, lambda kind, c=catalogue: refs(f"{kind}-{c}"), records, retailer, catalogue_ref=catalogue)
+    virtual = [payloads.record(f"{tag}-V{i}", f"L{i}", qty, retailer) for i, qty in enumerate((4, 0, 9, 0))]
+    load(client, lambda kind: refs(f"{kind}-virtual"), virtual, retailer)
     s3 = s3_client(profile)
     feeds = {}
-    for case_id, _, source, filters in cases(run_id, retailer):
-        feed_ref = f"{run_id}-filters-{case_id}"
-        create_feed(client, s3, profile, feed_ref, f"{run_id}-{case_id}".lower()[:60], source, filters)
-        client.data(UPDATE_FEED, input={"ref": feed_ref, "status": "ACTIVE"})
-        feeds[case_id] = feed_ref
-    interval = float(profile.value("feed.default_interval_s"))
-    if interval > 60:
-        pytest.skip(f"unsupported: a {interval:.0f}s schedule exceeds the filter checks' budget")
-    exported = {}
-    for case_id, feed_ref in feeds.items():
-        first = wait_runs(client, feed_ref, 1, interval * 3 + 10)[0]
-        client.data(UPDATE_FEED, input={"ref": feed_ref, "status": profile.value("feed.inactive_status")})
-        exported[case_id] = (
-            first if first["status"] != "SUCCESS" else {**first, "rows": read_export(s3, first["fileLocation"])}
+    try:
+        for case_id, _, source, filters in cases(tag, retailer):
+            feed = make_feed(client, s3, profile, f"{tag}-{case_id}", f"{tag}-{case_id}".lower()[:60], source, filters)
+            set_feed_status(client, feed.ref, "ACTIVE", "FEED-ACT-03")
+            feeds[case_id] = feed
+        exported = {}
+        for case_id, feed in feeds.items():
+            try:
+                first = finished(wait_for_runs(client, feed.ref, 1, every * 3 + 10))[0]
+            except AssertionError as exc:
+                raise StepFailed("FEED-SCHED-01", str(exc)) from None
+            rows = export_rows(s3, first, feed.bucket, blame="FEED-OUT-01") if first["status"] == "SUCCESS" else []
+            exported[case_id] = {**first, "rows": rows}
+    finally:
+        for feed in feeds.values():
+            set_feed_status(client, feed.ref, profile.value("feed.inactive_status"), "FEED-ACT-04")
+    return tag, exported, _entities(client, tag, retailer)
+
+
+def _entities(client, tag, retailer):
+    """The positions, virtual positions and catalogues this module created, read over GraphQL
+    (scoped by its catalogues and products; paged with a limit and a cursor that must advance)."""
+
+    def connection(query, field, what, **variables):
+        def fetch(after):
+            return step_data(client, "GQL-INV-01", what, query, after=after, **variables)[field]
+
+        return [_flat(node) for node in pages(fetch, "GQL-PAGE-01", what)]
+
+    positions = [
+        p
+        for catalogue in (f"{tag}A:{retailer}", f"{tag}B:{retailer}")
+        for p in connection(
+            POSITIONS, "inventoryPositions", f"inventoryPositions of {catalogue}", cat={"ref": catalogue}
         )
-    return exported, _entities(client)
-
-
-def _entities(client):
-    """Every inventory position and virtual position and catalogue the target has, over GraphQL."""
-    found = {"INVENTORY_POSITION": [], "VIRTUAL_POSITION": [], "INVENTORY_CATALOGUE": []}
-    after = None
-    while True:
-        page = client.data(POSITIONS, cat=None, after=after)["inventoryPositions"]
-        found["INVENTORY_POSITION"] += [_flat(e["node"]) for e in page["edges"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["edges"][-1]["cursor"]
-    catalogues = client.data("{ inventoryCatalogues(first: 500) { edges { node { ref type status } } } }")
-    found["INVENTORY_CATALOGUE"] = [
-        {**e["node"], "catalogueRef": e["node"]["ref"]} for e in catalogues["inventoryCatalogues"]["edges"]
     ]
-    after = None
-    while True:
-        page = client.data(
-            """query($after: String) { virtualPositions(first: 500, after: $after) {
-            edges { cursor node { ref type status catalogue { ref } } } pageInfo { hasNextPage } } }""",
-            after=after,
-        )["virtualPositions"]
-        found["VIRTUAL_POSITION"] += [_flat(e["node"]) for e in page["edges"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["edges"][-1]["cursor"]
-    return found
+    products = [f"{tag}-V{i}" for i in range(4)]
+    virtual = connection(
+        VIRTUAL, "virtualPositions", "virtualPositions of this module", cat=f"BASE:{retailer}", p=products
+    )
+    catalogues = step_data(
+        client, "GQL-INV-01", "inventoryCatalogues", CATALOGUES, refs=[f"{tag}A:{retailer}", f"{tag}B:{retailer}"]
+    )["inventoryCatalogues"]["edges"]
+    return {
+        "INVENTORY_POSITION": positions,
+        "VIRTUAL_POSITION": virtual,
+        "INVENTORY_CATALOGUE": [{**e["node"], "catalogueRef": e["node"]["ref"]} for e in catalogues],
+    }
 
 
 def _flat(node):
@@ -187,20 +217,27 @@ def _flat(node):
 @pytest.mark.parametrize(
     "case_id", [pytest.param(c[0], marks=pytest.mark.clause(*c[1]), id=c[0]) for c in cases("x", 1)]
 )
-def test_a_filtered_export_holds_exactly_what_spec_9_3_says(exports, run_id, profile, case_id):
-    exported, entities = exports
-    (_, _, source, filters) = next(c for c in cases(run_id, profile.primary_retailer) if c[0] == case_id)
+def test_a_filtered_export_holds_exactly_what_spec_9_3_says(exports, client, profile, case_id):
+    tag, exported, entities = exports
+    (_, _, source, filters) = next(c for c in cases(tag, profile.primary_retailer) if c[0] == case_id)
     run = exported[case_id]
-    assert run["status"] == "SUCCESS", run.get("errorMessage")
+    assert run["status"] == "SUCCESS", f"the run of feed {tag}-{case_id}: {run['status']} {run.get('errorMessage')}"
     got = sorted(r["ref"] for r in run["rows"])
-    expected = exported_by_hand(entities[source], filters)
+    assert len(got) == len(set(got)), f"an entity exported twice: {got}"
     if source == "INVENTORY_CATALOGUE":
-        # other checks may create a catalogue between the run and the read: ours must all be there
-        assert {f"{run_id}A:{profile.primary_retailer}", f"{run_id}B:{profile.primary_retailer}"} <= set(got)
-        assert set(got) <= set(expected)
-    else:
-        assert got == expected
-    if case_id in ("F4", "F6", "three-anded", "status-in-many", "type-eq", "ref-eq", "F7", "vp-not-out-of-stock"):
+        ours = sorted(e["ref"] for e in entities[source])
+        assert set(ours) <= set(got), f"this module's catalogues {ours} missing from an unfiltered export"
+        known = step_data(client, "GQL-INV-01", "inventoryCatalogues", CATALOGUES, refs=got[:500])
+        assert sorted(e["node"]["ref"] for e in known["inventoryCatalogues"]["edges"]) == got[:500], (
+            "an unfiltered catalogue export holds refs that are no catalogue"
+        )
+        return
+    expected = exported_by_hand(entities[source], filters)
+    assert got == expected, f"exported refs vs SPEC 9.3 applied to filters {filters}"
+    fields = {e["ref"]: (e["status"], e["catalogueRef"]) for e in entities[source]}
+    rows = {r["ref"]: (r.get("status"), r.get("catalogueRef")) for r in run["rows"]}
+    assert rows == {ref: fields[ref] for ref in got}, "(status, catalogueRef) of each exported row vs the entity"
+    if case_id in ("F4", "F6", "three-anded", "status-in-many", "type-eq", "ref-eq", "vp-not-out-of-stock"):
         assert got, "a case meant to export something exported nothing"
 
 

@@ -1,14 +1,22 @@
-"""GraphQL settings, inventory queries and mutations, and pagination (group graphql)."""
+"""GraphQL settings, inventory queries and mutations, and pagination (group graphql).
+
+What a mutation answers is never taken for what it did: each check reads the setting or quantity
+back with a query. Settings carry names of this run; positions are this check's own.
+"""
 
 import pytest
 
 from invharness.generators import payloads
 from invharness.suites.clients_helpers import GRAPHQL_JSON, GRAPHQL_RESPONSE_JSON, graphql_post
-from invharness.suites.helpers import CREATE_SETTING, Position, bpp_pinned_on, forwarded
+from invharness.suites.helpers import CREATE_QUANTITY, CREATE_SETTING, Position
+from invharness.suites.readback import load, pages, read_position, stock
 
 GET_SETTING = """query GetSetting($name: [String], $context: [String!], $contextId: [Int!]) {
     settings(name: $name, context: $context, contextId: $contextId) {
         settingEdge: edges { settingNode: node { id name value valueType lobValue context contextId } } } }"""
+SETTINGS = """query($name: [String], $context: [String!], $id: [Int!]) {
+    settings(name: $name, context: $context, contextId: $id, first: 10) {
+        edges { node { id name value context contextId } } } }"""
 GET_VIRTUAL_POSITIONS = """query GetVirtualPositions($catalogueRef: String!, $groupRef: [String],
     $productRef: [String!], $virtualPositionCount: Int, $virtualPositionCursor: String) {
     virtualPositions(catalogue: {ref: $catalogueRef} groupRef: $groupRef productRef: $productRef
@@ -18,6 +26,11 @@ GET_VIRTUAL_POSITIONS = """query GetVirtualPositions($catalogueRef: String!, $gr
 UPDATE_INVENTORY_QUANTITY = """mutation UpdateInventoryQuantity($input: UpdateInventoryQuantityInput) {
     updateInventoryQuantity(input: $input) { ref status quantity } }"""
 UPDATE_SETTING = "mutation($input: UpdateSettingInput) { updateSetting(input: $input) { id value } }"
+QUANTITY = """query($ref: String!, $cat: String!) { inventoryQuantity(ref: $ref, catalogue: {ref: $cat}) {
+    ref type status quantity } }"""
+POSITIONS = """query($p: [String!], $cat: String!) {
+    inventoryPositions(productRef: $p, catalogue: {ref: $cat}, first: 10) {
+    edges { node { ref onHand quantities(first: 50) { edges { node { ref type quantity } } } } } } }"""
 
 
 def a_setting(ref, profile, value="v1"):
@@ -26,17 +39,39 @@ def a_setting(ref, profile, value="v1"):
     )
 
 
-@pytest.mark.clause("GQL-SET-01", "GQL-SET-04")
+def stored_settings(client, setting, context="RETAILER", context_id=None):
+    """(name, value, context, contextId) of the settings the query finds for ``setting``'s name."""
+    found = client.data(
+        SETTINGS,
+        name=[setting["name"]],
+        context=[context],
+        id=[setting["contextId"] if context_id is None else context_id],
+    )
+    return [
+        (n["name"], n["value"], n["context"], n["contextId"]) for n in (e["node"] for e in found["settings"]["edges"])
+    ]
+
+
+@pytest.mark.clause("GQL-SET-01")
 @pytest.mark.requires("settings_writes")
-def test_create_a_setting_and_find_it_with_get_setting(client, ref, profile):
+def test_create_a_setting_and_find_it_by_name_context_and_id(client, ref, profile):
     setting = a_setting(ref, profile)
     created = client.data(CREATE_SETTING, input=setting)["createSetting"]
-    assert created["id"]
+    assert created and created["id"], f"createSetting answered {created}"
+    assert stored_settings(client, setting) == [(setting["name"], "v1", "RETAILER", profile.primary_retailer)]
+    assert stored_settings(client, setting, context_id=profile.secondary_retailer) == [], "under another contextId"
+    assert stored_settings(client, setting, context="ACCOUNT", context_id=0) == [], "under the ACCOUNT context"
+
+
+@pytest.mark.clause("GQL-SET-04")
+@pytest.mark.requires("settings_writes")
+def test_the_get_setting_operation_answers_the_setting(client, ref, profile):
+    setting = a_setting(ref, profile)
+    created = client.data(CREATE_SETTING, input=setting)["createSetting"]
     found = client.data(GET_SETTING, name=[setting["name"]], context=["RETAILER"], contextId=[profile.primary_retailer])
     nodes = [e["settingNode"] for e in found["settings"]["settingEdge"]]
-    assert [(n["name"], n["value"], n["context"], n["contextId"]) for n in nodes] == [
-        (setting["name"], "v1", "RETAILER", profile.primary_retailer)
-    ]
+    expected = {**setting, "id": created["id"], "lobValue": None}
+    assert nodes == [expected], "GetSetting's nodes (aliased settingEdge / settingNode)"
 
 
 @pytest.mark.clause("GQL-SET-02")
@@ -44,8 +79,11 @@ def test_create_a_setting_and_find_it_with_get_setting(client, ref, profile):
 def test_a_duplicate_setting_is_a_constraint_violation(client, ref, profile):
     setting = a_setting(ref, profile)
     client.data(CREATE_SETTING, input=setting)
-    errors = client.graphql(CREATE_SETTING, input=setting).get("errors") or []
-    assert errors and "ConstraintViolationException" in errors[0]["message"]
+    errors = client.graphql(CREATE_SETTING, input={**setting, "value": "v2"}).get("errors") or []
+    assert errors and "ConstraintViolationException" in errors[0]["message"], f"a duplicate createSetting: {errors}"
+    assert stored_settings(client, setting) == [(setting["name"], "v1", "RETAILER", profile.primary_retailer)], (
+        "the settings stored after the refused duplicate"
+    )
 
 
 @pytest.mark.clause("GQL-SET-03")
@@ -54,18 +92,37 @@ def test_update_a_setting_by_id(client, ref, profile):
     setting = a_setting(ref, profile)
     created = client.data(CREATE_SETTING, input=setting)["createSetting"]
     updated = client.data(UPDATE_SETTING, input={**setting, "id": created["id"], "value": "v2"})["updateSetting"]
-    assert updated["value"] == "v2"
+    assert updated["value"] == "v2", f"updateSetting answered {updated}"
+    assert stored_settings(client, setting) == [(setting["name"], "v2", "RETAILER", profile.primary_retailer)], (
+        "the setting read back after updateSetting"
+    )
 
 
-@pytest.mark.clause("GQL-INV-01", "GQL-INV-02")
-def test_positions_quantities_and_update_inventory_quantity(client, ref, profile):
-    bpp_pinned_on(client, profile)
+@pytest.mark.clause("GQL-INV-01")
+def test_position_and_positions_answer_ref_on_hand_and_quantities(client, ref, profile):
+    position, neighbour = Position.new(ref, profile), Position.new(ref, profile)  # productRef must tell them apart
+    records = [position.record(10, status="ACTIVE"), position.record(7, type="ON_ORDER"), neighbour.record(1)]
+    load(client, ref, records, position.retailer)
+    node, quantities = read_position(client, position)
+    expected = [("LAST_ON_HAND", 10), ("ON_ORDER", 7)]
+    assert (node["ref"], node["onHand"]) == (position.ref, 10), "inventoryPosition (ref, onHand)"
+    assert sorted((q["type"], q["quantity"]) for q in quantities.values()) == expected, "inventoryPosition quantities"
+    found = client.data(POSITIONS, p=[position.sku], cat=position.catalogue)["inventoryPositions"]["edges"]
+    listed = [
+        (n["ref"], n["onHand"], sorted((q["node"]["type"], q["node"]["quantity"]) for q in n["quantities"]["edges"]))
+        for n in (e["node"] for e in found)
+    ]
+    assert listed == [(position.ref, 10, expected)], "inventoryPositions (ref, onHand, quantities) by productRef"
+
+
+@pytest.mark.clause("GQL-INV-02")
+def test_create_and_update_inventory_quantity_are_stored(client, ref, profile):
     position = Position.new(ref, profile)
-    forwarded(client, ref, [position.record(10, status="ACTIVE")], position.retailer)
+    stock(client, ref, position, 10)
     reserved = ref("RES")
     catalogue = {"ref": position.catalogue}
     client.data(
-        """mutation($input: CreateInventoryQuantityInput) { createInventoryQuantity(input: $input) { ref } }""",
+        CREATE_QUANTITY,
         input={
             "ref": reserved,
             "catalogue": catalogue,
@@ -75,51 +132,45 @@ def test_positions_quantities_and_update_inventory_quantity(client, ref, profile
             "position": {"ref": position.ref, "catalogue": catalogue},
         },
     )
-    query = """query($p: [String!], $cat: String!) { inventoryPositions(productRef: $p, catalogue: {ref: $cat}) {
-        edges { node { ref onHand quantities { edges { node { ref type quantity } } } } } } }"""
-    nodes = [
-        e["node"] for e in client.data(query, p=[position.sku], cat=position.catalogue)["inventoryPositions"]["edges"]
-    ]
-    assert [(n["ref"], n["onHand"]) for n in nodes] == [(position.ref, 6)]
+    stored = client.data(QUANTITY, ref=reserved, cat=position.catalogue)["inventoryQuantity"]
+    assert stored == {"ref": reserved, "type": "RESERVED", "status": "ACTIVE", "quantity": -4}, "created quantity"
+    assert read_position(client, position)[0]["onHand"] == 6, "onHand with the new RESERVED -4"
     updated = client.data(
         UPDATE_INVENTORY_QUANTITY, input={"ref": reserved, "catalogue": catalogue, "status": "INACTIVE"}
     )["updateInventoryQuantity"]
-    assert updated == {"ref": reserved, "status": "INACTIVE", "quantity": -4}
-    nodes = [
-        e["node"] for e in client.data(query, p=[position.sku], cat=position.catalogue)["inventoryPositions"]["edges"]
-    ]
-    assert nodes[0]["onHand"] == 10
+    assert updated == {"ref": reserved, "status": "INACTIVE", "quantity": -4}, "UpdateInventoryQuantity's answer"
+    stored = client.data(QUANTITY, ref=reserved, cat=position.catalogue)["inventoryQuantity"]
+    assert (stored["status"], stored["quantity"]) == ("INACTIVE", -4), "the quantity read back after the update"
+    assert read_position(client, position)[0]["onHand"] == 10, "onHand once the RESERVED is INACTIVE"
 
 
 @pytest.mark.clause("GQL-VP-01", "GQL-PAGE-01")
 def test_get_virtual_positions_pages_with_first_and_after(client, ref, profile):
-    bpp_pinned_on(client, profile)
     sku = ref("SKU")
-    records = [payloads.record(sku, f"L{i}", i + 1, profile.primary_retailer) for i in range(5)]
-    forwarded(client, ref, records, profile.primary_retailer)
-    seen, cursor = [], None
-    for _ in range(10):  # bounded: five positions in pages of two
+    # six positions in pages of two: the last page is full, and must still say no more follow
+    records = [payloads.record(sku, f"L{i}", i + 1, profile.primary_retailer) for i in range(6)]
+    load(client, ref, records, profile.primary_retailer)
+
+    def fetch(after):
         page = client.data(
             GET_VIRTUAL_POSITIONS,
             catalogueRef=f"BASE:{profile.primary_retailer}",
             productRef=[sku],
             virtualPositionCount=2,
-            virtualPositionCursor=cursor,
+            virtualPositionCursor=after,
         )["virtualPositions"]
-        seen += [
-            (e["virtualPosition"]["groupRef"], e["virtualPosition"]["quantity"]) for e in page["virtualPositionEdge"]
-        ]
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        cursor = page["virtualPositionEdge"][-1]["cursor"]
-    assert sorted(seen) == [(f"L{i}", i + 1) for i in range(5)]
+        assert len(page["virtualPositionEdge"]) <= 2, f"a page of first: 2 held {len(page['virtualPositionEdge'])}"
+        edges = [{"node": e["virtualPosition"], "cursor": e["cursor"]} for e in page["virtualPositionEdge"]]
+        return {"edges": edges, "pageInfo": page["pageInfo"]}
+
+    seen = [(n["groupRef"], n["quantity"]) for n in pages(fetch, "GQL-PAGE-01", "GetVirtualPositions", max_pages=6)]
+    assert sorted(seen) == [(f"L{i}", i + 1) for i in range(6)], "(groupRef, quantity) over every page"
 
 
 @pytest.mark.clause("GQL-PAGE-02")
 def test_pages_hold_at_most_500(client, ref, profile):
-    bpp_pinned_on(client, profile)
     sku = ref("SKU")
-    forwarded(
+    load(
         client,
         ref,
         [payloads.record(sku, f"L{i:04d}", 1, profile.primary_retailer) for i in range(501)],
@@ -131,7 +182,9 @@ def test_pages_hold_at_most_500(client, ref, profile):
     if body.get("errors"):
         return  # refusing first > 500 also keeps pages within the cap
     page = body["data"]["inventoryPositions"]
-    assert len(page["edges"]) <= 500 and page["pageInfo"]["hasNextPage"] is True
+    assert (len(page["edges"]) <= 500, page["pageInfo"]["hasNextPage"]) == (True, True), (
+        f"first: 1000 over 501 positions answered {len(page['edges'])} edges, hasNextPage {page['pageInfo']}"
+    )
 
 
 # ---------------------------------------------------------------- GraphQL over HTTP (issue 14)

@@ -1,4 +1,8 @@
-"""Stock-segmentation attributes and hierarchies (group segmentation)."""
+"""Stock-segmentation attributes and hierarchies (group segmentation).
+
+Every field is read back from the stored quantity over GraphQL; searches are scoped by values that
+only this check wrote (its own batch numbers), so a target's other data never shows.
+"""
 
 import pytest
 
@@ -8,19 +12,16 @@ from invharness.suites.clients_helpers import (
     read_segments,
     segment_values,
 )
-from invharness.suites.helpers import CREATE_QUANTITY, UPDATE_QUANTITY, Position, bpp_pinned_on, forwarded
+from invharness.suites.helpers import CREATE_QUANTITY, UPDATE_QUANTITY, Position, forwarded
+from invharness.suites.readback import load, step_data
 
 QUANTITY = """query($ref: String!, $cat: String!) { inventoryQuantity(ref: $ref, catalogue: {ref: $cat}) {
     ref quantity countryOfOrigin manufacturer manufacturerBatchNumber supplier expiresOn expectedOn condition channel
-    associationType associationRef segment1 parent { ref } attributes { name value } } }"""
+    storageAreaRef associationType associationRef segment1 segment2 segment3 parent { ref }
+    attributes { name value } } }"""
 SEARCH = """query($cat: String!, $origin: [String], $batch: [String]) {
-    inventoryQuantities(catalogue: {ref: $cat}, countryOfOrigin: $origin, manufacturerBatchNumber: $batch, first: 500) {
+    inventoryQuantities(catalogue: {ref: $cat}, countryOfOrigin: $origin, manufacturerBatchNumber: $batch, first: 50) {
     edges { node { ref } } } }"""
-
-
-@pytest.fixture(autouse=True)
-def _bpp_on(client, profile):
-    bpp_pinned_on(client, profile)
 
 
 def segmented(ref, profile):
@@ -42,6 +43,7 @@ def segmented(ref, profile):
                 "channel": "ONLINE",
                 "segment1": "PROMO",
                 "palletColour": "blue",
+                "shelfLifeDays": 12,
             },
         ),
         position.record(
@@ -51,6 +53,9 @@ def segmented(ref, profile):
                 "countryOfOrigin": "US",
                 "manufacturerBatchNumber": batch_no + "B",
                 "expiresOn": "2026-12-31T23:59:59Z",
+                "storageAreaRef": f"{position.location}:SA1",
+                "segment2": "CLEARANCE",
+                "segment3": "B",
             },
         ),
         position.record(
@@ -78,50 +83,105 @@ def segmented(ref, profile):
     return position, records, batch_no
 
 
-@pytest.mark.clause("SEG-ATTR-01", "SEG-ATTR-02")
-def test_segmentation_and_custom_attributes_are_stored(client, ref, profile):
-    position, records, batch_no = segmented(ref, profile)
-    forwarded(client, ref, records, position.retailer)
-    first = client.data(QUANTITY, ref=f"{position.ref}:LAST_ON_HAND:1", cat=position.catalogue)["inventoryQuantity"]
-    expected = {
-        "countryOfOrigin": "AU",
-        "manufacturerBatchNumber": batch_no,
-        "supplier": "SUPREF1",
-        "manufacturer": "MANREF1",
-        "condition": "NEW",
-        "channel": "ONLINE",
-        "segment1": "PROMO",
-    }
-    assert {k: first[k] for k in expected} == expected
-    assert first["expiresOn"].startswith("2026-09-30T23:59:59")
-    assert {"name": "palletColour", "value": "blue"} in first["attributes"]
-    child = client.data(QUANTITY, ref=f"{position.ref}:ON_ORDER:2", cat=position.catalogue)["inventoryQuantity"]
-    assert child["parent"] == {"ref": f"{position.ref}:ON_ORDER:1"} and child["associationType"] == "IN_TRANSIT"
+SEGMENT = (
+    "countryOfOrigin",
+    "manufacturer",
+    "manufacturerBatchNumber",
+    "supplier",
+    "condition",
+    "channel",
+    "storageAreaRef",
+    "associationType",
+    "associationRef",
+    "segment1",
+    "segment2",
+    "segment3",
+)
+
+
+def quantity(client, position, ref):
+    found = step_data(client, "GQL-INV-01", f"inventoryQuantity {ref}", QUANTITY, ref=ref, cat=position.catalogue)
+    stored = found["inventoryQuantity"]
+    assert stored is not None, f"no quantity {ref} in {position.catalogue} after the batch"
+    return stored
+
+
+def sent_and_stored(record, stored):
+    """(field, sent, stored) for every segmentation field the record carried or the quantity holds."""
+    sent = record.get("attributes", {})
+    fields = [f for f in SEGMENT if f in sent or stored.get(f) is not None]
+    wrong = [(f, sent.get(f), stored.get(f)) for f in fields if sent.get(f) != stored.get(f)]
+    for date in ("expiresOn", "expectedOn"):
+        if (date in sent) != (stored.get(date) is not None) or (
+            date in sent and not str(stored[date]).startswith(sent[date].removesuffix("Z"))
+        ):
+            wrong.append((date, sent.get(date), stored.get(date)))
+    return wrong
+
+
+@pytest.mark.clause("SEG-ATTR-01")
+def test_segmentation_attributes_are_stored_on_the_quantity(client, ref, profile):
+    position, records, _ = segmented(ref, profile)
+    load(client, ref, records, position.retailer)
+    for record in records:
+        stored = quantity(client, position, record["ref"])
+        assert sent_and_stored(record, stored) == [], f"{record['ref']}: (field, sent, stored)"
+    child = quantity(client, position, f"{position.ref}:ON_ORDER:2")
+    assert child["parent"] == {"ref": f"{position.ref}:ON_ORDER:1"}, f"parent of ON_ORDER:2: {child['parent']}"
+    # a later record of the quantity carries new segment values: they are stored, not the first ones
+    changed = {**records[0], "qty": 90, "attributes": {**records[0]["attributes"], "countryOfOrigin": "NZ"}}
+    changed["attributes"]["channel"] = "STORE"
+    load(client, ref, [changed], position.retailer)
+    stored = quantity(client, position, changed["ref"])
+    assert (stored["quantity"], stored["countryOfOrigin"], stored["channel"]) == (90, "NZ", "STORE"), (
+        f"after a record with countryOfOrigin NZ, channel STORE: {stored}"
+    )
+
+
+@pytest.mark.clause("SEG-ATTR-02")
+def test_other_attribute_keys_are_kept_as_custom_attributes(client, ref, profile):
+    position, records, _ = segmented(ref, profile)
+    load(client, ref, records, position.retailer)
+    first = quantity(client, position, f"{position.ref}:LAST_ON_HAND:1")
+    custom = {a["name"]: a["value"] for a in first["attributes"] or []}
+    assert {k: custom.get(k) for k in ("palletColour", "shelfLifeDays")} == {
+        "palletColour": "blue",
+        "shelfLifeDays": 12,
+    }, f"custom attributes stored: {custom}"
+    assert set(custom) & set(SEGMENT) == set(), f"segmentation fields listed as custom attributes: {custom}"
 
 
 @pytest.mark.clause("SEG-PARENT-01")
 def test_a_parent_must_exist_in_the_same_position(client, ref, profile):
     position = Position.new(ref, profile)
     orphan = position.record(5, type="ON_ORDER", ref=ref("CHILD"), attributes={"parentRef": ref("NO-PARENT")})
-    _, body = client.run_batch(
-        {"name": ref("job"), "retailerId": str(position.retailer)},
-        {"action": "UPSERT", "entityType": "INVENTORY", "entities": [orphan]},
-    )
-    assert [r["index"] for r in body["results"]] == [0]
+    body = load(client, ref, [orphan], position.retailer)
+    assert [r["index"] for r in body["results"]] == [0], f"results: {body['results']}"
     query = """query($ref: String!, $cat: String!) { inventoryQuantity(ref: $ref, catalogue: {ref: $cat}) { ref } }"""
     assert client.data(query, ref=orphan["ref"], cat=position.catalogue)["inventoryQuantity"] is None
+
+
+def search(client, position, **filters):
+    found = step_data(client, "GQL-INV-01", f"inventoryQuantities {filters}", SEARCH, cat=position.catalogue, **filters)
+    return sorted(e["node"]["ref"] for e in found["inventoryQuantities"]["edges"])
 
 
 @pytest.mark.clause("SEG-FILTER-01")
 def test_segmentation_fields_match_exactly_only(client, ref, profile):
     position, records, batch_no = segmented(ref, profile)
-    forwarded(client, ref, records, position.retailer)
-    exact = client.data(SEARCH, cat=position.catalogue, origin=None, batch=[batch_no])["inventoryQuantities"]
-    assert [e["node"]["ref"] for e in exact["edges"]] == [f"{position.ref}:LAST_ON_HAND:1"]
-    partial = client.data(SEARCH, cat=position.catalogue, origin=None, batch=[batch_no[:-2]])["inventoryQuantities"]
-    assert partial["edges"] == []
-    both = client.data(SEARCH, cat=position.catalogue, origin=["US"], batch=[batch_no + "B"])["inventoryQuantities"]
-    assert [e["node"]["ref"] for e in both["edges"]] == [f"{position.ref}:LAST_ON_HAND:2"]
+    load(client, ref, records, position.retailer)
+    first, second = f"{position.ref}:LAST_ON_HAND:1", f"{position.ref}:LAST_ON_HAND:2"
+    cases = [
+        ("exact", {"origin": None, "batch": [batch_no]}, [first]),
+        ("a prefix", {"origin": None, "batch": [batch_no[:-2]]}, []),
+        ("another case", {"origin": None, "batch": [batch_no.lower()]}, []),
+        ("a longer value", {"origin": None, "batch": [batch_no + "BX"]}, []),
+        ("two fields", {"origin": ["US"], "batch": [batch_no + "B"]}, [second]),
+        ("two fields, one off", {"origin": ["AU"], "batch": [batch_no + "B"]}, []),
+        ("either of two values", {"origin": None, "batch": [batch_no, batch_no + "B"]}, [first, second]),
+    ]
+    got = {name: search(client, position, **filters) for name, filters, _ in cases}
+    assert got == {name: expected for name, _, expected in cases}, "refs found by each search"
 
 
 # ---------------------------------------------------------------- every field, every route (issue 14)

@@ -116,8 +116,10 @@ def test_the_installed_wheel_runs_verify_and_generate(installed, tmp_path):
         assert Path(module_file).resolve().is_relative_to(venv_root), f"{module_file} is not the installed wheel"
 
     verify = _run([str(installed / "invharness"), "verify", "--group", "auth", "--report-dir", "report"], tmp_path)
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    # one group judged, all passing: the rest of the catalogue is not selected, so INCOMPLETE (exit 4)
+    assert verify.returncode == 4, verify.stdout + verify.stderr
     results = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert results["outcome"] == "INCOMPLETE" and results["summary"]["failed_must"] == []
     auth = [c for c in results["clauses"] if c["group"] == "auth"]
     assert auth and all(c["verdict"] == "pass" for c in auth)
 

@@ -75,9 +75,21 @@ class FaultProxy:
             self._loop.run_forever()
         finally:
             self._server.close()
+            # connections still open (a slow answer, a hung upstream) end here, their writers closed,
+            # so none is collected after the loop is closed (a ResourceWarning, an error under pytest)
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._serve(reader, writer)
+        finally:
+            writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ConnectionError):
@@ -111,11 +123,14 @@ class FaultProxy:
 
     async def _forward(self, writer: asyncio.StreamWriter, head: bytes, body: bytes) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection(*self._upstream)
-        head = re.sub(rb"(?i)\r\nconnection:[^\r]*", b"", head).replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
-        upstream_writer.write(head + body)
-        await upstream_writer.drain()
-        writer.write(await upstream_reader.read())
-        upstream_writer.close()
+        try:
+            head = re.sub(rb"(?i)\r\nconnection:[^\r]*", b"", head)
+            head = head.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
+            upstream_writer.write(head + body)
+            await upstream_writer.drain()
+            writer.write(await upstream_reader.read())
+        finally:
+            upstream_writer.close()
         await writer.drain()
 
     @staticmethod

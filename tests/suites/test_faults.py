@@ -119,7 +119,7 @@ def test_a_503_burst_on_job_creation_fails_that_clause_and_blocks_what_needs_it(
     assert clauses["BATCH-CREATE-01"]["verdict"] == "blocked"
     blocked = [c for c in results["checks"] if c["verdict"] == "blocked"]
     assert blocked and all(
-        c["message"].startswith("blocked by JOB-CREATE-01: creating a job answered 503") for c in blocked
+        c["message"].startswith("blocked by JOB-CREATE-01: creating a job") and "503" in c["message"] for c in blocked
     )
     assert "JOB-CREATE-01" in terminal and "blocked checks" in terminal
 

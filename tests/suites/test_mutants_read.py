@@ -1,0 +1,94 @@
+"""The read-side checks bite: each group run against a reference server with one rule broken fails
+on the clause that rule is (tests/suites/mutants_read.py).
+
+Every mutant is a full `invharness verify --group G` run, too slow for the normal test run: the
+whole table is behind the ``mutants`` marker (``python -m pytest -m mutants tests/suites``); the
+normal run proves a few representative ones and that the table covers every MUST clause.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from invharness import contracts
+from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.server import EmbeddedServer
+from tests.suites.mutants import applied
+from tests.suites.mutants_read import READ_MUTANTS
+
+GROUPS = ("inventory", "segmentation", "deltas", "events", "graphql", "feed-lifecycle", "feed-filters")
+REPRESENTATIVE = ("onHand counts INACTIVE quantities", "async deltas answered COMPLETE but never applied")
+
+
+@pytest.fixture
+def target_profile(tmp_path, local_s3):
+    path = tmp_path / "profile.yaml"
+    profile = {
+        "s3": {"endpoint": local_s3.url},
+        "features": {"clock_control": True},
+        "declared": {"feed.default_interval_s": 1},
+        "timeouts": {"batch_s": 15},  # a mutant that never finishes fails in seconds, not a minute
+    }
+    path.write_text(yaml.safe_dump(profile))
+    return path
+
+
+def verify(url, profile, groups, report_dir):
+    command = [sys.executable, "-m", "invharness", "verify", "--target-url", url, "--profile", str(profile)]
+    for group in groups:
+        command += ["--group", group]
+    done = subprocess.run(
+        [*command, "--report-dir", str(report_dir)], capture_output=True, text=True, timeout=600, check=False
+    )
+    return done, json.loads((report_dir / "results.json").read_text())
+
+
+def server(local_s3):
+    return EmbeddedServer(ServerConfig(s3_endpoint=local_s3.url, feed_interval_s=1, clock_control=True))
+
+
+def judge(mutant, local_s3, profile, report_dir):
+    with applied(mutant), server(local_s3) as running:
+        done, results = verify(running.url, profile, [mutant.group], report_dir)
+    verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}
+    failing = {c["test"]: c["message"] for c in results["checks"] if c["verdict"] != "pass"}
+    assert verdicts[mutant.breaks] == "fail", (mutant.name, verdicts[mutant.breaks], failing, done.stderr[-2000:])
+    assert done.returncode == 1, done.stdout[-2000:]
+
+
+def by_name(*names):
+    return [pytest.param(m, id=m.name) for m in READ_MUTANTS if m.name in names]
+
+
+@pytest.mark.parametrize("mutant", by_name(*REPRESENTATIVE))
+def test_representative_mutants_are_killed(mutant, local_s3, target_profile, tmp_path):
+    judge(mutant, local_s3, target_profile, tmp_path / "report")
+
+
+@pytest.mark.mutants
+@pytest.mark.parametrize("mutant", [pytest.param(m, id=m.name) for m in READ_MUTANTS])
+def test_every_read_mutant_is_killed_on_the_clause_it_breaks(mutant, local_s3, target_profile, tmp_path):
+    judge(mutant, local_s3, target_profile, tmp_path / "report")
+
+
+@pytest.mark.mutants
+def test_the_unbroken_server_passes_every_read_group(local_s3, target_profile, tmp_path):
+    with server(local_s3) as running:
+        done, results = verify(running.url, target_profile, GROUPS, tmp_path / "report")
+    ours = [c for c in results["clauses"] if c["group"] in GROUPS]
+    assert {c["id"]: c["verdict"] for c in ours if c["verdict"] != "pass"} == {}, done.stdout[-3000:]
+    assert done.returncode == 0
+
+
+def test_every_must_clause_of_the_read_groups_has_a_mutant():
+    must = {c.id for c in contracts.clauses() if c.group in GROUPS and c.severity == "MUST"}
+    assert must - {m.breaks for m in READ_MUTANTS} == set()
+
+
+def test_each_mutant_breaks_a_clause_of_its_own_group():
+    groups = {c.id: c.group for c in contracts.clauses()}
+    assert [(m.name, m.breaks) for m in READ_MUTANTS if groups.get(m.breaks) != m.group] == []
+    assert len({m.name for m in READ_MUTANTS}) == len(READ_MUTANTS), "mutant names identify them"
