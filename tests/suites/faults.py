@@ -77,10 +77,7 @@ class FaultProxy:
             self._server.close()
             # connections still open (a slow answer, a hung upstream) end here, their writers closed,
             # so none is collected after the loop is closed (a ResourceWarning, an error under pytest)
-            pending = asyncio.all_tasks(self._loop)
-            for task in pending:
-                task.cancel()
-            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self._loop.run_until_complete(_cancel_the_rest())
             self._loop.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -143,6 +140,13 @@ class FaultProxy:
         )
         writer.write(head.encode() + body)
         await writer.drain()
+
+
+async def _cancel_the_rest() -> None:
+    pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _without_cursors(head: bytes, body: bytes) -> tuple[bytes, bytes]:

@@ -27,6 +27,16 @@ def _drops_segments_on_create(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(graphql_api, "_create_quantity", create)
 
 
+def _drops_segments_on_update(mp: pytest.MonkeyPatch) -> None:
+    original = graphql_api._update_quantity
+    segment_keys = {graphql_api.python_name(name) for name in graphql_api.SEGMENT_FIELDS}
+
+    def update(backend: Any, principal: Any, data: dict[str, Any]) -> Any:
+        return original(backend, principal, {k: v for k, v in data.items() if k not in segment_keys})
+
+    mp.setattr(graphql_api, "_update_quantity", update)
+
+
 def _ignores_one_segment_filter(mp: pytest.MonkeyPatch) -> None:
     original = graphql_api._filter_quantities
     ignored = graphql_api.python_name("segment2")
@@ -43,6 +53,29 @@ def _request_errors_400_as_json(mp: pytest.MonkeyPatch) -> None:
 
     def respond(result: Any, status: int, media: str) -> Any:
         return original(result, 400 if "data" not in result else status, media)
+
+    mp.setattr(http_api, "_graphql_response", respond)
+
+
+def _field_errors_answered_500(mp: pytest.MonkeyPatch) -> None:
+    """An answer that carries data and field errors sent as a server error: the client loses the data."""
+    original = http_api._graphql_response
+
+    def respond(result: Any, status: int, media: str) -> Any:
+        return original(result, 500 if result.get("errors") and result.get("data") is not None else status, media)
+
+    mp.setattr(http_api, "_graphql_response", respond)
+
+
+def _introspection_misses_a_field(mp: pytest.MonkeyPatch) -> None:
+    """The schema a client introspects lacks a field of the contract (a renamed field, say)."""
+    original = http_api._graphql_response
+
+    def respond(result: Any, status: int, media: str) -> Any:
+        for kind in ((result.get("data") or {}).get("__schema") or {}).get("types") or []:
+            if kind.get("name") == "InventoryPosition":
+                kind["fields"] = [f for f in kind["fields"] if f["name"] != "onHand"]
+        return original(result, status, media)
 
     mp.setattr(http_api, "_graphql_response", respond)
 
@@ -81,6 +114,9 @@ def _job_results_bare_404(mp: pytest.MonkeyPatch) -> None:
 
 
 CLIENT_MUTANTS = [
+    Mutant("updateInventoryQuantity drops segment fields", "segmentation", "SEG-GQL-02", _drops_segments_on_update),
+    Mutant("an answer with data and field errors sent as 500", "graphql", "GQL-HTTP-01", _field_errors_answered_500),
+    Mutant("introspection lacks onHand", "contract-shape", "SHAPE-GQL-01", _introspection_misses_a_field),
     Mutant("createInventoryQuantity drops segment fields", "segmentation", "SEG-GQL-01", _drops_segments_on_create),
     Mutant("segment2 filter ignored", "segmentation", "SEG-FILTER-02", _ignores_one_segment_filter),
     Mutant("request errors 400 as application/json", "graphql", "GQL-HTTP-02", _request_errors_400_as_json),
