@@ -55,7 +55,16 @@ def server(local_s3):
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
-def test_the_group_fails_on_the_clause_the_mutant_breaks(mutant, local_s3, target_profile, tmp_path):
+def test_the_checks_of_each_group_fail_its_mutant(mutant, local_s3, target_profile, tmp_path):
+    """One mutant per group in every test run (the checks citing its clause; the table is -m mutants)."""
+    with applied(mutant), server(local_s3) as running:
+        verdict, output = judge_clause(running.url, target_profile, mutant.group, mutant.breaks, tmp_path)
+    assert verdict == "fail", output
+
+
+def test_a_group_that_fails_its_mutant_says_so_and_leaks_nothing(local_s3, target_profile, tmp_path):
+    """Through the front door: the clause is named, the exit code is 1, and no secret reaches any output."""
+    mutant = next(m for m in MUTANTS if m.breaks == "BPP-DEDUP-01")
     with applied(mutant), server(local_s3) as running:
         done, results = verify(running.url, target_profile, mutant.group, tmp_path / "report")
     verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}

@@ -112,7 +112,8 @@ def test_the_html_report_renders_the_clause_matrix_in_chromium(auth_run, tmp_pat
     ).stdout
     assert '<table id="matrix">' in dom
     assert dom.count("<tr data-verdict=") == len(contracts.clauses())
-    assert dom.count('<tr data-verdict="pass">') == 11
+    results = json.loads((report / "results.json").read_text())
+    assert dom.count('<tr data-verdict="pass">') == sum(c["verdict"] == "pass" for c in results["clauses"]) > 0
     assert 'data-outcome="INCOMPLETE"' in dom and "MUST clause(s) were not judged" in dom
 
 
