@@ -40,7 +40,16 @@ import yaml
 from invharness import __version__, contracts, suites
 from invharness.suites.client import loopback, redact, unreachable_reason
 from invharness.suites.profile import ProfileError, TargetProfile, load_profile
-from invharness.suites.report import CONFORMS, DOES_NOT_CONFORM, INCOMPLETE, JOURNAL, outcome_line, write_reports
+from invharness.suites.report import (
+    CONFORMS,
+    DOES_NOT_CONFORM,
+    INCOMPLETE,
+    JOURNAL,
+    outcome_line,
+    profile_digest,
+    python_version,
+    write_reports,
+)
 
 __all__ = ["add_arguments", "run"]
 
@@ -181,6 +190,10 @@ def run(args: argparse.Namespace) -> int:
         "replay": "invharness verify --run-id " + run_id + "".join(f" --group {g}" for g in args.group),
         "workers": args.workers,
         "max_time": args.max_time,
+        "profile": None if args.profile is None else str(args.profile),
+        "profile_digest": profile_digest(args.profile, profile.secrets()),
+        "python": python_version(),
+        "embedded": not args.target_url,
     }
     checks: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch, _target(args) as (url, overrides):
