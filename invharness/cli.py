@@ -124,6 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
     verify_command.add_arguments(verify)
     verify.set_defaults(run=verify_command.run)
 
+    from invharness import report_cmd
+
+    report = commands.add_parser(
+        "report",
+        help="render report.html and junit.xml again from a run's results.json",
+        description=report_cmd.__doc__,
+        epilog=report_cmd.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report_cmd.add_arguments(report)
+    report.set_defaults(run=report_cmd.run)
+
     from invharness.reference_impl import server as reference_server
 
     serve = commands.add_parser(
