@@ -72,6 +72,11 @@ RUN_KEY = pytest.StashKey[dict[str, Any]]()
 _SECRETS_KEY = pytest.StashKey[list[str]]()
 STOP_AFTER_UNREACHABLE = 3  # consecutive checks that could not reach the target end the session
 _SUITES_DIR = Path(__file__).resolve().parent
+_EMBEDDED_PLUGIN = "invharness.pytest_embedded"  # supplies the embedded reference (suites/ cannot import it)
+_NO_TARGET = (
+    "no target to judge: pass --target-url URL (and --profile FILE), or let the invharness.pytest_embedded "
+    "plugin start the embedded reference server (do not disable it), or run `invharness verify`"
+)
 _RECORDS: list[dict[str, Any]] = []  # verdicts of this process's session (the controller's, under xdist)
 _STATE: dict[str, Any] = {"unreachable": 0, "steps": set()}
 
@@ -212,6 +217,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(f"{item.nodeid} cites unknown clause(s) {', '.join(sorted(unknown))}")
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    judged = [item for item in session.items if _judged(item)]  # after -k / -m deselected theirs
+    if judged and not config.getoption("--target-url") and not config.pluginmanager.has_plugin(_EMBEDDED_PLUGIN):
+        raise pytest.UsageError(_NO_TARGET)
+    run = config.stash[RUN_KEY]
+    if judged and not run.get("selected"):  # what -k, -m or paths left out is "not selected", not "untested"
+        cited = sorted({c for item in judged for c in _clauses(item)})
+        run.update(selected=cited, selection="pytest's -k / -m / paths")
+
+
 # ---------------------------------------------------------------------- fixtures
 
 
@@ -236,10 +252,7 @@ def _embedded(request: pytest.FixtureRequest, name: str) -> Any:
     try:
         return request.getfixturevalue(name)
     except pytest.FixtureLookupError:
-        raise pytest.UsageError(
-            "no target: pass --target-url URL (and --profile FILE), or install invharness to get its "
-            "embedded reference server (the invharness.pytest_embedded plugin), or run `invharness verify`"
-        ) from None
+        raise pytest.UsageError(_NO_TARGET) from None
 
 
 @pytest.fixture(scope="session")
