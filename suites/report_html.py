@@ -251,7 +251,8 @@ def _clause(clause: dict[str, Any]) -> str:
         value = "" if clause.get("declared") is None else f" = {clause['declared']}"
         declared = f'<p class="declared">(profile {_e(clause["profile"] + value)})</p>'
     why = clause.get("why") or ""
-    why_html = f'<p class="why">{_e(why)}</p>' if why and clause["verdict"] in _UNJUDGED else ""
+    # an untested clause has no check to say why; the others' checks say it below
+    why_html = f'<p class="why">{_e(why)}</p>' if why and clause["verdict"] == "untested" else ""
     checks = "".join(
         f'<li>{_badge(c["verdict"])} <a href="#{check_anchor(c["test"])}">{_e(c["test"])}</a>'
         + (f'<pre class="message">{_e(c["message"])}</pre>' if c["message"] and c["verdict"] != "pass" else "")
