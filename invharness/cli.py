@@ -64,6 +64,8 @@ HELP: dict[str, Help] = {
             ("invharness verify --group auth --group bpp-precedence --report-dir out", "two groups only"),
             ("invharness verify --target-url URL --profile P.yaml --strict --max-time 900", "SHOULD fails too"),
             ("invharness verify --run-id ih1a2b3c", "replay a run's refs and generated inputs"),
+            ("invharness verify --clause BPP-DEDUP-01 --clause BPP-DEDUP-02", "only the checks citing them"),
+            ("invharness verify --last-failed invharness-report", "re-run what did not pass last time"),
         ),
         (
             (0, "CONFORMS: every MUST clause passes, is a declared deviation or needs a feature declared off"),
@@ -104,6 +106,15 @@ HELP: dict[str, Help] = {
             _BAD_USAGE,
             (3, "the harness or the environment failed; no verdict"),
         ),
+    ),
+    "report": Help(
+        "render report.html and junit.xml again from a run's results.json",
+        "",  # the command's own docstring (invharness/report_cmd.py)
+        (
+            ("invharness report invharness-report", "re-render the reports of the last `invharness verify`"),
+            ("invharness report ci-artifacts/run-17", "the reports of a run downloaded from CI"),
+        ),
+        ((0, "the reports were written"), (2, "DIR has no results.json, or it is not one invharness wrote")),
     ),
     "serve": Help(
         "run the reference server",
@@ -218,6 +229,12 @@ def build_parser() -> Parser:
     from invharness import profile_cmd
 
     profile_cmd.add_arguments(_command(commands, "profile"))
+
+    from invharness import report_cmd
+
+    report = _command(commands, "report", report_cmd.__doc__)
+    report_cmd.add_arguments(report)
+    report.set_defaults(run=report_cmd.run)
 
     from invharness import load as load_command
 

@@ -31,7 +31,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         if key != VERDICT_KEY or not (report.when == "call" or (report.when == "setup" and not report.passed)):
             continue
         record = json.loads(value)
-        if record["test"] != report.nodeid:
+        if record["phase"] == "step":
             continue  # the fail of a step's clause, recorded beside the check it blocked
         _verdicts[record["verdict"]] = _verdicts.get(record["verdict"], 0) + 1
         _state["done"] += 1

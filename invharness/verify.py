@@ -11,14 +11,16 @@ Outcome and exit code:
                        groups not selected, an unreachable target, --max-time reached)
   2  bad usage (profile, options)
   3  the harness itself failed (the suites could not run)
-SHOULD clauses that fail are warnings unless --strict. The same --run-id replays a run's refs and
-generated inputs.
+Choose checks with --group, --clause, or --last-failed DIR (the checks that did not pass in the run
+whose reports are in DIR). SHOULD clauses that fail are warnings unless --strict. The same --run-id
+replays a run's refs and generated inputs.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import os
 import re
@@ -29,6 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlparse
@@ -40,7 +43,16 @@ import yaml
 from invharness import __version__, contracts, suites
 from invharness.suites.client import loopback, redact, unreachable_reason
 from invharness.suites.profile import ProfileError, TargetProfile, load_profile
-from invharness.suites.report import CONFORMS, DOES_NOT_CONFORM, INCOMPLETE, JOURNAL, outcome_line, write_reports
+from invharness.suites.report import (
+    CONFORMS,
+    DOES_NOT_CONFORM,
+    INCOMPLETE,
+    JOURNAL,
+    outcome_line,
+    profile_digest,
+    python_version,
+    write_reports,
+)
 
 __all__ = ["add_arguments", "run"]
 
@@ -74,6 +86,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="GROUP",
         help="only this clause group (repeatable), e.g. --group auth --group bpp-precedence; "
         "the clauses of other groups are not judged, so the outcome is at best INCOMPLETE",
+    )
+    parser.add_argument(
+        "--clause",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only the checks that cite this clause (repeatable), e.g. --clause BPP-PREC-12; "
+        "the other clauses are not selected, so the outcome is at best INCOMPLETE",
+    )
+    parser.add_argument(
+        "--last-failed",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="re-run only the checks that did not pass (fail, error, blocked, skipped) in DIR/results.json, "
+        "the --report-dir of an earlier run (pass its --target-url and --profile again)",
     )
     parser.add_argument(
         "--allow-remote-writes",
@@ -137,10 +165,67 @@ def _selection(groups: list[str]) -> list[str]:
     return [str(root / f"test_{g.replace('-', '_')}.py") for g in groups] if groups else [str(root)]
 
 
-def _usage(args: argparse.Namespace) -> tuple[list[str], TargetProfile] | str:
-    """(selection, profile), or what is wrong with the command line."""
+@dataclass(slots=True, frozen=True)
+class Choice:
+    """What a run judges: the pytest arguments naming its checks, the clauses it is limited to
+    (None: those of its groups), and the options that chose them, as a reader would type them."""
+
+    paths: list[str]
+    clauses: list[str]
+    selected: list[str] | None
+    text: str | None
+
+
+def _choice(args: argparse.Namespace) -> Choice:
+    if args.last_failed is not None:
+        if args.group or args.clause:
+            raise ValueError("--last-failed re-runs what an earlier run chose; leave out --group and --clause")
+        nodes, clauses = _last_failed(args.last_failed)
+        return Choice(nodes, [], clauses, f"--last-failed {args.last_failed}")
+    clauses = [_clause_id(c) for c in args.clause]
+    flags = [*(f"--group {g}" for g in args.group), *(f"--clause {c}" for c in clauses)]
+    return Choice(_selection(args.group), clauses, clauses or None, " ".join(flags) or None)
+
+
+def _clause_id(given: str) -> str:
+    known = [c.id for c in contracts.clauses()]
+    if given.upper() in known:
+        return given.upper()
+    close = difflib.get_close_matches(given.upper(), known, n=1)
+    hint = f"; did you mean {close[0]}?" if close else " (see `invharness clauses`)"
+    raise ValueError(f"no clause {given}{hint}")
+
+
+_NOT_PASSED = ("fail", "error", "blocked", "skipped")
+
+
+def _last_failed(directory: Path) -> tuple[list[str], list[str]]:
+    """(pytest node ids, their clauses) of the checks that did not pass in ``directory``/results.json."""
+    path = directory / "results.json"
     try:
-        selection = _selection(args.group)
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"--last-failed: there is no {path} (give the --report-dir of an earlier run)") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--last-failed: cannot read {path}: {exc}") from None
+    root = Path(suites.__file__).parent
+    nodes: list[str] = []
+    clauses: set[str] = set()
+    for check in results.get("checks", []):
+        if check.get("verdict") not in _NOT_PASSED or check.get("phase") == "step":
+            continue  # a step's clause fails beside the checks it blocked: re-running those re-takes the step
+        name, _, test = check["test"].partition("::")
+        if not name.startswith("suites/test_") or not (root / name.removeprefix("suites/")).is_file():
+            raise ValueError(f"--last-failed: {path} names {check['test']!r}, not a check of this harness")
+        nodes.append(f"{root / name.removeprefix('suites/')}::{test}")
+        clauses.update(check["clauses"])
+    return nodes, sorted(clauses)
+
+
+def _usage(args: argparse.Namespace) -> tuple[Choice, TargetProfile] | str:
+    """(what to run, profile), or what is wrong with the command line."""
+    try:
+        selection = _choice(args)
         profile = load_profile(args.profile)
     except (ValueError, ProfileError) as exc:
         return str(exc)
@@ -164,6 +249,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"invharness verify: {checked}", file=sys.stderr)
         return USAGE
     selection, profile = checked
+    if not selection.paths:
+        print(f"invharness verify: nothing to re-run: every check in {args.last_failed}/results.json passed")
+        return 0
     report_dir = args.report_dir.resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "results.json").unlink(missing_ok=True)
@@ -178,9 +266,17 @@ def run(args: argparse.Namespace) -> int:
         "strict": args.strict,
         "stopped": None,
         # what replays this run: the same refs and the same generated inputs (seeds derive from the run id)
-        "replay": "invharness verify --run-id " + run_id + "".join(f" --group {g}" for g in args.group),
+        "replay": f"invharness verify --run-id {run_id}" + (f" {selection.text}" if selection.text else ""),
+        "clauses": selection.clauses,
+        "last_failed": None if args.last_failed is None else str(args.last_failed),
+        "selected": selection.selected,
+        "selection": selection.text,
         "workers": args.workers,
         "max_time": args.max_time,
+        "profile": None if args.profile is None else str(args.profile),
+        "profile_digest": profile_digest(args.profile, profile.secrets()),
+        "python": python_version(),
+        "embedded": not args.target_url,
     }
     checks: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch, _target(args) as (url, overrides):
@@ -214,7 +310,7 @@ def _run_passes(
     args: argparse.Namespace,
     url: str,
     overrides: dict[str, Any],
-    selection: list[str],
+    selection: Choice,
     info: dict[str, Any],
     deadline: float | None,
     scratch: Path,
@@ -233,7 +329,7 @@ def _run_passes(
         sys.executable,
         "-m",
         "pytest",
-        *selection,
+        *selection.paths,
         "-c",
         str(ini),
         "--rootdir",
@@ -252,6 +348,8 @@ def _run_passes(
     ]
     if profile_path is not None:
         base += ["--profile", str(profile_path)]
+    for clause_id in selection.clauses:
+        base += ["--clause", clause_id]
     if args.allow_remote_writes:
         base.append("--allow-remote-writes")
     if args.strict:

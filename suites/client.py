@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlencode
 
 import requests
 
@@ -296,10 +296,14 @@ class TargetClient:
     def _record(
         self, method: str, path: str, kwargs: dict[str, Any], answer: requests.Response | None, ms: float
     ) -> None:
-        sent = kwargs.get("json", kwargs.get("data", ""))
-        text = str(sent)
+        # bodies as they go on the wire (JSON text, a form encoded), so the report can pretty-print them
+        if "json" in kwargs:
+            text = json.dumps(kwargs["json"], ensure_ascii=False, default=str)
+        else:
+            sent = kwargs.get("data") or ""
+            text = urlencode(sent, doseq=True) if isinstance(sent, dict) else _text(sent)
         if kwargs.get("params"):
-            text = f"params {kwargs['params']} {text}"
+            path = f"{path}?{urlencode(kwargs['params'], doseq=True)}"
         if len(text) > _MAX_BODY:
             text = text[:_MAX_BODY] + f"... ({len(text):,} characters)"
         if answer is None:
@@ -526,6 +530,10 @@ class TargetClient:
         raise HarnessError(
             f"{connection}: more than {max_pages} pages of {page_size}; the harness reads only what its run created"
         )
+
+
+def _text(body: Any) -> str:
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
 
 
 def _walk(data: dict[str, Any], path: str) -> Any:

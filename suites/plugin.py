@@ -1,8 +1,15 @@
 """The suites' pytest plugin: the target, its profile, clause markers, verdicts and reports.
 
-``--target-url URL`` names any implementation of the contract; without it the composition root
-(the project's conftest.py, or `invharness verify`) supplies the embedded reference server. Each
-check carries ``@pytest.mark.clause("ID", ...)`` and ends with a verdict:
+Installed, it is registered through the ``pytest11`` entry point, so
+``pytest --pyargs invharness.suites --target-url URL --profile FILE --report-dir DIR`` judges a
+target from any directory with the verdicts and reports of `invharness verify`. Being loaded into
+every pytest session of the environment, it is inert for tests that are not checks: only a test
+that carries ``@pytest.mark.clause`` gets a verdict, a feature gate, a place in the clock order.
+
+``--target-url URL`` names any implementation of the contract; without it the fixtures
+``embedded_target_url`` / ``embedded_profile`` supply one (the project's conftest.py, or the
+invharness.pytest_embedded plugin, start the embedded reference server). Each check carries
+``@pytest.mark.clause("ID", ...)`` and ends with a verdict:
 
 pass; fail (the target answered wrongly); deviation (failed, but the profile declares a deviation
 that has not expired); unsupported (needs a feature the profile declares off); blocked (a step the
@@ -48,13 +55,28 @@ from invharness.suites.client import (
     redact,
 )
 from invharness.suites.profile import ProfileError, TargetProfile, load_profile
-from invharness.suites.report import JOURNAL, VERDICT_KEY, write_reports
+from invharness.suites.report import (
+    JOURNAL,
+    VERDICT_KEY,
+    clause_matrix,
+    outcome_line,
+    profile_digest,
+    python_version,
+    summarize,
+    write_reports,
+)
 
-__all__ = ["RUN_KEY", "STOP_AFTER_UNREACHABLE", "check_digest", "check_seed"]
+__all__ = ["RUN_KEY", "STOP_AFTER_UNREACHABLE", "check_digest", "check_id", "check_seed"]
 
 RUN_KEY = pytest.StashKey[dict[str, Any]]()
 _SECRETS_KEY = pytest.StashKey[list[str]]()
 STOP_AFTER_UNREACHABLE = 3  # consecutive checks that could not reach the target end the session
+_SUITES_DIR = Path(__file__).resolve().parent
+_EMBEDDED_PLUGIN = "invharness.pytest_embedded"  # supplies the embedded reference (suites/ cannot import it)
+_NO_TARGET = (
+    "no target to judge: pass --target-url URL (and --profile FILE), or let the invharness.pytest_embedded "
+    "plugin start the embedded reference server (do not disable it), or run `invharness verify`"
+)
 _RECORDS: list[dict[str, Any]] = []  # verdicts of this process's session (the controller's, under xdist)
 _STATE: dict[str, Any] = {"unreachable": 0, "steps": set()}
 
@@ -67,11 +89,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         help="base URL of the implementation to judge (default: the embedded reference server)",
     )
+    # pytest-profiling owns a --profile too: when it came first, ours is only --target-profile
+    names = ["--target-profile"] if _taken(parser, "--profile") else ["--profile", "--target-profile"]
     group.addoption(
-        "--profile",
+        *names,
+        dest="invharness_profile",
         default=None,
         metavar="FILE",
         help="target profile (YAML): credentials, declared behaviours, features, deviations",
+    )
+    group.addoption(
+        "--clause",
+        action="append",
+        default=[],
+        dest="invharness_clauses",
+        metavar="ID",
+        help="run only the checks that cite this clause (repeatable)",
     )
     group.addoption(
         "--allow-remote-writes",
@@ -100,15 +133,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _taken(parser: pytest.Parser, name: str) -> bool:
+    groups = [*getattr(parser, "_groups", []), getattr(parser, "_anonymous", None)]
+    return any(name in option.names() for group in groups if group for option in group.options)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "clause(*ids): the clauses of the catalogue this check proves")
-    config.addinivalue_line("markers", "requires(feature): a profile feature the check needs")
-    config.addinivalue_line("markers", "clock: moves the target's clock; runs after every other check")
+    config.addinivalue_line(
+        "markers", "clause(*ids): invharness: the clauses of the catalogue this check proves (it makes a test a check)"
+    )
+    config.addinivalue_line("markers", "requires(feature): invharness: a profile feature the check needs")
+    config.addinivalue_line("markers", "clock: invharness: the check moves the target's clock; it runs last")
     # Refuse bad usage before anything runs: a profile that cannot be read, a remote target unasked.
     profile = TargetProfile()
-    if config.getoption("--profile"):
+    profile_path = config.getoption("invharness_profile")
+    if profile_path:
         try:
-            profile = load_profile(config.getoption("--profile"))
+            profile = load_profile(profile_path)
         except ProfileError as exc:
             raise pytest.UsageError(str(exc)) from None
     config.stash[_SECRETS_KEY] = profile.secrets()
@@ -125,7 +166,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "harness_version": importlib.metadata.version("invharness"),
         "strict": bool(config.getoption("--strict-should")),
         "stopped": None,
+        "target": None if not given else redact(given.rstrip("/"), profile.secrets()),
+        "profile": profile_path,
+        "profile_digest": profile_digest(profile_path, profile.secrets()) if profile_path else None,
+        "python": python_version(),
     }
+    clauses = config.getoption("invharness_clauses")
+    if clauses:
+        unknown = set(clauses) - {c.id for c in contracts.clauses()}
+        if unknown:
+            raise pytest.UsageError(f"--clause: no such clause {', '.join(sorted(unknown))} (see invharness clauses)")
+        config.stash[RUN_KEY].update(selected=clauses, selection=" ".join(f"--clause {c}" for c in clauses))
     _RECORDS.clear()
     _STATE.update(unreachable=0, steps=set(), stop=None, journal=None)
     directory = config.getoption("--report-dir")
@@ -135,15 +186,46 @@ def pytest_configure(config: pytest.Config) -> None:
         _STATE["journal"].write_text("", encoding="utf-8")
 
 
+def _judged(item: pytest.Item) -> bool:
+    """Whether ``item`` is a check (cites a clause): everything else the plugin leaves alone."""
+    return item.get_closest_marker("clause") is not None
+
+
+def check_id(item: pytest.Item) -> str:
+    """A check's name in every report: ``suites/test_jobs.py::test_x[p]`` whatever pytest's rootdir
+    (its node id is relative to the rootdir, which differs between verify and a pytest run)."""
+    if item.path.parent.resolve() == _SUITES_DIR and "::" in item.nodeid:
+        return f"suites/{item.path.name}::{item.nodeid.split('::', 1)[1]}"
+    return item.nodeid
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Checks that move the target's clock close every open job: they go last.
-    items.sort(key=lambda item: item.get_closest_marker("clock") is not None)
+    items.sort(key=lambda item: _judged(item) and item.get_closest_marker("clock") is not None)
+    wanted = set(config.getoption("invharness_clauses"))
+    if wanted:
+        chosen = [item for item in items if wanted & set(_clauses(item))]
+        dropped = [item for item in items if item not in chosen]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = chosen
     known = {c.id for c in contracts.clauses()}
     for item in items:
         for marker in item.iter_markers("clause"):
             unknown = set(marker.args) - known
             if unknown:
                 raise pytest.UsageError(f"{item.nodeid} cites unknown clause(s) {', '.join(sorted(unknown))}")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    judged = [item for item in session.items if _judged(item)]  # after -k / -m deselected theirs
+    if judged and not config.getoption("--target-url") and not config.pluginmanager.has_plugin(_EMBEDDED_PLUGIN):
+        raise pytest.UsageError(_NO_TARGET)
+    run = config.stash[RUN_KEY]
+    if judged and not run.get("selected"):  # what -k, -m or paths left out is "not selected", not "untested"
+        cited = sorted({c for item in judged for c in _clauses(item)})
+        run.update(selected=cited, selection="pytest's -k / -m / paths")
 
 
 # ---------------------------------------------------------------------- fixtures
@@ -153,22 +235,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def target_url(request: pytest.FixtureRequest) -> str:
     """The base URL of the target, without a trailing slash."""
     given = request.config.getoption("--target-url")
-    url = str(given).rstrip("/") if given else request.getfixturevalue("embedded_target_url")
+    url = str(given).rstrip("/") if given else _embedded(request, "embedded_target_url")
     host = urlparse(url).hostname or ""
     if not loopback(host) and not request.config.getoption("--allow-remote-writes"):
         raise pytest.UsageError(
             f"{url} is not on loopback: the suites create jobs, settings and feeds there. "
             "Pass --allow-remote-writes to judge it anyway."
         )
+    run = request.config.stash[RUN_KEY]
+    run.update(target=run["target"] or url, embedded=not given)
     return url
+
+
+def _embedded(request: pytest.FixtureRequest, name: str) -> Any:
+    """A fixture of the embedded reference, or a usage error saying how to name a target."""
+    try:
+        return request.getfixturevalue(name)
+    except pytest.FixtureLookupError:
+        raise pytest.UsageError(_NO_TARGET) from None
 
 
 @pytest.fixture(scope="session")
 def profile(request: pytest.FixtureRequest) -> TargetProfile:
     """The target's profile (the reference server's own when no --profile is given)."""
-    embedded = {} if request.config.getoption("--target-url") else request.getfixturevalue("embedded_profile")
+    embedded = {} if request.config.getoption("--target-url") else _embedded(request, "embedded_profile")
     try:
-        return load_profile(request.config.getoption("--profile"), embedded)
+        return load_profile(request.config.getoption("invharness_profile"), embedded)
     except ProfileError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -196,7 +288,7 @@ def check_seed(run_id: str, nodeid: str) -> int:
 def ref(run_id: str, request: pytest.FixtureRequest) -> Callable[[str], str]:
     """A factory of unique refs: ref("SKU") -> ih1a2b3c-SKU-<check digest>-<n>."""
     counter = iter(range(1, 10**9))
-    test = check_digest(run_id, request.node.nodeid)
+    test = check_digest(run_id, check_id(request.node))
 
     def make(kind: str) -> str:
         return f"{run_id}-{kind}-{test}-{next(counter)}"
@@ -207,7 +299,7 @@ def ref(run_id: str, request: pytest.FixtureRequest) -> Callable[[str], str]:
 @pytest.fixture
 def seed(run_id: str, request: pytest.FixtureRequest) -> int:
     """This check's seed for generated inputs (see check_seed); recorded in results.json."""
-    return check_seed(run_id, request.node.nodeid)
+    return check_seed(run_id, check_id(request.node))
 
 
 @pytest.fixture(scope="session")
@@ -239,7 +331,7 @@ def other_client(request: pytest.FixtureRequest, target_url: str, profile: Targe
 @pytest.fixture(autouse=True)
 def _features(request: pytest.FixtureRequest) -> None:
     marker = request.node.get_closest_marker("requires")
-    if marker is None:
+    if marker is None or not _judged(request.node):
         return
     feature = marker.args[0]
     if not request.getfixturevalue("profile").supports(feature):
@@ -259,7 +351,7 @@ def _funcarg(item: pytest.Item, name: str) -> Any:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     deadline = item.config.getoption("--deadline")
-    if deadline is not None and time.time() >= deadline:
+    if deadline is not None and _judged(item) and time.time() >= deadline:
         _stop(item.session, "the run reached its --max-time")
         pytest.skip("not run: the run reached its --max-time")
 
@@ -268,7 +360,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if report.when in ("setup", "teardown") and report.passed:
+    if not _judged(item) or (report.when in ("setup", "teardown") and report.passed):
         return
     verdict, message, trace = _verdict(item, call, report)
     client = _funcarg(item, "client")
@@ -302,7 +394,7 @@ def _record(
     clauses = _clauses(item)
     keys = {c.profile for c in contracts.clauses() if c.id in clauses and c.profile}
     return {
-        "test": item.nodeid,
+        "test": check_id(item),
         "clauses": clauses,
         "verdict": verdict,
         "message": message,
@@ -311,8 +403,8 @@ def _record(
         "exchanges": exchanges,
         "run_id": run["run_id"],
         # what makes the check repeatable: its refs and its generated inputs derive from these
-        "ref_digest": check_digest(run["run_id"], item.nodeid),
-        "seed": check_seed(run["run_id"], item.nodeid),
+        "ref_digest": check_digest(run["run_id"], check_id(item)),
+        "seed": check_seed(run["run_id"], check_id(item)),
         # the clauses' open questions as this target answers them (declared, or the reference's)
         "declared": {} if profile is None else {key: profile.value(key) for key in sorted(keys)},
     }
@@ -325,7 +417,7 @@ def _step_record(item: pytest.Item, failure: StepFailed, blocked: dict[str, Any]
     _STATE["steps"].add(failure.clause)
     said = blocked["message"].removeprefix(f"blocked by {failure.clause}: ")
     verdict, message = _deviation_or_fail(
-        _funcarg(item, "profile"), [failure.clause], f"{said} (a step of {item.nodeid})"
+        _funcarg(item, "profile"), [failure.clause], f"{said} (a step of {check_id(item)})"
     )
     return {
         **blocked,
@@ -408,7 +500,7 @@ def _setting_up(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException])
         None,
     )
     what = f" (fixture {fixture})" if fixture else ""
-    return f"setting up {', '.join(_clauses(item)) or item.nodeid}{what}: "
+    return f"setting up {', '.join(_clauses(item)) or check_id(item)}{what}: "
 
 
 def _deviation_or_fail(profile: TargetProfile | None, clauses: list[str], message: str) -> tuple[str, str]:
@@ -442,3 +534,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     directory = session.config.getoption("--report-dir")
     if directory:
         write_reports(Path(directory), _RECORDS, run)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The run's outcome in one line, as `invharness verify` says it (only when checks ran)."""
+    config = terminalreporter.config
+    if not _RECORDS or hasattr(config, "workerinput"):
+        return
+    run = config.stash[RUN_KEY]
+    matrix = clause_matrix(_RECORDS)
+    summary = summarize(matrix, run["strict"], None, run["stopped"], run.get("selected"), run.get("selection"))
+    terminalreporter.write_sep("=", "invharness")
+    terminalreporter.write_line(outcome_line(summary))
+    directory = config.getoption("--report-dir")
+    if directory:
+        terminalreporter.write_line(f"reports in {directory}/ (report.html, results.json, junit.xml)")

@@ -1,5 +1,5 @@
-"""Reports of a run: results.json (one record per check), junit.xml, and a self-contained
-report.html with the clause matrix (clause -> checks -> verdict -> evidence).
+"""Reports of a run: results.json (one record per check, with the run's header; documented by
+contracts/reports/results.schema.json), junit.xml, and report.html (suites/report_html.py).
 
 A clause's verdict is the worst of its checks' (fail, error, blocked, skipped, deviation,
 unsupported, pass); a clause no check ran for is "untested". The outcome of the run is one of
@@ -14,14 +14,21 @@ Every report says the same outcome. Evidence is redacted before it gets here.
 
 from __future__ import annotations
 
-import html
+import datetime as dt
+import hashlib
+import importlib.metadata
 import json
+import platform
 import time
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import jsonschema
+
 from invharness import contracts
+from invharness.suites.client import redact
+from invharness.suites.report_html import render
 
 __all__ = [
     "CONFORMS",
@@ -29,9 +36,15 @@ __all__ = [
     "INCOMPLETE",
     "JOURNAL",
     "JUDGED",
+    "RESULTS_SCHEMA",
     "SEVERITY_ORDER",
     "VERDICT_KEY",
     "clause_matrix",
+    "outcome_line",
+    "profile_digest",
+    "python_version",
+    "render_reports",
+    "results_problems",
     "summarize",
     "write_reports",
 ]
@@ -41,16 +54,8 @@ JOURNAL = "records.ndjson"  # beside the reports: one verdict record a line, as 
 SEVERITY_ORDER = ("fail", "error", "blocked", "skipped", "deviation", "unsupported", "pass")
 JUDGED = frozenset({"pass", "deviation", "unsupported"})  # with "fail": a clause these verdicts have is judged
 CONFORMS, DOES_NOT_CONFORM, INCOMPLETE = "CONFORMS", "DOES NOT CONFORM", "INCOMPLETE"
-_COLOURS = {
-    "pass": "#1a7f37",
-    "fail": "#cf222e",
-    "error": "#9a6700",
-    "blocked": "#bc4c00",
-    "skipped": "#6e7781",
-    "deviation": "#8250df",
-    "unsupported": "#57606a",
-    "untested": "#bc4c00",
-}
+# results.json is documented by this schema (the harness's own output, beside the API's payload schemas)
+RESULTS_SCHEMA = contracts.CONTRACTS_DIR / "reports" / "results.schema.json"
 
 
 def _worst(verdicts: list[str]) -> str:
@@ -91,18 +96,24 @@ def clause_matrix(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def summarize(
-    matrix: list[dict[str, Any]], strict: bool = False, groups: list[str] | None = None, stopped: str | None = None
+    matrix: list[dict[str, Any]],
+    strict: bool = False,
+    groups: list[str] | None = None,
+    stopped: str | None = None,
+    selected: list[str] | None = None,
+    selection: str | None = None,
 ) -> dict[str, Any]:
     """The outcome of a run: counts of clause verdicts, the failing clauses, and every MUST clause
-    not judged with why. ``groups``: the groups selected (None: all); ``stopped``: why the run
-    ended early, if it did."""
+    not judged with why. ``groups``: the groups selected (None: all); ``selected``: the clauses the
+    run was limited to (``verify --clause`` / ``--last-failed``; None: no such limit), ``selection``
+    the options that said so; ``stopped``: why the run ended early, if it did."""
     counts: dict[str, int] = {}
     for row in matrix:
         counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
     failed_must = [r["id"] for r in matrix if r["verdict"] == "fail" and r["severity"] == "MUST"]
     failed_should = [r["id"] for r in matrix if r["verdict"] == "fail" and r["severity"] == "SHOULD"]
     unjudged = [
-        {"id": r["id"], "verdict": r["verdict"], "why": _why(r, groups, stopped)}
+        {"id": r["id"], "verdict": r["verdict"], "why": why(r, groups, stopped, selected, selection)}
         for r in matrix
         if r["severity"] == "MUST" and r["verdict"] not in JUDGED | {"fail"}
     ]
@@ -126,10 +137,17 @@ def summarize(
     }
 
 
-def _why(row: dict[str, Any], groups: list[str] | None, stopped: str | None) -> str:
+def why(
+    row: dict[str, Any],
+    groups: list[str] | None = None,
+    stopped: str | None = None,
+    selected: list[str] | None = None,
+    selection: str | None = None,
+) -> str:
+    """Why a clause of ``row``'s verdict (error, blocked, skipped, untested) was not judged."""
     if row["verdict"] == "untested":
-        if groups and row["group"] not in groups:
-            return f"not selected (--group {' --group '.join(groups)})"
+        if (groups and row["group"] not in groups) or (selected is not None and row["id"] not in selected):
+            return f"not selected ({selection or ' '.join(f'--group {g}' for g in groups or [])})"
         return f"not run: {stopped}" if stopped else "no check of this run cites it"
     message = next((c["message"] for c in row["checks"] if c["verdict"] == row["verdict"]), "")
     return f"{row['verdict']}: {message}"[:400]
@@ -147,27 +165,73 @@ def outcome_line(summary: dict[str, Any]) -> str:
     return f"{CONFORMS}: every MUST clause is judged and holds{warnings}"
 
 
+def profile_digest(path: str | Path | None, secrets: list[str]) -> str | None:
+    """``sha256:<hex>`` of the profile file with its secrets redacted: it names the profile a run
+    judged by, yet cannot confirm a guess of a secret; None when the run had no profile file."""
+    if path is None:
+        return None
+    text = redact(Path(path).read_text(encoding="utf-8"), secrets)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def results_problems(results: Any) -> list[str]:
+    """Why ``results`` is not a results.json of contracts/reports/results.schema.json (empty: it is)."""
+    schema = json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))
+    checker = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return [f"{e.json_path}: {e.message[:200]}" for e in checker.iter_errors(results)]
+
+
+def python_version() -> str:
+    return f"{platform.python_implementation()} {platform.python_version()}"
+
+
+def _harness_version() -> str:
+    try:
+        return importlib.metadata.version("invharness")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def write_reports(directory: Path, records: list[dict[str, Any]], run: dict[str, Any]) -> dict[str, Any]:
     """Write results.json, junit.xml and report.html into ``directory``; answer the results.
 
-    ``run`` holds run_id and started, and optionally strict, groups, stopped and replay details."""
+    ``run`` holds run_id and started, and optionally target, profile, profile_digest, strict,
+    groups, selected and selection (the clauses a run was limited to), stopped and replay details."""
     directory.mkdir(parents=True, exist_ok=True)
     matrix = clause_matrix(records)
-    summary = summarize(matrix, bool(run.get("strict")), run.get("groups") or None, run.get("stopped"))
+    groups, stopped = run.get("groups") or None, run.get("stopped")
+    selected, selection = run.get("selected"), run.get("selection")
+    summary = summarize(matrix, bool(run.get("strict")), groups, stopped, selected, selection)
+    for row in matrix:
+        if row["verdict"] not in JUDGED | {"fail"}:
+            row["why"] = why(row, groups, stopped, selected, selection)
+    finished = time.time()
+    header = ("target", "profile", "profile_digest")
     results = {
         "outcome": summary["outcome"],
         "run_id": run["run_id"],
+        **{key: run.get(key) for key in header},
         "started": run["started"],
-        "finished": time.time(),
-        "run": {k: v for k, v in run.items() if k not in ("started",)},
+        "started_at": dt.datetime.fromtimestamp(run["started"], dt.UTC).isoformat(timespec="seconds"),
+        "finished": finished,
+        "duration_s": round(finished - run["started"], 3),
+        "harness_version": run.get("harness_version") or _harness_version(),
+        "python": run.get("python") or python_version(),
+        "run": {"strict": False, "stopped": None, **{k: v for k, v in run.items() if k not in ("started", *header)}},
         "summary": summary,
         "clauses": matrix,
         "checks": checks(records),
     }
     (directory / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-    (directory / "junit.xml").write_bytes(_junit(results["checks"], summary))
-    (directory / "report.html").write_text(_html(results), encoding="utf-8")
+    render_reports(directory, results)
     return results
+
+
+def render_reports(directory: Path, results: dict[str, Any]) -> None:
+    """Write junit.xml and report.html from ``results`` (what results.json holds)."""
+    (directory / "junit.xml").write_bytes(_junit(results["checks"], results["summary"]))
+    page = render(results, outcome_line(results["summary"]), directory)
+    (directory / "report.html").write_text(page, encoding="utf-8")
 
 
 def _junit(per_check: list[dict[str, Any]], summary: dict[str, Any]) -> bytes:
@@ -213,70 +277,3 @@ def _junit(per_check: list[dict[str, Any]], summary: dict[str, Any]) -> bytes:
         elif check["verdict"] in ("skipped", "unsupported", "blocked"):
             ET.SubElement(case, "skipped", message=check["message"][:300], type=check["verdict"])
     return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
-
-
-def _badge(verdict: str) -> str:
-    return f'<span class="v" style="background:{_COLOURS.get(verdict, "#6e7781")}">{html.escape(verdict)}</span>'
-
-
-def _html(results: dict[str, Any]) -> str:
-    summary = results["summary"]
-    by_test = {c["test"]: c for c in results["checks"]}
-    rows = []
-    for clause in results["clauses"]:
-        details = []
-        for check in clause["checks"]:
-            evidence = by_test.get(check["test"], {}).get("exchanges", [])
-            exchanges = "".join(
-                f"<pre>{html.escape(e['method'])} {html.escape(e['url'])} -> {e['status']} ({e['ms']} ms)\n"
-                f"{html.escape(e['request'])}\n{html.escape(e['response'])}</pre>"
-                for e in evidence
-            )
-            trace = by_test.get(check["test"], {}).get("traceback")
-            trace_html = f"<pre>{html.escape(trace)}</pre>" if trace else ""
-            details.append(
-                f"<li>{_badge(check['verdict'])} <code>{html.escape(check['test'])}</code> "
-                f"{html.escape(check['message'])}{exchanges}{trace_html}</li>"
-            )
-        rows.append(
-            f'<tr data-verdict="{clause["verdict"]}"><td><code>{clause["id"]}</code></td><td>{clause["severity"]}</td>'
-            f"<td>{html.escape(clause['group'])}</td><td>{html.escape(clause['statement'])}"
-            f"{_declared(clause)}</td>"
-            f"<td>{_badge(clause['verdict'])}</td><td><details><summary>{len(clause['checks'])} check(s)</summary>"
-            f"<ul>{''.join(details)}</ul></details></td></tr>"
-        )
-    counts = " ".join(f"{_badge(v)} {n}" for v, n in sorted(summary["clauses"].items()))
-    verdict = html.escape(outcome_line(summary))
-    unjudged = "".join(
-        f"<li><code>{u['id']}</code> {_badge(u['verdict'])} {html.escape(u['why'])}</li>"
-        for u in summary["unjudged_must"]
-    )
-    unjudged_html = f'<h2>MUST clauses not judged</h2><ul id="unjudged">{unjudged}</ul>' if unjudged else ""
-    warnings = "".join(f"<li><code>{w}</code></li>" for w in summary["warnings"])
-    warnings_html = f'<h2>Warnings: SHOULD clauses that fail</h2><ul id="warnings">{warnings}</ul>' if warnings else ""
-    stopped = f"<p>The run stopped early: {html.escape(summary['stopped'])}</p>" if summary.get("stopped") else ""
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>invharness report {html.escape(results["run_id"])}</title>
-<style>
-body {{ font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #1f2328; }}
-table {{ border-collapse: collapse; width: 100%; }} td, th {{ border-bottom: 1px solid #d0d7de; padding: 4px 8px;
-vertical-align: top; text-align: left; }} .v {{ color: #fff; border-radius: 4px; padding: 1px 6px; font-size: 12px; }}
-pre {{ background: #f6f8fa; padding: 6px; white-space: pre-wrap; font-size: 12px; }}
-</style></head><body>
-<h1>invharness conformance report</h1>
-<p id="verdict" data-outcome="{summary["outcome"]}"><strong>{verdict}</strong>.
-Run <code>{html.escape(results["run_id"])}</code>,
-{len(results["checks"])} checks over {len(results["clauses"])} clauses: {counts}</p>
-{stopped}{unjudged_html}{warnings_html}
-<table id="matrix"><thead><tr><th>clause</th><th>severity</th><th>group</th><th>statement</th><th>verdict</th>
-<th>checks and evidence</th></tr></thead><tbody>
-{"".join(rows)}
-</tbody></table></body></html>
-"""
-
-
-def _declared(clause: dict[str, Any]) -> str:
-    if not clause["profile"]:
-        return ""
-    value = "" if clause.get("declared") is None else f" = {clause['declared']}"
-    return f" <em>(profile {html.escape(clause['profile'] + value)})</em>"

@@ -113,7 +113,7 @@ def test_reports_are_written_and_consistent(tmp_path):
     assert suite.find("properties/property[@name='outcome']").get("value") == "DOES NOT CONFORM"
     assert suite.find("testcase[@name='outcome']/failure").get("message") == "DOES NOT CONFORM: 1 MUST clause(s) fail"
     page = (tmp_path / "report.html").read_text()
-    assert page.count("<tr data-verdict=") == len(contracts.clauses())
+    assert page.count('<article class="clause"') == len(contracts.clauses())
     assert "expected 400, got 200" in page and "&lt;b&gt;boom&lt;/b&gt;" in page, "evidence is escaped"
 
 
