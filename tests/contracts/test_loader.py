@@ -40,7 +40,8 @@ ATTRIBUTES = st.dictionaries(
 ENTITIES = st.dictionaries(ENTITY_KEYS, SCALARS | ATTRIBUTES, max_size=9)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+# deadline=None: how long a case takes on a busy machine says nothing about the validators' agreement
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ENTITIES)
 def test_validators_agree_on_arbitrary_records(record):
     checker = contracts.validator("inventory-entity")
@@ -48,7 +49,7 @@ def test_validators_agree_on_arbitrary_records(record):
     assert (checker.errors(record) == []) == checker.is_valid(record)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(
     st.dictionaries(
         st.sampled_from(["action", "entityType", "entities", "source", "conditions"]),

@@ -31,7 +31,7 @@ def test_last_failed_reruns_only_the_checks_that_did_not_pass(tmp_path, capsys):
     earlier = tmp_path / "earlier"
     earlier.mkdir()
     checks = [
-        {"test": "suites/test_auth.py::test_bad_credentials", "clauses": ["AUTH-TOKEN-03"], "verdict": "fail"},
+        {"test": "suites/test_auth.py::test_bad_credentials[password]", "clauses": ["AUTH-TOKEN-03"], "verdict": "fail"},  # noqa: E501
         {"test": "suites/test_auth.py::test_form_fields", "clauses": ["AUTH-TOKEN-01"], "verdict": "pass"},
         {"test": "step::JOB-CREATE-01", "clauses": ["JOB-CREATE-01"], "verdict": "fail", "phase": "step"},
     ]
@@ -40,7 +40,7 @@ def test_last_failed_reruns_only_the_checks_that_did_not_pass(tmp_path, capsys):
     assert main(["verify", "--last-failed", str(earlier), "--report-dir", str(report)]) == 4
     results = _results(report)
     assert [(c["test"], c["verdict"]) for c in results["checks"]] == [
-        ("suites/test_auth.py::test_bad_credentials", "pass")
+        ("suites/test_auth.py::test_bad_credentials[password]", "pass")
     ]
     why = {u["id"]: u["why"] for u in results["summary"]["unjudged_must"]}
     assert why["AUTH-TOKEN-01"] == f"not selected (--last-failed {earlier})"

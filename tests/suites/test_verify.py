@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from invharness import __version__
+from invharness import __version__, contracts
 from invharness.cli import main
 from invharness.suites.report import results_problems
 from tests.suites.chromium import CHROMIUM, chromium_page
@@ -107,8 +107,9 @@ def test_the_html_report_of_a_real_run_in_chromium(auth_run, tmp_path):
         assert "MUST clause(s) were not judged" in text and "run without --group" in text
         assert results["target"] in text and results["run_id"] in text and results["python"] in text
         assert "demo-secret" not in evaluate("document.documentElement.outerHTML")
-        assert evaluate("document.querySelectorAll('article.clause').length") == 128
-        assert evaluate("document.querySelectorAll('#passing article.clause').length") == 11
+        assert evaluate("document.querySelectorAll('article.clause').length") == len(contracts.clauses())
+        passing = sum(c["verdict"] == "pass" for c in results["clauses"])
+        assert evaluate("document.querySelectorAll('#passing article.clause').length") == passing > 0
         assert evaluate("document.querySelector('#passing details').open") is False, "passes are folded"
 
 
