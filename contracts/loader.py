@@ -26,6 +26,7 @@ __all__ = [
     "SCHEMAS_DIR",
     "ContractError",
     "Validator",
+    "mutant_table",
     "openapi",
     "schema",
     "schema_names",
@@ -170,3 +171,11 @@ def openapi() -> dict[str, Any]:
 def sdl() -> str:
     """The GraphQL schema definition (SDL) text."""
     return (CONTRACTS_DIR / "schema.graphql").read_text(encoding="utf-8")
+
+
+@functools.cache
+def mutant_table() -> dict[str, list[str]]:
+    """Clause id -> the deliberately broken variants of the reference server (mutants) that the
+    clause's checks are proven to fail: the plausible bugs a run is known to catch. Kept in
+    mutants.yaml, which our tests regenerate from the mutants themselves and compare."""
+    return yaml.safe_load((CONTRACTS_DIR / "mutants.yaml").read_text(encoding="utf-8")) or {}

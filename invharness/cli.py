@@ -472,9 +472,11 @@ def _clauses(args: argparse.Namespace) -> int:
 
 
 def _clause_dict(clause: contracts.Clause) -> dict[str, Any]:
-    """A clause as JSON; where a profile key applies, its question, allowed values (null: any) and the
-    reference server's value."""
+    """A clause as JSON, with the mutants its checks are proven to fail; where a profile key applies,
+    its question, allowed values (null: any) and the reference server's value."""
     found: dict[str, Any] = {name: getattr(clause, name) for name in clause.__slots__}
+    # the plausible bugs this clause's checks are proven to catch (mutants of the reference server)
+    found["mutants"] = contracts.mutant_table().get(clause.id, [])
     if clause.profile:
         key = contracts.catalogue().profile_keys[clause.profile]
         found["profile_key"] = {

@@ -123,6 +123,11 @@ def load_profile(path: str | Path | None, overrides: dict[str, Any] | None = Non
         raise ProfileError(
             f"{path}: unknown features {', '.join(sorted(unknown_features))}; known: {', '.join(FEATURES)}"
         )
+    from invharness.suites.profile_check import problems  # it reads FEATURES from here
+
+    found = problems(raw)  # declared values against the catalogue's allowed values, dates, did-you-mean
+    if found:
+        raise ProfileError(f"{path or 'profile'}: " + "; ".join(found))
     credentials, other = raw.get("credentials", {}), raw.get("other_user", {})
     retailers, s3, timeouts = raw.get("retailers", {}), raw.get("s3", {}), raw.get("timeouts", {})
     defaults = TargetProfile()

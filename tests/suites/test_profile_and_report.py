@@ -44,6 +44,7 @@ deviations:
         ("colour: blue\n", "colour"),
         ("declared: {no.such.key: 1}\n", "no.such.key"),
         ("features: {teleport: true}\n", "teleport"),
+        ("declared: {job.lifetime: 48h}\n", "48h.* is not allowed"),
         ("deviations: [{clause: NOPE-01, reason: x, expires: 2030-01-01}]\n", "NOPE-01"),
         ("deviations: [{clause: AUTH-TOKEN-01, reason: x, expires: soon}]\n", "YYYY-MM-DD"),
         ("timeouts: {batch_s: -1}\n", "batch_s"),
