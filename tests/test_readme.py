@@ -147,10 +147,19 @@ def _missing(needs: tuple[str, ...]) -> str | None:
 
 def _parse(argv: list[str]) -> None:
     """Parse an invharness command line as the command would; a usage error fails the test."""
+    parser = cli.build_parser()
     try:
-        cli.build_parser().parse_args(argv[1:])
+        parser.parse_args(argv[1:])
     except SystemExit as exc:
         assert exc.code == 0 and ("--help" in argv or "-h" in argv), f"`{shlex.join(argv)}` does not parse"
+    # argparse takes a prefix of an option (--max-tim for --max-time): the README spells options in full
+    for word in argv[1:]:
+        subcommands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if subcommands and word in subcommands[0].choices:
+            parser = subcommands[0].choices[word]
+        elif word.startswith("--"):
+            option = word.split("=")[0]
+            assert option in parser._option_string_actions, f"`{shlex.join(argv)}`: {option} is not spelled in full"
 
 
 def _pytest_options() -> set[str]:
