@@ -37,7 +37,7 @@ _EVENTS: collections.deque[bytes] = collections.deque()
 _JOBS: dict[int, str] = {}
 _JOB_LOCK = gevent.lock.BoundedSemaphore()
 _BASES: dict[str, int] = {}  # position -> LAST_ON_HAND stock the batches gave it (deltas add to it)
-_STATE = {"in_flight": 0, "next_at": 0.0}
+_STATE = {"in_flight": 0, "next_at": 0.0, "finished": 0}
 
 
 def _pace() -> None:
@@ -133,7 +133,11 @@ class DatasetUser(TargetUser):
                 answer.failure(self.failure_text(answer))
 
     def _finish(self) -> None:
-        log.info("replay: %s is done (%d users still running)", self, self.environment.runner.user_count)
-        if self.environment.runner.user_count <= 1:  # the last user still running
-            gevent.spawn(self.environment.runner.quit)  # the dataset is in: end the run (and reconcile)
+        # counted here, not read from runner.user_count: users that run dry together each saw the
+        # others still running, and none ended the run (it then waited out --run-time)
+        _STATE["finished"] += 1
+        users = self.environment.runner.target_user_count
+        log.info("replay: %s is done (%d of %d users done)", self, _STATE["finished"], users)
+        if _STATE["finished"] >= users:  # the last user: the dataset is in
+            gevent.spawn(self.environment.runner.quit)  # end the run (and reconcile)
         raise StopUser()

@@ -168,7 +168,11 @@ def test_a_generated_dataset_is_replayed_then_reconciled(monkeypatch, tmp_path, 
                  "--formats", "batches,deltas", "--processes", "1"]) == 0  # fmt: skip
     manifest = json.loads((dataset / "manifest.json").read_text())
     report = tmp_path / "report"
-    code, results = _load(monkeypatch, report, "--target-url", reference, "--dataset", str(dataset), "--users", "2")
+    started = time.monotonic()
+    # four users run dry together; the run must end when the dataset is in, not wait out --run-time
+    argv = ("--target-url", reference, "--dataset", str(dataset), "--users", "4", "--run-time", "90s")
+    code, results = _load(monkeypatch, report, *argv)
+    assert time.monotonic() - started < 60, "the replay waited for --run-time after the dataset was in"
     _assert_passes(code, results, report)
     checked = results["reconciliation"]["checked"]
     assert checked["quantities"] == manifest["counts"]["records"]  # every record of the files, read back
