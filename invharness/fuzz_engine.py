@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import schemathesis
+from hypothesis import strategies as st
 from schemathesis.engine import events, from_schema
 from schemathesis.engine.statistic import Statistic
+from schemathesis.graphql import nodes
 
 from invharness import contracts
 from invharness.fuzz_report import Finding, curl_with_token
-from invharness.generators import payloads
+from invharness.generators import payloads, strategies
 from invharness.suites.client import TargetClient
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "Parents",
     "Settings",
     "execute",
+    "graphql_errors_shape",
     "graphql_schema",
     "make_parents",
     "rest_schema",
@@ -46,11 +49,55 @@ CHECKS = (
     "unsupported_method",
     "allow_header_conformance",
     "ignored_auth",
+    "graphql_errors_shape",  # ours, below; judges GraphQL answers only
 )
+
+# the contract's custom scalars, as GraphQL literals (schemathesis knows only the built-in ones)
+schemathesis.graphql.scalar(
+    "Json",
+    st.one_of(
+        st.text(max_size=20).map(nodes.String),
+        st.integers(-(2**31), 2**31 - 1).map(nodes.Int),
+        st.booleans().map(nodes.Boolean),
+    ),
+)
+schemathesis.graphql.scalar("DateTime", strategies.dates.map(nodes.String))
+
+
+@schemathesis.check
+def graphql_errors_shape(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A GraphQL answer is a JSON object; its ``errors``, when there, a non-empty list of objects that each
+    carry a string ``message`` (the GraphQL specification's response shape)."""
+    if not case.operation.label.startswith(("Query.", "Mutation.")):
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        raise AssertionError(f"/graphql answered {response.status_code} with a body that is not JSON") from None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not ("data" in body or "errors" in body):
+        raise AssertionError("a GraphQL answer is a JSON object with data or errors")
+    if "errors" in body and not (
+        isinstance(errors, list)
+        and errors
+        and all(isinstance(e, dict) and isinstance(e.get("message"), str) for e in errors)
+    ):
+        raise AssertionError(f"GraphQL errors must be a non-empty list of objects with a message: {errors!r:.200}")
+    return True
+
+
 # GraphQL operations fuzzing leaves alone unless asked: they change how a shared target processes
 # every retailer's batches (the ACCOUNT fc.enable.batch.preprocessing setting is one of theirs).
 EXCLUDED_BY_DEFAULT = ("Mutation.createSetting", "Mutation.updateSetting")
 _KEEP_ONE_IN = 8  # one generated id in eight stays as drawn, so unknown parents (404) are fuzzed too
+BATCH_POST = "POST /api/v4.1/job/{jobId}/batch"
+# The contract's own answers that schemathesis cannot know from status codes alone:
+OPERATIONS = [
+    {  # a well-formed event whose processing fails (no such catalogue, NO_MATCH) answers 400 there, documented
+        "include-name": "POST /api/v4.1/event/sync",
+        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404"]}},
+    },
+]
 
 
 @dataclass(slots=True, frozen=True)
@@ -88,8 +135,10 @@ def make_parents(client: TargetClient, run_id: str) -> Parents:
     return Parents(retailer, job_id, batch_id, None if event_id is None else str(event_id))
 
 
-def _config(url: str, settings: Settings, timeout_s: float, stateful: bool) -> Any:
-    checks: dict[str, Any] = {"enabled": False, **{name: {"enabled": True} for name in CHECKS}}
+def _config(url: str, settings: Settings, timeout_s: float, stateful: bool, graphql: bool = False) -> Any:
+    # GraphQL types cannot say `first` is not negative: a refused well-typed input is not a fail there
+    names = [name for name in CHECKS if not (graphql and name == "positive_data_acceptance")]
+    checks: dict[str, Any] = {"enabled": False, **{name: {"enabled": True} for name in names}}
     checks["max_response_time"] = timeout_s
     return schemathesis.Config.from_dict(
         {
@@ -100,6 +149,7 @@ def _config(url: str, settings: Settings, timeout_s: float, stateful: bool) -> A
             "generation": {"max-examples": settings.max_examples, "mode": "all", "database": "none"},
             "checks": checks,
             "phases": {"stateful": {"enabled": stateful}},
+            "operations": OPERATIONS,
         }
     )
 
@@ -122,12 +172,24 @@ def rest_schema(url: str, client: TargetClient, settings: Settings, parents: Par
         schema = schema.include(name_regex=settings.operation)
     _authenticate(schema, client)
     schema.hook("map_case")(_steering(parents, settings.run_id))
+    schema.hook("filter_failure")(_not_a_record_level_rule)
     return schema
+
+
+def _not_a_record_level_rule(context: Any, failure: Any, case: Any, response: Any) -> bool:
+    """False for a broken record accepted in a batch whose batch-level fields are valid: the contract has such a
+    record ignored and reported in the batch's results, not the batch refused (the generators' record.* rules
+    judge that, on the stored batch)."""
+    return not (
+        type(failure).__name__ == "AcceptedNegativeData"
+        and case.operation.label == BATCH_POST
+        and contracts.validator("batch-envelope").is_valid(case.body)
+    )
 
 
 def graphql_schema(url: str, client: TargetClient, settings: Settings) -> Any:
     """contracts/schema.graphql at the target's /graphql, without the account-wide mutations unless asked."""
-    config = _config(url + "/graphql", settings, client.profile.request_timeout_s, settings.stateful)
+    config = _config(url + "/graphql", settings, client.profile.request_timeout_s, settings.stateful, graphql=True)
     schema = schemathesis.graphql.from_path(str(contracts.CONTRACTS_DIR / "schema.graphql"), config=config)
     if not settings.settings_mutations:
         schema = schema.exclude(name_regex="^(" + "|".join(map(re.escape, EXCLUDED_BY_DEFAULT)) + ")$")
@@ -165,13 +227,20 @@ def _own_body(body: dict[str, Any], retailer: str, run_id: str) -> None:
     if "retailerId" in body:
         body["retailerId"] = retailer
     if isinstance(body.get("name"), str) and "entities" not in body and "attributes" not in body:
-        body["name"] = f"{run_id}-{body['name']}"[:255]  # a job's name
+        body["name"] = _prefixed(body["name"], run_id)  # a job's name
     for entity in body.get("entities") or []:
         if isinstance(entity, dict):
             entity["retailerId"] = retailer
             for key in ("skuRef", "locationRef"):
-                if isinstance(entity.get(key), str):
-                    entity[key] = f"{run_id}-{entity[key]}"[:255]
+                if key in entity:
+                    entity[key] = _prefixed(entity[key], run_id)
+
+
+def _prefixed(value: Any, run_id: str) -> Any:
+    """``value`` with this run's ref prefix (once: schemathesis may map the same body again)."""
+    if not isinstance(value, str) or value.startswith(f"{run_id}-"):
+        return value
+    return f"{run_id}-{value}"[:255]
 
 
 @dataclass(slots=True)
