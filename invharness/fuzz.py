@@ -246,8 +246,10 @@ def _run_all(
         if args.graphql:
             schemas.append(("graphql", graphql_schema(url, client, settings)))
         for source, schema in schemas:
+            if not any(True for _ in schema.get_all_operations()):
+                continue  # --operation selects none of its operations (the engine would then run them all)
             outcome = execute(schema, source, client.secrets, tracker(source))
-            cases[source] = outcome.cases
+            cases.update({f"{source} {phase}": n for phase, n in outcome.cases.items()})
             findings += outcome.findings
             errors += outcome.errors
             operations += outcome.operations

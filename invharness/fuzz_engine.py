@@ -205,11 +205,14 @@ def _steering(parents: Parents, run_id: str) -> Callable[[Any, Any], Any]:
     owned = {"jobId": parents.job_id, "batchId": parents.batch_id, "eventId": parents.event_id}
 
     def steer(context: Any, case: Any) -> Any:
-        for name, value in (case.path_parameters or {}).items():
+        meta = case.meta
+        # a stateful step's ids come from the link it follows (its parent's answer): those stay
+        linked = meta is not None and str(meta.phase.name) == "stateful"
+        drawn = {} if linked else dict(case.path_parameters or {})
+        for name, value in drawn.items():
             mine = owned.get(name)
             if mine and _well_formed(name, value) and zlib.crc32(value.encode()) % _KEEP_ONE_IN:
                 case.path_parameters[name] = mine
-        meta = case.meta
         if isinstance(case.body, dict) and (meta is None or meta.generation.mode.is_positive):
             _own_body(case.body, parents.retailer, run_id)
         return case
@@ -247,7 +250,7 @@ def _prefixed(value: Any, run_id: str) -> Any:
 class Outcome:
     """What one engine run did."""
 
-    cases: int
+    cases: dict[str, int]  # by schemathesis phase (examples, coverage, fuzzing, stateful)
     findings: list[Finding]
     errors: list[str]
     operations: list[str]
@@ -259,9 +262,12 @@ def execute(
     """Run every phase of schemathesis's engine on ``schema``; ``progress(cases, failures)`` as scenarios end."""
     statistic = Statistic()
     errors: list[str] = []
+    phases: dict[str, int] = {}
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
             if not isinstance(event, events.ScenarioFinished) or event.is_test_scenario:
+                phase = str(getattr(event, "phase", "fuzzing"))
+                phases[phase] = phases.get(phase, 0) + len(event.recorder.cases)
                 statistic.on_scenario_finished(event.recorder)
                 progress(statistic.total_cases, len(statistic.unique_failures_map))
         elif isinstance(event, events.NonFatalError):
@@ -269,7 +275,7 @@ def execute(
         elif isinstance(event, events.FatalError):
             errors.append(f"schemathesis stopped: {event.exception!r}"[:2000])
     return Outcome(
-        statistic.total_cases, _findings(statistic, source, secrets()), errors, sorted(statistic.tested_operations)
+        phases, _findings(statistic, source, secrets()), errors, sorted(statistic.tested_operations)
     )
 
 
