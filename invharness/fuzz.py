@@ -42,6 +42,7 @@ import requests
 
 from invharness.fuzz_engine import (
     EXCLUDED_BY_DEFAULT,
+    PHASES,
     Parents,
     Settings,
     execute,
@@ -88,6 +89,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="walk the contract's links as sequences (default on)",
     )
     parser.add_argument(
+        "--phases",
+        type=_phases,
+        default=PHASES,
+        metavar="LIST",
+        help=f"schemathesis's phases to run, comma-separated (default {','.join(PHASES)})",
+    )
+    parser.add_argument(
         "--generators",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -114,6 +122,14 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+def _phases(text: str) -> tuple[str, ...]:
+    chosen = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = set(chosen) - set(PHASES)
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"phases are some of {','.join(PHASES)}, not {text!r}")
+    return chosen
 
 
 def _seed(text: str) -> int:
@@ -178,7 +194,7 @@ def _fuzz(args: argparse.Namespace, url: str, profile: TargetProfile, seed: int,
         max_examples=args.max_examples,
         workers=args.workers,
         operation=args.operation,
-        stateful=args.stateful,
+        phases=tuple(p for p in args.phases if p != "stateful" or args.stateful),
         settings_mutations=args.with_settings_mutations,
         run_id=f"fz{seed}",
     )
@@ -188,9 +204,10 @@ def _fuzz(args: argparse.Namespace, url: str, profile: TargetProfile, seed: int,
     cases: dict[str, int] = {}
     errors: list[str] = []
     operations: list[str] = []
+    digests: dict[str, str] = {}
     try:
         parents = _parents(client, settings, findings)
-        _run_all(args, url, client, settings, parents, findings, cases, errors, operations)
+        _run_all(args, url, client, settings, parents, findings, cases, errors, operations, digests)
     except HarnessError as exc:  # the target stopped answering, or our own environment failed
         errors.append(str(exc))
     found = deduplicated(findings)
@@ -203,6 +220,7 @@ def _fuzz(args: argparse.Namespace, url: str, profile: TargetProfile, seed: int,
         cases=cases,
         seconds=round(time.monotonic() - started, 1),
         excluded=() if args.with_settings_mutations else EXCLUDED_BY_DEFAULT,
+        digests=digests,
         errors=tuple(redact(e, client.secrets()) for e in errors),
     )
     write_reports(out, run_info, found, operations)
@@ -229,6 +247,7 @@ def _run_all(
     cases: dict[str, int],
     errors: list[str],
     operations: list[str],
+    digests: dict[str, str],
 ) -> None:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -248,11 +267,12 @@ def _run_all(
         for source, schema in schemas:
             if not any(True for _ in schema.get_all_operations()):
                 continue  # --operation selects none of its operations (the engine would then run them all)
-            outcome = execute(schema, source, client.secrets, tracker(source))
+            outcome = execute(schema, source, client.secrets, tracker(source), parents)
             cases.update({f"{source} {phase}": n for phase, n in outcome.cases.items()})
             findings += outcome.findings
             errors += outcome.errors
             operations += outcome.operations
+            digests[source] = outcome.digest
         if args.generators:
             pattern = re.compile(args.operation) if args.operation else None
             sent, found = send_invalid(
@@ -276,6 +296,8 @@ def _replay(args: argparse.Namespace, seed: int) -> str:
         parts.append(f"--profile {args.profile}")
     if args.operation:
         parts.append(f"--operation '{args.operation}'")
+    if tuple(args.phases) != PHASES:
+        parts.append(f"--phases {','.join(args.phases)}")
     for flag in ("graphql", "stateful", "generators"):
         if not getattr(args, flag):
             parts.append(f"--no-{flag}")

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import zlib
 from collections.abc import Callable
@@ -25,6 +27,7 @@ from invharness.suites.client import TargetClient
 __all__ = [
     "CHECKS",
     "EXCLUDED_BY_DEFAULT",
+    "PHASES",
     "Parents",
     "Settings",
     "execute",
@@ -89,6 +92,7 @@ def graphql_errors_shape(ctx: Any, response: Any, case: Any) -> bool | None:
 # GraphQL operations fuzzing leaves alone unless asked: they change how a shared target processes
 # every retailer's batches (the ACCOUNT fc.enable.batch.preprocessing setting is one of theirs).
 EXCLUDED_BY_DEFAULT = ("Mutation.createSetting", "Mutation.updateSetting")
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
 _KEEP_ONE_IN = 8  # one generated id in eight stays as drawn, so unknown parents (404) are fuzzed too
 BATCH_POST = "POST /api/v4.1/job/{jobId}/batch"
 # The contract's own answers that schemathesis cannot know from status codes alone:
@@ -108,7 +112,7 @@ class Settings:
     max_examples: int
     workers: int
     operation: str | None
-    stateful: bool
+    phases: tuple[str, ...]  # of schemathesis's: examples, coverage, fuzzing, stateful
     settings_mutations: bool
     run_id: str
 
@@ -135,7 +139,7 @@ def make_parents(client: TargetClient, run_id: str) -> Parents:
     return Parents(retailer, job_id, batch_id, None if event_id is None else str(event_id))
 
 
-def _config(url: str, settings: Settings, timeout_s: float, stateful: bool, graphql: bool = False) -> Any:
+def _config(url: str, settings: Settings, timeout_s: float, graphql: bool = False) -> Any:
     # GraphQL types cannot say `first` is not negative: a refused well-typed input is not a fail there
     names = [name for name in CHECKS if not (graphql and name == "positive_data_acceptance")]
     checks: dict[str, Any] = {"enabled": False, **{name: {"enabled": True} for name in names}}
@@ -148,7 +152,7 @@ def _config(url: str, settings: Settings, timeout_s: float, stateful: bool, grap
             "request-timeout": timeout_s,
             "generation": {"max-examples": settings.max_examples, "mode": "all", "database": "none"},
             "checks": checks,
-            "phases": {"stateful": {"enabled": stateful}},
+            "phases": {name: {"enabled": name in settings.phases} for name in PHASES},
             "operations": OPERATIONS,
         }
     )
@@ -166,7 +170,7 @@ def _authenticate(schema: Any, client: TargetClient) -> None:
 
 def rest_schema(url: str, client: TargetClient, settings: Settings, parents: Parents) -> Any:
     """contracts/openapi.yaml, ready for the engine."""
-    config = _config(url, settings, client.profile.request_timeout_s, settings.stateful)
+    config = _config(url, settings, client.profile.request_timeout_s)
     schema = schemathesis.openapi.from_path(str(contracts.CONTRACTS_DIR / "openapi.yaml"), config=config)
     if settings.operation:
         schema = schema.include(name_regex=settings.operation)
@@ -189,7 +193,7 @@ def _not_a_record_level_rule(context: Any, failure: Any, case: Any, response: An
 
 def graphql_schema(url: str, client: TargetClient, settings: Settings) -> Any:
     """contracts/schema.graphql at the target's /graphql, without the account-wide mutations unless asked."""
-    config = _config(url + "/graphql", settings, client.profile.request_timeout_s, settings.stateful, graphql=True)
+    config = _config(url + "/graphql", settings, client.profile.request_timeout_s, graphql=True)
     schema = schemathesis.graphql.from_path(str(contracts.CONTRACTS_DIR / "schema.graphql"), config=config)
     if not settings.settings_mutations:
         schema = schema.exclude(name_regex="^(" + "|".join(map(re.escape, EXCLUDED_BY_DEFAULT)) + ")$")
@@ -254,29 +258,54 @@ class Outcome:
     findings: list[Finding]
     errors: list[str]
     operations: list[str]
+    digest: str  # of every case sent (see _fingerprint)
 
 
 def execute(
-    schema: Any, source: str, secrets: Callable[[], list[str]], progress: Callable[[int, int], None]
+    schema: Any,
+    source: str,
+    secrets: Callable[[], list[str]],
+    progress: Callable[[int, int], None],
+    parents: Parents | None = None,
 ) -> Outcome:
     """Run every phase of schemathesis's engine on ``schema``; ``progress(cases, failures)`` as scenarios end."""
     statistic = Statistic()
     errors: list[str] = []
     phases: dict[str, int] = {}
+    digest = hashlib.sha256()
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
             if not isinstance(event, events.ScenarioFinished) or event.is_test_scenario:
                 phase = str(getattr(event, "phase", "fuzzing"))
                 phases[phase] = phases.get(phase, 0) + len(event.recorder.cases)
                 statistic.on_scenario_finished(event.recorder)
+                digest.update(_fingerprint(event.recorder, parents))
                 progress(statistic.total_cases, len(statistic.unique_failures_map))
         elif isinstance(event, events.NonFatalError):
             errors.append(f"{event.label}: {event.info.title}: {event.info.message}"[:2000])
         elif isinstance(event, events.FatalError):
             errors.append(f"schemathesis stopped: {event.exception!r}"[:2000])
-    return Outcome(
-        phases, _findings(statistic, source, secrets()), errors, sorted(statistic.tested_operations)
+    found = _findings(statistic, source, secrets())
+    return Outcome(phases, found, errors, sorted(statistic.tested_operations), digest.hexdigest())
+
+
+def _fingerprint(recorder: Any, parents: Parents | None) -> bytes:
+    """What the cases of a scenario sent, order aside, with this run's parent ids as placeholders (so the same
+    seed can be shown to send the same cases to a target that numbers its jobs differently)."""
+    ids = {parents.job_id, parents.batch_id, parents.event_id} - {None} if parents else set()
+
+    def path(values: dict[str, Any] | None) -> Any:
+        return {k: "<parent>" if v in ids else v for k, v in (values or {}).items()}
+
+    sent = sorted(
+        json.dumps(
+            [c.operation.label, path(c.path_parameters), c.query, c.headers and sorted(c.headers), repr(c.body)],
+            sort_keys=True,
+            default=repr,
+        )
+        for c in (node.value for node in recorder.cases.values())
     )
+    return "\n".join(sent).encode()
 
 
 def _findings(statistic: Statistic, source: str, secrets: list[str]) -> list[Finding]:

@@ -48,6 +48,7 @@ class Run:
     seconds: float
     excluded: tuple[str, ...]
     errors: tuple[str, ...]
+    digests: dict[str, str]  # a hash of the cases each engine run sent: the same seed gives the same
 
     @property
     def cases_per_s(self) -> float:
