@@ -86,7 +86,14 @@ def test_a_negative_qty_accepted_without_error_is_found_by_its_rule(target, tmp_
 
     monkeypatch.setattr(backend, "_invalid_records", lenient)
     code, results = _fuzz(
-        target.url, tmp_path, "--operation", "^POST /api/v4.1/job/{jobId}/batch$", "--max-examples", "30", "--seed", "4"
+        target.url,
+        tmp_path,
+        "--operation",
+        r"^POST /api/v4\.1/job/\{jobId\}/batch$",
+        "--max-examples",
+        "30",
+        "--seed",
+        "4",
     )
     assert code == 1
     found = [f for f in results["findings"] if f["check"] == "rule:record.qty.negative"]
@@ -100,7 +107,15 @@ def test_a_negative_qty_accepted_without_error_is_found_by_its_rule(target, tmp_
 def test_a_batch_read_without_a_required_field_is_found(target, tmp_path, monkeypatch):
     _batch_json(monkeypatch, lambda body: {k: v for k, v in body.items() if k != "createdOn"})
     code, results = _fuzz(
-        target.url, tmp_path, "--operation", "batch/{batchId}", "--no-generators", "--max-examples", "10", "--seed", "2"
+        target.url,
+        tmp_path,
+        "--operation",
+        r"batch/\{batchId\}$",
+        "--no-generators",
+        "--max-examples",
+        "10",
+        "--seed",
+        "2",
     )
     assert code == 1
     found = [f for f in results["findings"] if f["check"] == "response_schema_conformance"]
@@ -115,7 +130,7 @@ def test_the_same_seed_sends_the_same_cases(target, tmp_path):
             target.url,
             tmp_path / name,
             "--operation",
-            "^GET /api/v4.1/job/{jobId}$",
+            r"^GET /api/v4\.1/job/\{jobId\}$",
             "--no-generators",
             "--max-examples",
             "8",
