@@ -1,7 +1,7 @@
 """The fuzz proof: >= 10,000 cases across every REST operation and GraphQL field against the embedded reference
 (started in its own process), which must find zero failures. Prints cases, cases/s and the command.
 
-    python bench/bench_fuzz.py [--max-examples 120] [--seed 1] [--workers 1]
+    python bench/bench_fuzz.py [--max-examples 320] [--seed 1] [--workers 1]
 
 Same-run baseline: the rate of a 20-example run of the same command, so a slowdown shows against this machine.
 """
@@ -28,7 +28,7 @@ def fuzz(examples: int, seed: int, workers: int, out: Path) -> tuple[int, dict, 
 
 def main_bench() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--max-examples", type=int, default=120)
+    parser.add_argument("--max-examples", type=int, default=320)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
