@@ -72,8 +72,11 @@ HELP: dict[str, Help] = {
             (1, "DOES NOT CONFORM: a MUST clause fails (with --strict, a SHOULD clause too)"),
             _BAD_USAGE,
             (3, "the harness or the environment failed; no verdict"),
-            (4, "INCOMPLETE: nothing fails, but some MUST clause was not judged (unreachable target, "
-             "blocked, skipped, error, not selected)"),
+            (
+                4,
+                "INCOMPLETE: nothing fails, but some MUST clause was not judged (unreachable target, "
+                "blocked, skipped, error, not selected)",
+            ),
         ),
     ),
     "profile": Help(
@@ -115,6 +118,22 @@ HELP: dict[str, Help] = {
             ("invharness report ci-artifacts/run-17", "the reports of a run downloaded from CI"),
         ),
         ((0, "the reports were written"), (2, "DIR has no results.json, or it is not one invharness wrote")),
+    ),
+    "fuzz": Help(
+        "fuzz a target's REST and GraphQL APIs from the contract (schemathesis), with replayable seeds",
+        "",  # fuzz's own docstring (invharness/fuzz.py)
+        (
+            ("invharness fuzz --max-examples 50", "the embedded reference, every operation"),
+            ("invharness fuzz --target-url URL --profile p.yaml --seed 7 --report-dir out", "replayable"),
+            ("invharness fuzz --operation 'POST /api/v4.1/job' --no-graphql --no-stateful", "one operation"),
+            ("invharness fuzz --seed 7 --max-examples 50", "replay a run: the same cases"),
+        ),
+        (
+            (0, "no failures found"),
+            (1, "failures found (each with its check, a curl reproduction and the seed)"),
+            _BAD_USAGE,
+            (3, "the harness or the environment failed; no verdict"),
+        ),
     ),
     "serve": Help(
         "run the reference server",
@@ -241,6 +260,12 @@ def build_parser() -> Parser:
     load = _command(commands, "load", load_command.__doc__)
     load_command.add_arguments(load)
     load.set_defaults(run=load_command.run)
+
+    from invharness import fuzz as fuzz_command
+
+    fuzz = _command(commands, "fuzz", fuzz_command.__doc__)
+    fuzz_command.add_arguments(fuzz)
+    fuzz.set_defaults(run=fuzz_command.run)
 
     from invharness.reference_impl import server as reference_server
 

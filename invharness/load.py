@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 import requests
 import yaml
 
-__all__ = ["SCENARIOS", "Slo", "add_arguments", "evaluate", "run"]
+__all__ = ["SCENARIOS", "HarnessTrouble", "Slo", "add_arguments", "evaluate", "run", "target"]
 
 PASS, FAIL, USAGE, HARNESS = 0, 1, 2, 3
 SCENARIOS = {"ingest": "ingest.py", "delta-storm": "delta_storm.py", "mixed": "mixed.py", "replay": "replay.py"}
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         (out / stale).unlink(missing_ok=True)
     run_id = args.run_id or f"lt{secrets.token_hex(3)}"
     try:
-        with _target(args.target_url, out) as url:
+        with target(args.target_url, out) as url:
             env = _environment(profile, args, run_id, out)
             code = _run_locust(args, url, env, out, duration, profile.batch_timeout_s)
     except HarnessTrouble as exc:
@@ -260,7 +260,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _target(url: str | None, out: Path) -> Iterator[str]:
+def target(url: str | None, out: Path, doing: str = "loading") -> Iterator[str]:
+    """``url``, or (None) the reference server started in its own process for the block; its log goes
+    to ``out``/server.log. Also the default target of `invharness fuzz`."""
     if url:
         yield url.rstrip("/")
         return
@@ -274,7 +276,7 @@ def _target(url: str | None, out: Path) -> Iterator[str]:
         )
         try:
             _wait_until_answering(url, server)
-            print(f"loading the reference server at {url} (its own process, pid {server.pid})", file=sys.stderr)
+            print(f"{doing} the reference server at {url} (its own process, pid {server.pid})", file=sys.stderr)
             yield url
         finally:
             _stop(server, 30)

@@ -294,12 +294,12 @@ def build_schema() -> GraphQLSchema:
     @mutation.field("createInventoryQuantity")
     def resolve_create_quantity(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
         backend, principal = _context(info)
-        return _create_quantity(backend, principal, input or {})
+        return _create_quantity(backend, principal, _required(input))
 
     @mutation.field("updateInventoryQuantity")
     def resolve_update_quantity(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
         backend, principal = _context(info)
-        return _update_quantity(backend, principal, input or {})
+        return _update_quantity(backend, principal, _required(input))
 
     for kind, workflow in (
         (catalogue_type, "INVENTORY_CATALOGUE"),
@@ -637,8 +637,22 @@ async def execute(schema: GraphQLSchema, backend: Backend, principal: Principal,
     return success, result
 
 
+def _required(input: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``input`` of a quantity mutation; the SDL lets it be null, the mutation cannot do without it."""
+    if input is None:
+        raise GraphQLError("input is required", extensions={"code": "C0120E"})
+    return input
+
+
+# Fluent's codes of a refused input; the classification says so to generic clients (graphql-java's field)
+_REFUSED = {"C0120E", "C0140E", "S0001E"}
+
+
 def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     formatted = error.formatted
     if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
         formatted["message"] = f"internal error: {type(error.original_error).__name__}"
+    extensions = formatted.get("extensions")
+    if isinstance(extensions, dict) and extensions.get("code") in _REFUSED:
+        extensions["classification"] = "BAD_REQUEST"
     return orjson.loads(orjson.dumps(formatted, default=str))

@@ -226,11 +226,13 @@ async def search_events(request: Request) -> Response:
             f"Unknown event search parameter(s) {', '.join(repr(u[:40]) for u in unknown[:5])}; "
             f"the search takes {', '.join([*_SEARCH_FIELDS, *_SEARCH_WINDOW])}"
         )
+    if not params.get("retailerId", "0").isdigit():
+        raise ApiError.bad_request(f"'retailerId' must be a whole number, not {params['retailerId'][:40]!r}")
     filters = {field: params[name] for name, field in _SEARCH_FIELDS.items() if name in params}
     now = backend.clock.now()
     since = _time_param(request, "from", now - THIRTY_DAYS)
     until = _time_param(request, "to", now + 1)
-    start = _int_param(request, "start", 0, low=0)
+    start = _int_param(request, "start", 0, low=0, high=1_000_000)  # the contract's maximum
     count = _int_param(request, "count", 100, low=1, high=5000)
     found, more = backend.events.search(
         filters, since, until, start, count, lambda e: e.retailer_id is None or principal.may_act_for(e.retailer_id)
@@ -255,7 +257,7 @@ def _time_param(request: Request, name: str, default: float) -> float:
     if raw is None:
         return default
     try:
-        moment = datetime.fromisoformat(raw)
+        moment = datetime.fromisoformat(raw.upper())  # RFC 3339 allows a lower-case t and z
         if moment.tzinfo is None:
             raise ValueError("no time zone")
     except ValueError:
@@ -353,7 +355,9 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return json_response(envelope(str(exc.status_code), str(exc.detail)), exc.status_code)
+    answer = json_response(envelope(str(exc.status_code), str(exc.detail)), exc.status_code)
+    answer.headers.update(exc.headers or {})  # e.g. the Allow of a 405 (RFC 9110 requires it)
+    return answer
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -1,5 +1,7 @@
 """openapi.yaml: a valid OpenAPI 3.1 document that schemathesis can fuzz."""
 
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -87,3 +89,52 @@ def test_schemathesis_generates_bodies_our_validators_accept(path, method, name)
         assert checker.is_valid(case.body), checker.explain(case.body)
 
     check()
+
+
+# The links schemathesis's stateful phase walks (invharness fuzz): create job -> create batch -> read batch -> read job,
+# and create event -> read event.
+LINKS = {
+    ("createJob", "createBatch"),
+    ("createJob", "getJob"),
+    ("createBatch", "getBatch"),
+    ("createBatch", "getJob"),
+    ("getBatch", "getJob"),
+    ("createEventAsync", "getEvent"),
+    ("createEventSync", "getEvent"),
+}
+
+
+def _links():
+    by_id = {op["operationId"]: (path, op) for path, _, op in _operations()}
+    for path, _, operation in _operations():
+        for status, response in operation["responses"].items():
+            for name, link in (response.get("links") or {}).items():
+                yield operation["operationId"], status, name, link, by_id.get(link["operationId"]), path
+
+
+def test_links_chain_job_batch_and_event_operations():
+    assert {(source, link["operationId"]) for source, _, _, link, _, _ in _links()} == LINKS
+
+
+def test_every_link_fills_the_path_parameters_of_its_target_from_a_real_answer():
+    for source, status, name, link, target, source_path in _links():
+        assert status == "200", f"{source}.{name}: links follow a success"
+        assert target is not None, f"{source}.{name} names an unknown operationId"
+        path, _ = target
+        wanted = set(re.findall(r"{(\w+)}", path))
+        assert set(link["parameters"]) == wanted, (
+            f"{source}.{name} fills {set(link['parameters'])}, {path} needs {wanted}"
+        )
+        for expression in link["parameters"].values():
+            where, _, rest = expression.partition("#")
+            if where == "$response.body":
+                answer = contracts.openapi()["paths"][source_path]
+                schema_ref = next(iter(answer.values()))["responses"]["200"]["content"]["application/json"]["schema"]
+                schema = contracts.schema(schema_ref["$ref"].removeprefix("schemas/").removesuffix(".schema.json"))
+                assert rest.strip("/") in schema["required"], f"{source}.{name}: {expression} is not a required field"
+            else:
+                assert where in {f"$request.path.{p}" for p in re.findall(r"{(\w+)}", source_path)}, expression
+
+
+def test_schemathesis_sees_every_link():
+    assert SCHEMA.statistic.transitions.total == len(LINKS)

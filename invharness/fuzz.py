@@ -1,0 +1,323 @@
+"""`invharness fuzz`: fuzz a target's REST and GraphQL APIs from the contract with schemathesis's engine.
+
+Every operation of contracts/openapi.yaml gets schema-valid and schema-breaking requests (schemathesis's
+examples, coverage and fuzzing phases); the OpenAPI links walk create job -> create batch -> read batch ->
+read job and create event -> read event (its stateful phase); every field of contracts/schema.graphql is
+queried and mutated; the labelled-invalid payloads of invharness.generators (each breaks a named rule)
+are sent too. Each answer is judged by schemathesis's checks: no 5xx, a documented status, content
+type, headers and body, invalid input refused with a 4xx, valid input accepted, 405 with Allow, an
+answer within the profile's request timeout; GraphQL errors in the `errors` shape.
+
+With no --target-url the reference server is started in its own process. Requests carry a token from
+the profile's credentials (renewed before it expires); a batch or a read needs a parent, so the run
+creates an open job, a batch and an event of the profile's primary retailer first, and valid bodies
+carry that retailer and the run's ref prefix (fz<seed>-). Writes go only to a loopback target unless
+--allow-remote-writes.
+
+Left out unless --with-settings-mutations: the GraphQL mutations Mutation.createSetting and
+Mutation.updateSetting -- they change how a shared target pre-processes every retailer's batches (the
+ACCOUNT fc.enable.batch.preprocessing setting).
+
+Each failure is shrunk by schemathesis, deduplicated by cause (operation, check, kind, status) and
+printed with the check, a curl reproduction (the token as $TOKEN; results.json holds the line that
+sets it) and the seed; results.json and junit.xml go to --report-dir. The same --seed sends the same
+cases (with --workers 1; the stateful phase draws its own randomness).
+
+Exit codes: 0 nothing found; 1 failures found; 2 bad usage; 3 the harness or environment failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from invharness.fuzz_engine import (
+    EXCLUDED_BY_DEFAULT,
+    PHASES,
+    Parents,
+    Settings,
+    execute,
+    graphql_schema,
+    make_parents,
+    rest_schema,
+)
+from invharness.fuzz_report import Finding, Run, deduplicated, token_command, write_reports
+from invharness.suites.client import HarnessError, StepFailed, TargetClient, loopback, redact, unreachable_reason
+from invharness.suites.profile import ProfileError, TargetProfile, load_profile
+
+__all__ = ["add_arguments", "run"]
+
+CLEAN, FOUND, USAGE, HARNESS = 0, 1, 2, 3
+DEFAULT_EXAMPLES = 100
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target-url", metavar="URL", help="the target (default: the reference server, own process)")
+    parser.add_argument("--profile", type=Path, metavar="FILE", help="target profile (YAML): credentials, retailer")
+    parser.add_argument(
+        "--max-examples",
+        type=_positive,
+        default=DEFAULT_EXAMPLES,
+        metavar="N",
+        help=f"generated cases per operation and phase (default {DEFAULT_EXAMPLES}); also labelled-invalid "
+        "payloads per family",
+    )
+    parser.add_argument("--seed", type=_seed, default=None, metavar="S", help="replay a run (default: random, printed)")
+    parser.add_argument("--workers", type=_positive, default=1, metavar="K", help="concurrent requests (default 1)")
+    parser.add_argument(
+        "--operation",
+        metavar="PATTERN",
+        help="only operations whose label matches this regular expression, e.g. 'POST /api/v4.1/job' or "
+        "'Mutation\\.createInventoryQuantity'",
+    )
+    parser.add_argument(
+        "--graphql", action=argparse.BooleanOptionalAction, default=True, help="fuzz /graphql too (default on)"
+    )
+    parser.add_argument(
+        "--stateful",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="walk the contract's links as sequences (default on)",
+    )
+    parser.add_argument(
+        "--phases",
+        type=_phases,
+        default=PHASES,
+        metavar="LIST",
+        help=f"schemathesis's phases to run, comma-separated (default {','.join(PHASES)})",
+    )
+    parser.add_argument(
+        "--generators",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="send the labelled-invalid payloads of invharness.generators too (default on)",
+    )
+    parser.add_argument(
+        "--with-settings-mutations",
+        action="store_true",
+        help=f"also fuzz {' and '.join(EXCLUDED_BY_DEFAULT)} (they change account-wide state; off by default)",
+    )
+    parser.add_argument(
+        "--report-dir", type=Path, default=Path("invharness-fuzz"), metavar="DIR", help="default ./invharness-fuzz"
+    )
+    parser.add_argument(
+        "--allow-remote-writes", action="store_true", help="allow fuzzing a target that is not on loopback"
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _phases(text: str) -> tuple[str, ...]:
+    chosen = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = set(chosen) - set(PHASES)
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"phases are some of {','.join(PHASES)}, not {text!r}")
+    return chosen
+
+
+def _seed(text: str) -> int:
+    if not text.isdigit() or int(text) >= 2**63:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number from 0, not {text!r}")
+    return int(text)
+
+
+def _usage(args: argparse.Namespace) -> TargetProfile | str:
+    """The profile, or what is wrong with the command line."""
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        return str(exc)
+    if args.operation is not None:
+        try:
+            re.compile(args.operation)
+        except re.error as exc:
+            return f"--operation {args.operation!r} is not a regular expression: {exc}"
+    if args.target_url:
+        host = urlsplit(args.target_url).hostname or ""
+        if not loopback(host) and not args.allow_remote_writes:
+            return (
+                f"{host} is not on loopback: fuzzing creates jobs, batches, events and feeds there. "
+                "Pass --allow-remote-writes to mean it."
+            )
+    return profile
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fuzz the target; print the findings; answer the exit code."""
+    from invharness.load import HarnessTrouble, target
+
+    checked = _usage(args)
+    if isinstance(checked, str):
+        print(f"invharness fuzz: {checked}", file=sys.stderr)
+        return USAGE
+    profile = checked
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    out = args.report_dir.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in ("results.json", "junit.xml"):
+        (out / stale).unlink(missing_ok=True)
+    try:
+        with target(args.target_url, out, "fuzzing") as url:
+            return _fuzz(args, url, profile, seed, out)
+    except HarnessTrouble as exc:
+        print(f"invharness fuzz: {exc}", file=sys.stderr)
+        return HARNESS
+
+
+def _fuzz(args: argparse.Namespace, url: str, profile: TargetProfile, seed: int, out: Path) -> int:
+    client = TargetClient(url, profile)
+    shown = redact(url, profile.secrets())
+    try:
+        requests.post(url + "/oauth/token", timeout=min(5.0, profile.request_timeout_s))
+    except requests.RequestException as exc:
+        print(f"invharness fuzz: target {shown} unreachable: {unreachable_reason(exc)}", file=sys.stderr)
+        return HARNESS
+    settings = Settings(
+        seed=seed,
+        max_examples=args.max_examples,
+        workers=args.workers,
+        operation=args.operation,
+        phases=tuple(p for p in args.phases if p != "stateful" or args.stateful),
+        settings_mutations=args.with_settings_mutations,
+        run_id=f"fz{seed}",
+    )
+    print(f"fuzzing {shown} with seed {seed} (replay: {_replay(args, seed)})", file=sys.stderr)
+    started = time.monotonic()
+    findings: list[Finding] = []
+    cases: dict[str, int] = {}
+    errors: list[str] = []
+    operations: list[str] = []
+    digests: dict[str, str] = {}
+    try:
+        parents = _parents(client, settings, findings)
+        _run_all(args, url, client, settings, parents, findings, cases, errors, operations, digests)
+    except HarnessError as exc:  # the target stopped answering, or our own environment failed
+        errors.append(str(exc))
+    found = deduplicated(findings)
+    run_info = Run(
+        run_id=settings.run_id,
+        seed=seed,
+        target=shown,
+        replay=_replay(args, seed),
+        token_command=token_command(url, profile.client_id, profile.username),
+        cases=cases,
+        seconds=round(time.monotonic() - started, 1),
+        excluded=() if args.with_settings_mutations else EXCLUDED_BY_DEFAULT,
+        digests=digests,
+        errors=tuple(redact(e, client.secrets()) for e in errors),
+    )
+    write_reports(out, run_info, found, operations)
+    _print_findings(run_info, found, out)
+    return FOUND if found else (HARNESS if errors else CLEAN)
+
+
+def _parents(client: TargetClient, settings: Settings, findings: list[Finding]) -> Parents:
+    """This run's parents; a target that cannot create them has failed (the finding says which step)."""
+    try:
+        return make_parents(client, settings.run_id)
+    except StepFailed as exc:
+        findings.append(Finding("setup", exc.clause, "parent", "the run could not create its parents", exc.message, ""))
+        return Parents(str(client.profile.primary_retailer), None, None, None)
+
+
+def _run_all(
+    args: argparse.Namespace,
+    url: str,
+    client: TargetClient,
+    settings: Settings,
+    parents: Parents,
+    findings: list[Finding],
+    cases: dict[str, int],
+    errors: list[str],
+    operations: list[str],
+    digests: dict[str, str],
+) -> None:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from invharness.fuzz_invalid import send_invalid
+
+    columns = (SpinnerColumn(), TextColumn("{task.description:12}"), TextColumn("{task.fields[status]}"))
+    with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=False) as progress:
+
+        def tracker(name: str) -> Callable[[int, int], None]:
+            task = progress.add_task(name, status="starting")
+            return lambda n, failures: progress.update(task, status=f"{n:,} cases, {failures} failure(s)")
+
+        schemas: list[tuple[str, Any]] = [("rest", rest_schema(url, client, settings, parents))]
+        if args.graphql:
+            schemas.append(("graphql", graphql_schema(url, client, settings)))
+        for source, schema in schemas:
+            if not any(True for _ in schema.get_all_operations()):
+                continue  # --operation selects none of its operations (the engine would then run them all)
+            outcome = execute(schema, source, client.secrets, tracker(source), parents)
+            cases.update({f"{source} {phase}": n for phase, n in outcome.cases.items()})
+            findings += outcome.findings
+            errors += outcome.errors
+            operations += outcome.operations
+            digests[source] = outcome.digest
+        if args.generators:
+            pattern = re.compile(args.operation) if args.operation else None
+            sent, found = send_invalid(
+                url,
+                client,
+                parents.job_id,
+                settings.seed,
+                args.max_examples,
+                lambda label: pattern is None or pattern.search(label) is not None,
+                tracker("generators"),
+            )
+            cases["generators"] = sent
+            findings += found
+
+
+def _replay(args: argparse.Namespace, seed: int) -> str:
+    parts = ["invharness fuzz", f"--seed {seed}", f"--max-examples {args.max_examples}"]
+    if args.target_url:
+        parts.append(f"--target-url {args.target_url}")
+    if args.profile:
+        parts.append(f"--profile {args.profile}")
+    if args.operation:
+        parts.append(f"--operation '{args.operation}'")
+    if tuple(args.phases) != PHASES:
+        parts.append(f"--phases {','.join(args.phases)}")
+    for flag in ("graphql", "stateful", "generators"):
+        if not getattr(args, flag):
+            parts.append(f"--no-{flag}")
+    if args.with_settings_mutations:
+        parts.append("--with-settings-mutations")
+    return " ".join(parts)
+
+
+def _print_findings(run_info: Run, findings: list[Finding], out: Path) -> None:
+    total = sum(run_info.cases.values())
+    counts = ", ".join(f"{n:,} {source}" for source, n in run_info.cases.items())
+    print(f"\n{total:,} cases ({counts}) in {run_info.seconds:.0f}s, {run_info.cases_per_s:.1f} cases/s")
+    for number, finding in enumerate(findings, 1):
+        print(f"\n{number}. {finding.operation}: {finding.title} [{finding.check}]")
+        print("   " + finding.message.strip().replace("\n", "\n   ")[:1500])
+        if finding.reproduction:
+            print("   reproduce (TOKEN: see results.json run.token_command):")
+            print("     " + finding.reproduction.replace("\n", "\n     "))
+        print(f"   seed {run_info.seed}")
+    for error in run_info.errors:
+        print(f"\nharness error: {error[:500]}")
+    verdict = f"{len(findings)} failure(s) found" if findings else "no failures found"
+    print(f"\n{verdict}; reports in {out}/ (results.json, junit.xml); replay: {run_info.replay}")

@@ -1,0 +1,340 @@
+"""`invharness fuzz` on schemathesis's own engine: the REST and GraphQL schemas of the contract, configured
+(seed, examples, workers, checks, the profile's timeout), authenticated through the harness's client
+(token renewed on expiry), steered to this run's parents (a batch needs an open job), and run by
+``schemathesis.engine``; its deduplicated failures become findings with a curl reproduction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.engine import events, from_schema
+from schemathesis.engine.statistic import Statistic
+from schemathesis.graphql import nodes
+
+from invharness import contracts
+from invharness.fuzz_report import Finding, curl_with_token
+from invharness.generators import payloads, strategies
+from invharness.suites.client import TargetClient
+
+__all__ = [
+    "CHECKS",
+    "EXCLUDED_BY_DEFAULT",
+    "PHASES",
+    "Parents",
+    "Settings",
+    "execute",
+    "graphql_errors_shape",
+    "graphql_schema",
+    "make_parents",
+    "rest_schema",
+]
+
+# schemathesis's checks that judge every answer; max_response_time is added from the profile's timeout.
+# Left out: use_after_free and ensure_resource_availability (nothing here deletes), and
+# object_level_authorization (the profile's second user is not a schemathesis auth identity).
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "unsupported_method",
+    "allow_header_conformance",
+    "ignored_auth",
+    "graphql_errors_shape",  # ours, below; judges GraphQL answers only
+)
+
+# the contract's custom scalars, as GraphQL literals (schemathesis knows only the built-in ones)
+schemathesis.graphql.scalar(
+    "Json",
+    st.one_of(
+        st.text(max_size=20).map(nodes.String),
+        st.integers(-(2**31), 2**31 - 1).map(nodes.Int),
+        st.booleans().map(nodes.Boolean),
+    ),
+)
+schemathesis.graphql.scalar("DateTime", strategies.dates.map(nodes.String))
+
+
+@schemathesis.check
+def graphql_errors_shape(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A GraphQL answer is a JSON object; its ``errors``, when there, a non-empty list of objects that each
+    carry a string ``message`` (the GraphQL specification's response shape)."""
+    if not case.operation.label.startswith(("Query.", "Mutation.")):
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        raise AssertionError(f"/graphql answered {response.status_code} with a body that is not JSON") from None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not ("data" in body or "errors" in body):
+        raise AssertionError("a GraphQL answer is a JSON object with data or errors")
+    if "errors" in body and not (
+        isinstance(errors, list)
+        and errors
+        and all(isinstance(e, dict) and isinstance(e.get("message"), str) for e in errors)
+    ):
+        raise AssertionError(f"GraphQL errors must be a non-empty list of objects with a message: {errors!r:.200}")
+    return True
+
+
+# GraphQL operations fuzzing leaves alone unless asked: they change how a shared target processes
+# every retailer's batches (the ACCOUNT fc.enable.batch.preprocessing setting is one of theirs).
+EXCLUDED_BY_DEFAULT = ("Mutation.createSetting", "Mutation.updateSetting")
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+_KEEP_ONE_IN = 8  # one generated id in eight stays as drawn, so unknown parents (404) are fuzzed too
+BATCH_POST = "POST /api/v4.1/job/{jobId}/batch"
+EVENT_SYNC = "POST /api/v4.1/event/sync"
+
+
+@dataclass(slots=True, frozen=True)
+class Settings:
+    """How one run drives schemathesis."""
+
+    seed: int
+    max_examples: int
+    workers: int
+    operation: str | None
+    phases: tuple[str, ...]  # of schemathesis's: examples, coverage, fuzzing, stateful
+    settings_mutations: bool
+    run_id: str
+
+
+@dataclass(slots=True, frozen=True)
+class Parents:
+    """Resources this run created for operations that need a valid parent."""
+
+    retailer: str
+    job_id: str | None
+    batch_id: str | None
+    event_id: str | None
+
+
+def make_parents(client: TargetClient, run_id: str) -> Parents:
+    """An open job with one batch, and an event, of the profile's primary retailer (this run's refs)."""
+    retailer = str(client.profile.primary_retailer)
+    job_id = client.create_job(payloads.job(f"{run_id}-fuzz-parent", retailer))
+    record = {"skuRef": f"{run_id}-SKU", "locationRef": f"{run_id}-LOC", "qty": 1, "retailerId": retailer}
+    batch_id = client.create_batch(job_id, payloads.batch([record]))
+    delta = payloads.delta(f"{run_id}-SKU", f"{run_id}-LOC", 1)
+    answer = client.request("POST", "/api/v4.1/event/async", json=payloads.delta_event([delta], retailer))
+    event_id = answer.json().get("id") if answer.status_code == 200 else None
+    return Parents(retailer, job_id, batch_id, None if event_id is None else str(event_id))
+
+
+def _config(url: str, settings: Settings, timeout_s: float, graphql: bool = False) -> Any:
+    # GraphQL types cannot say `first` is not negative: a refused well-typed input is not a fail there
+    names = [name for name in CHECKS if not (graphql and name == "positive_data_acceptance")]
+    checks: dict[str, Any] = {"enabled": False, **{name: {"enabled": True} for name in names}}
+    checks["max_response_time"] = timeout_s
+    return schemathesis.Config.from_dict(
+        {
+            "seed": settings.seed,
+            "base-url": url,
+            "workers": settings.workers,
+            "request-timeout": timeout_s,
+            "generation": {"max-examples": settings.max_examples, "mode": "all", "database": "none"},
+            "checks": checks,
+            "phases": {name: {"enabled": name in settings.phases} for name in PHASES},
+        }
+    )
+
+
+def _authenticate(schema: Any, client: TargetClient) -> None:
+    @schema.auth(refresh_interval=None)  # the client caches the token and logs in again before it expires
+    class _Token:
+        def get(self, case: Any, ctx: Any) -> str:
+            return client.token()
+
+        def set(self, case: Any, data: str, ctx: Any) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+def rest_schema(url: str, client: TargetClient, settings: Settings, parents: Parents) -> Any:
+    """contracts/openapi.yaml, ready for the engine."""
+    config = _config(url, settings, client.profile.request_timeout_s)
+    schema = schemathesis.openapi.from_path(str(contracts.CONTRACTS_DIR / "openapi.yaml"), config=config)
+    if settings.operation:
+        schema = schema.include(name_regex=settings.operation)
+    _authenticate(schema, client)
+    schema.hook("map_case")(_steering(parents, settings.run_id))
+    schema.hook("filter_failure")(_not_a_documented_outcome)
+    return schema
+
+
+def _not_a_documented_outcome(context: Any, failure: Any, case: Any, response: Any) -> bool:
+    """False for the two answers the contract documents that schemathesis's checks cannot tell from a fail:
+
+    - a broken record accepted in a batch whose batch-level fields are valid: such a record is ignored and
+      reported in the batch's results, not the batch refused (the generators' record.* rules judge that, on
+      the stored batch);
+    - a well-formed sync event answered 400 with eventStatus FAILED or NO_MATCH: its processing failed (no
+      such catalogue, no rule for its name), which /event/sync answers 400 by design.
+    (Not the operations' per-operation config: schemathesis then ignores --operation's filter.)"""
+    kind = type(failure).__name__
+    if kind == "AcceptedNegativeData" and case.operation.label == BATCH_POST:
+        return not contracts.validator("batch-envelope").is_valid(case.body)
+    if kind == "RejectedPositiveData" and case.operation.label == EVENT_SYNC and response.status_code == 400:
+        try:
+            body = response.json()
+        except ValueError:
+            return True
+        return not (isinstance(body, dict) and body.get("eventStatus") in ("FAILED", "NO_MATCH"))
+    return True
+
+
+def graphql_schema(url: str, client: TargetClient, settings: Settings) -> Any:
+    """contracts/schema.graphql at the target's /graphql, without the account-wide mutations unless asked."""
+    config = _config(url + "/graphql", settings, client.profile.request_timeout_s, graphql=True)
+    schema = schemathesis.graphql.from_path(str(contracts.CONTRACTS_DIR / "schema.graphql"), config=config)
+    if not settings.settings_mutations:
+        schema = schema.exclude(name_regex="^(" + "|".join(map(re.escape, EXCLUDED_BY_DEFAULT)) + ")$")
+    if settings.operation:
+        schema = schema.include(name_regex=settings.operation)
+    _authenticate(schema, client)
+    return schema
+
+
+def _steering(parents: Parents, run_id: str) -> Callable[[Any, Any], Any]:
+    """A map_case hook: well-formed ids of parents become this run's (so the fuzzer reaches past the 404),
+    and positive bodies carry the profile's retailer and this run's ref prefix."""
+    owned = {"jobId": parents.job_id, "batchId": parents.batch_id, "eventId": parents.event_id}
+
+    def steer(context: Any, case: Any) -> Any:
+        meta = case.meta
+        # a stateful step's ids come from the link it follows (its parent's answer): those stay
+        linked = meta is not None and str(meta.phase.name) == "stateful"
+        drawn = {} if linked else dict(case.path_parameters or {})
+        for name, value in drawn.items():
+            mine = owned.get(name)
+            if mine and _well_formed(name, value) and zlib.crc32(value.encode()) % _KEEP_ONE_IN:
+                case.path_parameters[name] = mine
+        if isinstance(case.body, dict) and (meta is None or meta.generation.mode.is_positive):
+            _own_body(case.body, parents.retailer, run_id)
+        return case
+
+    return steer
+
+
+def _well_formed(name: str, value: Any) -> bool:
+    if not isinstance(value, str) or not value:
+        return False
+    return len(value) <= 64 if name == "eventId" else value.isdigit() and len(value) <= 19
+
+
+def _own_body(body: dict[str, Any], retailer: str, run_id: str) -> None:
+    if "retailerId" in body:
+        body["retailerId"] = retailer
+    if isinstance(body.get("name"), str) and "entities" not in body and "attributes" not in body:
+        body["name"] = _prefixed(body["name"], run_id)  # a job's name
+    for entity in body.get("entities") or []:
+        if isinstance(entity, dict):
+            entity["retailerId"] = retailer
+            for key in ("skuRef", "locationRef"):
+                if key in entity:
+                    entity[key] = _prefixed(entity[key], run_id)
+
+
+def _prefixed(value: Any, run_id: str) -> Any:
+    """``value`` with this run's ref prefix (once: schemathesis may map the same body again)."""
+    if not isinstance(value, str) or value.startswith(f"{run_id}-"):
+        return value
+    return f"{run_id}-{value}"[:255]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one engine run did."""
+
+    cases: dict[str, int]  # by schemathesis phase (examples, coverage, fuzzing, stateful)
+    findings: list[Finding]
+    errors: list[str]
+    operations: list[str]
+    digest: str  # of every case sent (see _fingerprint)
+
+
+def execute(
+    schema: Any,
+    source: str,
+    secrets: Callable[[], list[str]],
+    progress: Callable[[int, int], None],
+    parents: Parents | None = None,
+) -> Outcome:
+    """Run every phase of schemathesis's engine on ``schema``; ``progress(cases, failures)`` as scenarios end."""
+    statistic = Statistic()
+    errors: list[str] = []
+    phases: dict[str, int] = {}
+    digest = hashlib.sha256()
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
+            if not isinstance(event, events.ScenarioFinished) or event.is_test_scenario:
+                phase = str(getattr(event, "phase", "fuzzing"))
+                phases[phase] = phases.get(phase, 0) + len(event.recorder.cases)
+                statistic.on_scenario_finished(event.recorder)
+                digest.update(_fingerprint(event.recorder, parents))
+                progress(statistic.total_cases, len(statistic.unique_failures_map))
+        elif isinstance(event, events.NonFatalError):
+            errors.append(f"{event.label}: {event.info.title}: {event.info.message}"[:2000])
+        elif isinstance(event, events.FatalError):
+            errors.append(f"schemathesis stopped: {event.exception!r}"[:2000])
+    found = _findings(statistic, source, secrets())
+    return Outcome(phases, found, errors, sorted(statistic.tested_operations), digest.hexdigest())
+
+
+def _fingerprint(recorder: Any, parents: Parents | None) -> bytes:
+    """What the cases of a scenario sent, order aside, with this run's parent ids as placeholders (so the same
+    seed can be shown to send the same cases to a target that numbers its jobs differently)."""
+    ids = {parents.job_id, parents.batch_id, parents.event_id} - {None} if parents else set()
+
+    def path(values: dict[str, Any] | None) -> Any:
+        return {k: "<parent>" if v in ids else v for k, v in (values or {}).items()}
+
+    sent = sorted(
+        json.dumps(
+            [
+                c.operation.label,
+                path(c.path_parameters),
+                c.query,
+                c.headers and sorted(c.headers),
+                c.body if isinstance(c.body, dict | list | str | int | float) else None,
+            ],
+            sort_keys=True,
+            default=repr,
+        )
+        for c in (node.value for node in recorder.cases.values())
+    )
+    return "\n".join(sent).encode()
+
+
+def _findings(statistic: Statistic, source: str, secrets: list[str]) -> list[Finding]:
+    check_of = {failure: check for failure, check in statistic.observed_failures.values()}
+    found = []
+    for label, groups in statistic.failures.items():
+        for group in groups.values():
+            steps = [step.curl for step in group.steps] or [group.code_sample or ""]
+            reproduction = "\n".join(curl_with_token(curl, secrets) for curl in steps)
+            status = group.response.status_code if group.response is not None else None
+            for failure in group.failures:
+                found.append(
+                    Finding(
+                        source=source,
+                        operation=failure.operation or label,
+                        check=check_of.get(failure, type(failure).__name__),
+                        title=failure.title,
+                        message=curl_with_token(failure.message, secrets),
+                        reproduction=reproduction,
+                        status=status,
+                    )
+                )
+    return found

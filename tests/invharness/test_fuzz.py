@@ -1,0 +1,158 @@
+"""`invharness fuzz` catches broken reference variants, with reproductions that fail again, and replays a seed.
+
+Short runs (one operation each, a few dozen cases); the 10,000-case proof is bench/bench_fuzz.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from starlette.routing import request_response
+
+from invharness.cli import main
+from invharness.reference_impl import backend, http_api
+from invharness.reference_impl.server import EmbeddedServer
+
+from ..suites.mutants import _batch_json
+
+
+@pytest.fixture
+def target():
+    with EmbeddedServer() as server:
+        yield server
+
+
+def _fuzz(url: str, out: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    code = main(["fuzz", "--target-url", url, "--report-dir", str(out), "--no-graphql", "--phases", "fuzzing", *extra])
+    return code, json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def _token(url: str) -> str:
+    form = {"username": "admin", "password": "admin", "client_id": "DEMO", "client_secret": "demo-secret"}
+    answer = requests.post(f"{url}/oauth/token", data={**form, "grant_type": "password", "scope": "api"}, timeout=10)
+    return answer.json()["access_token"]
+
+
+def _rerun(curl: str, url: str) -> tuple[int, str]:
+    """Run a reproduction as a developer would paste it (with $TOKEN set): (status, body)."""
+    command = curl + " -s -w '\\n%{http_code}'"
+    done = subprocess.run(
+        ["bash", "-c", command], env={**os.environ, "TOKEN": _token(url)}, capture_output=True, text=True, timeout=30
+    )
+    body, _, status = done.stdout.rpartition("\n")
+    return int(status), body
+
+
+def test_a_500_to_one_malformed_body_is_found_with_a_reproduction_that_fails_again(target, tmp_path, monkeypatch):
+    original = http_api.create_job
+
+    async def create_job(request: Any) -> Any:
+        if not isinstance(await http_api._json(request), dict):
+            raise RuntimeError("the body is not an object")  # the plausible bug: no type check before use
+        return await original(request)
+
+    route = next(r for r in http_api.routes if r.endpoint is original)
+    monkeypatch.setattr(route, "app", request_response(create_job))
+    code, results = _fuzz(
+        target.url,
+        tmp_path,
+        "--operation",
+        "^POST /api/v4.1/job$",
+        "--no-generators",
+        "--max-examples",
+        "10",
+        "--seed",
+        "1",
+    )
+    assert code == 1
+    errors = [f for f in results["findings"] if f["check"] == "not_a_server_error"]
+    assert errors and errors[0]["status"] == 500, results["findings"]
+    reproduction = errors[0]["reproduction"]
+    assert '"Authorization: Bearer $TOKEN"' in reproduction and "demo-secret" not in json.dumps(results)
+    assert _rerun(reproduction, target.url)[0] == 500
+
+
+def test_a_negative_qty_accepted_without_error_is_found_by_its_rule(target, tmp_path, monkeypatch):
+    original = backend._invalid_records
+
+    def lenient(entities: list[Any]) -> dict[int, str]:  # the bug: a negative qty is not checked
+        return {i: why for i, why in original(entities).items() if "qty" not in why or "-" not in str(entities[i])}
+
+    monkeypatch.setattr(backend, "_invalid_records", lenient)
+    code, results = _fuzz(
+        target.url,
+        tmp_path,
+        "--operation",
+        r"^POST /api/v4\.1/job/\{jobId\}/batch$",
+        "--max-examples",
+        "30",
+        "--seed",
+        "4",
+    )
+    assert code == 1
+    found = [f for f in results["findings"] if f["check"] == "rule:record.qty.negative"]
+    assert found, [f["check"] for f in results["findings"]]
+    assert "record.qty.negative" in found[0]["title"]
+    read = found[0]["reproduction"].splitlines()[-1]
+    status, body = _rerun(read, target.url)
+    assert status == 200 and not [r for r in json.loads(body)["results"] if r["index"] == 0]
+
+
+def test_a_batch_read_without_a_required_field_is_found(target, tmp_path, monkeypatch):
+    _batch_json(monkeypatch, lambda body: {k: v for k, v in body.items() if k != "createdOn"})
+    code, results = _fuzz(
+        target.url,
+        tmp_path,
+        "--operation",
+        r"batch/\{batchId\}$",
+        "--no-generators",
+        "--max-examples",
+        "10",
+        "--seed",
+        "2",
+    )
+    assert code == 1
+    found = [f for f in results["findings"] if f["check"] == "response_schema_conformance"]
+    assert found and "createdOn" in found[0]["message"], results["findings"]
+    status, body = _rerun(found[0]["reproduction"], target.url)
+    assert status == 200 and "createdOn" not in json.loads(body)
+
+
+def test_the_same_seed_sends_the_same_cases(target, tmp_path):
+    runs = [
+        _fuzz(
+            target.url,
+            tmp_path / name,
+            "--operation",
+            r"^GET /api/v4\.1/job/\{jobId\}$",
+            "--no-generators",
+            "--max-examples",
+            "8",
+            "--seed",
+            seed,
+        )
+        for name, seed in (("a", "5"), ("b", "5"), ("c", "6"))
+    ]
+    assert [code for code, _ in runs] == [0, 0, 0], [r["findings"] for _, r in runs]
+    digests = [results["run"]["digests"]["rest"] for _, results in runs]
+    assert digests[0] == digests[1] != digests[2]
+    assert runs[0][1]["run"]["cases"] == runs[1][1]["run"]["cases"]
+
+
+def test_usage_errors_are_one_line(tmp_path, capsys):
+    assert main(["fuzz", "--target-url", "http://example.com", "--report-dir", str(tmp_path)]) == 2
+    assert "--allow-remote-writes" in capsys.readouterr().err
+    assert main(["fuzz", "--operation", "(", "--report-dir", str(tmp_path)]) == 2
+
+
+def test_help_lists_the_mutations_left_out():
+    from invharness.cli import build_parser
+
+    text = build_parser()._subparsers._group_actions[0].choices["fuzz"].format_help()
+    assert "Mutation.createSetting" in text and "Mutation.updateSetting" in text
