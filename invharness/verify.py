@@ -11,6 +11,7 @@ Outcome and exit code:
                        groups not selected, an unreachable target, --max-time reached)
   2  bad usage (profile, options)
   3  the harness itself failed (the suites could not run)
+  130  interrupted (Ctrl-C): what was judged until then is in the reports, the run INCOMPLETE
 Choose checks with --group, --clause, or --last-failed DIR (the checks that did not pass in the run
 whose reports are in DIR). SHOULD clauses that fail are warnings unless --strict. The same --run-id
 replays a run's refs and generated inputs.
@@ -25,6 +26,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -57,7 +59,8 @@ from invharness.suites.report import (
 __all__ = ["add_arguments", "run"]
 
 EXIT = {CONFORMS: 0, DOES_NOT_CONFORM: 1, INCOMPLETE: 4}
-USAGE, HARNESS = 2, 3
+USAGE, HARNESS, INTERRUPTED = 2, 3, 130
+_INTERRUPTED = "interrupted (Ctrl-C)"
 _RUN_ID = re.compile(r"^[A-Za-z0-9]{1,24}$")
 _VERDICTS = ("pass", "fail", "error", "blocked", "skipped", "deviation", "unsupported", "untested")
 
@@ -290,7 +293,8 @@ def run(args: argparse.Namespace) -> int:
             if code is not None:
                 return code
     print(file=sys.stderr)
-    return _summary(write_reports(report_dir, checks, info), report_dir)
+    code = _summary(write_reports(report_dir, checks, info), report_dir)
+    return INTERRUPTED if info["stopped"] == _INTERRUPTED else code
 
 
 def _unreachable(url: str, profile: TargetProfile) -> str | None:
@@ -366,7 +370,10 @@ def _run_passes(
             break
         directory = scratch / f"pass{number}"
         log_path = report_dir / f"pytest-pass{number}.log"
-        code = _pytest([*base, *extra, "-q", "--report-dir", str(directory)], log_path, secrets_, deadline)
+        try:
+            code = _pytest([*base, *extra, "-q", "--report-dir", str(directory)], log_path, secrets_, deadline)
+        except KeyboardInterrupt:  # Ctrl-C: keep what was judged, write partial reports, say so
+            code, info["stopped"] = None, _INTERRUPTED
         results = directory / "results.json"
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or not (
             results.is_file() or code is None
@@ -379,12 +386,13 @@ def _run_passes(
         if results.is_file():
             done = json.loads(results.read_text(encoding="utf-8"))
             checks += done["checks"]
-            info["stopped"] = done.get("run", {}).get("stopped")
-        else:  # killed at --max-time: what was judged is in the journal
+            if info["stopped"] != _INTERRUPTED:
+                info["stopped"] = done.get("run", {}).get("stopped")
+        else:  # killed at --max-time, or interrupted: what was judged is in the journal
             journal = directory / JOURNAL
             lines = journal.read_text(encoding="utf-8").splitlines() if journal.is_file() else []
             checks += [json.loads(line) for line in lines if line.strip()]
-            info["stopped"] = "the run reached its --max-time"
+            info["stopped"] = info["stopped"] or "the run reached its --max-time"
     return None
 
 
@@ -408,9 +416,27 @@ def _pytest(command: list[str], log_path: Path, secrets_: list[str], deadline: f
             process.kill()
             process.wait()
             code = None
+        except KeyboardInterrupt:
+            _stop(process)
+            raise
         for relay in relays:
             relay.join(timeout=5)
     return code
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End pytest after a Ctrl-C so that it still writes what it judged: a terminal's Ctrl-C reached
+    it too; otherwise (a signal to us alone) it is sent one. Bounded: killed when it lingers."""
+    for signal_it, wait in ((False, 3), (True, 30)):
+        if signal_it and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    process.kill()
+    process.wait()
 
 
 def _relay(source: IO[bytes], sink: IO[str], secrets_: list[str]) -> None:
