@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from invharness import contracts
+from invharness.argtypes import positive
 
 __all__ = ["HELP", "INTERRUPTED", "Help", "Parser", "build_parser", "main"]
 
@@ -336,10 +337,10 @@ def _validate(args: argparse.Namespace) -> int:
 def _add_generate(generate: Parser) -> None:
     generate.add_argument("--out", type=Path, metavar="DIR", help="directory to write (must be empty); required")
     generate.add_argument("--seed", type=int, default=1, help="the seed (default 1)")
-    generate.add_argument("--products", type=_positive, default=1000, help="products (default 1000)")
-    generate.add_argument("--locations", type=_positive, default=50, help="locations, a tenth of them DCs (default 50)")
+    generate.add_argument("--products", type=positive, default=1000, help="products (default 1000)")
+    generate.add_argument("--locations", type=positive, default=50, help="locations, a tenth of them DCs (default 50)")
     generate.add_argument(
-        "--depth", type=_positive, default=3, help="at most this many LAST_ON_HAND segments per position (default 3)"
+        "--depth", type=positive, default=3, help="at most this many LAST_ON_HAND segments per position (default 3)"
     )
     generate.add_argument(
         "--formats",
@@ -375,7 +376,7 @@ def _add_generate(generate: Parser) -> None:
         metavar="DIR",
         help="join the part manifests found in these directories (or files) into --out/manifest.json; writes no data",
     )
-    generate.add_argument("--processes", type=_positive, default=None, help="worker processes (default: CPUs)")
+    generate.add_argument("--processes", type=positive, default=None, help="worker processes (default: CPUs)")
     generate.add_argument("--overwrite", action="store_true", help="allow writing into a directory that has files")
     generate.set_defaults(run=_generate)
 
@@ -531,14 +532,6 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"give a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _date(text: str) -> dt.date:

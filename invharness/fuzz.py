@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from invharness.argtypes import positive
 from invharness.fuzz_engine import (
     EXCLUDED_BY_DEFAULT,
     PHASES,
@@ -65,14 +66,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", type=Path, metavar="FILE", help="target profile (YAML): credentials, retailer")
     parser.add_argument(
         "--max-examples",
-        type=_positive,
+        type=positive,
         default=DEFAULT_EXAMPLES,
         metavar="N",
         help=f"generated cases per operation and phase (default {DEFAULT_EXAMPLES}); also labelled-invalid "
         "payloads per family",
     )
     parser.add_argument("--seed", type=_seed, default=None, metavar="S", help="replay a run (default: random, printed)")
-    parser.add_argument("--workers", type=_positive, default=1, metavar="K", help="concurrent requests (default 1)")
+    parser.add_argument("--workers", type=positive, default=1, metavar="K", help="concurrent requests (default 1)")
     parser.add_argument(
         "--operation",
         metavar="PATTERN",
@@ -114,14 +115,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"give a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _phases(text: str) -> tuple[str, ...]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import ipaddress
 import json
 import os
 import re
@@ -43,6 +42,8 @@ from urllib.parse import urlsplit
 
 import requests
 import yaml
+
+from invharness.argtypes import positive
 
 __all__ = ["SCENARIOS", "HarnessTrouble", "Slo", "add_arguments", "evaluate", "run", "target"]
 
@@ -85,7 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate", type=float, metavar="N", help="with --dataset: requests/s (default: as fast as taken)"
     )
-    parser.add_argument("--users", type=_positive, default=4, metavar="N", help="simulated users (default 4)")
+    parser.add_argument("--users", type=positive, default=4, metavar="N", help="simulated users (default 4)")
     parser.add_argument(
         "--spawn-rate",
         type=float,
@@ -125,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
     except (ProfileError, ValueError, OSError, yaml.YAMLError) as exc:
         print(f"invharness load: {exc}", file=sys.stderr)
         return USAGE
-    if args.target_url and not (_loopback(args.target_url) or args.allow_remote_writes):
+    from invharness.suites.client import loopback
+
+    if args.target_url and not (loopback(urlsplit(args.target_url).hostname or "") or args.allow_remote_writes):
         print(
             f"invharness load: {urlsplit(args.target_url).hostname} is not on loopback; a load run writes to its "
             "target: pass --allow-remote-writes to mean it",
@@ -156,11 +159,6 @@ class HarnessTrouble(Exception):
 # ---------------------------------------------------------------------- inputs
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _seconds(text: str) -> float:
@@ -209,14 +207,6 @@ def _slos(args: argparse.Namespace) -> dict[str, Any]:
     return raw
 
 
-def _loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _environment(profile: Any, args: argparse.Namespace, run_id: str, out: Path) -> dict[str, str]:
