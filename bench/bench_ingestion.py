@@ -141,9 +141,9 @@ def cost_split(payloads: list[bytes]) -> tuple[float, float, float, float]:
     import asyncio
 
     from invharness import contracts
-    from invharness.reference_impl.auth import Principal
     from invharness.reference_impl.backend import Backend
     from invharness.reference_impl.config import ServerConfig
+    from invharness.reference_impl.services.access import Principal
 
     started = time.perf_counter()
     parsed = [orjson.loads(p) for p in payloads]
@@ -158,9 +158,9 @@ def cost_split(payloads: list[bytes]) -> tuple[float, float, float, float]:
 
     async def run() -> float:
         await backend.worker.start()
-        job = backend.create_job(admin, {"name": "bench", "retailerId": 1})
+        job = backend.jobs.create_job(admin, {"name": "bench", "retailerId": 1})
         for p in parsed:
-            backend.accept_batch(admin, job.id, p)
+            backend.batches.accept_batch(admin, job.id, p)
         started = time.perf_counter()
         await backend.worker.drain()
         elapsed = time.perf_counter() - started

@@ -70,8 +70,11 @@ HELP: dict[str, Help] = {
             (1, "DOES NOT CONFORM: a MUST clause fails (with --strict, a SHOULD clause too)"),
             _BAD_USAGE,
             (3, "the harness or the environment failed; no verdict"),
-            (4, "INCOMPLETE: nothing fails, but some MUST clause was not judged (unreachable target, "
-             "blocked, skipped, error, not selected)"),
+            (
+                4,
+                "INCOMPLETE: nothing fails, but some MUST clause was not judged (unreachable target, "
+                "blocked, skipped, error, not selected)",
+            ),
         ),
     ),
     "profile": Help(

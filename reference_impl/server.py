@@ -15,11 +15,11 @@ from typing import Any
 
 import uvicorn
 
-from invharness.reference_impl.app import create_app
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig, load_config
 from invharness.reference_impl.local_s3 import LocalS3
+from invharness.reference_impl.transport.app import create_app
 
 __all__ = ["EmbeddedServer", "add_arguments", "main", "run_from_args", "serve"]
 

@@ -12,65 +12,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = [
-    "ACTIVE",
-    "INACTIVE",
-    "LAST_ON_HAND",
-    "SEGMENT_FIELDS",
-    "Catalogue",
-    "Inventory",
-    "Position",
-    "Quantity",
-    "VirtualPosition",
-    "base_catalogue_ref",
-    "catalogue_type",
-    "default_catalogue_ref",
-    "position_ref",
-]
-
-ACTIVE = "ACTIVE"
-INACTIVE = "INACTIVE"
-CREATED = "CREATED"
-OUT_OF_STOCK = "OUT_OF_STOCK"
-LAST_ON_HAND = "LAST_ON_HAND"
-ONHAND_TYPES = frozenset({LAST_ON_HAND, "RESERVED", "SALE", "CORRECTION", "DELTA"})
-# What a LAST_ON_HAND record deactivates: the stock count it carries already reflects them.
-LOH_DEACTIVATES = frozenset({"SALE", "CORRECTION", "DELTA"})
-SEGMENT_FIELDS = (
-    "condition",
-    "expectedOn",
-    "expiresOn",
-    "storageAreaRef",
-    "countryOfOrigin",
-    "channel",
-    "supplier",
-    "manufacturer",
-    "manufacturerBatchNumber",
-    "associationType",
-    "associationRef",
-    "segment1",
-    "segment2",
-    "segment3",
+from invharness.reference_impl.vocabulary import (
+    ACTIVE,
+    CREATED,
+    INACTIVE,
+    ONHAND_TYPES,
+    OUT_OF_STOCK,
+    base_catalogue_ref,
+    catalogue_type,
+    default_catalogue_ref,
 )
 
-
-def catalogue_type(catalogue_ref: str) -> str:
-    """The part of a catalogue ref before the first colon (decision 8): DEFAULT:1 -> DEFAULT."""
-    return catalogue_ref.split(":", 1)[0]
-
-
-def default_catalogue_ref(retailer_id: int) -> str:
-    return f"DEFAULT:{retailer_id}"
-
-
-def base_catalogue_ref(retailer_id: int) -> str:
-    return f"BASE:{retailer_id}"
-
-
-def position_ref(product_ref: str, location_ref: str, catalogue_ref: str) -> str:
-    """<productRef>:<locationRef>:<catalogueType>, e.g. SKU1:LOC1:DEFAULT."""
-    return f"{product_ref}:{location_ref}:{catalogue_type(catalogue_ref)}"
-
+__all__ = ["Catalogue", "Inventory", "Position", "Quantity", "VirtualPosition", "to_virtual"]
 
 _ids = itertools.count(1)
 

@@ -14,9 +14,9 @@ from starlette.middleware import Middleware
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig
-from invharness.reference_impl.feed_scheduler import FeedScheduler
-from invharness.reference_impl.graphql_api import build_schema
-from invharness.reference_impl.http_api import error_handlers, routes
+from invharness.reference_impl.services.feed_scheduler import FeedScheduler
+from invharness.reference_impl.transport.graphql.schema import build_schema
+from invharness.reference_impl.transport.http_api import error_handlers, routes
 
 __all__ = ["AccessLog", "create_app"]
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from invharness.reference_impl.inventory import Inventory, base_catalogue_ref, to_virtual
+from invharness.reference_impl.stores.inventory import Inventory, to_virtual
+from invharness.reference_impl.vocabulary import base_catalogue_ref
 
 __all__ = ["SOURCE_TYPES", "Row", "matches", "selection"]
 

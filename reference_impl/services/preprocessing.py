@@ -15,19 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from invharness.reference_impl.clock import Clock
-from invharness.reference_impl.events import EventBlock, EventLog
-from invharness.reference_impl.inventory import (
-    ACTIVE,
-    LAST_ON_HAND,
-    LOH_DEACTIVATES,
-    SEGMENT_FIELDS,
-    Inventory,
-    Position,
-    Quantity,
-    catalogue_type,
-)
-from invharness.reference_impl.jobs import Batch, Job
-from invharness.reference_impl.settings import SettingsStore
+from invharness.reference_impl.services.settings import SettingsService
+from invharness.reference_impl.stores.events import EventBlock, EventLog
+from invharness.reference_impl.stores.inventory import Inventory, Position, Quantity
+from invharness.reference_impl.stores.jobs import Batch, Job
+from invharness.reference_impl.vocabulary import ACTIVE, LAST_ON_HAND, LOH_DEACTIVATES, SEGMENT_FIELDS, catalogue_type
 
 __all__ = ["DEFAULT_TRANSIENTS", "BatchProcessor", "GroupOutcome", "preprocessing_applies"]
 
@@ -58,7 +50,7 @@ class GroupOutcome:
 class BatchProcessor:
     """Applies groups of batches to the inventory and raises their events."""
 
-    def __init__(self, inventory: Inventory, events: EventLog, settings: SettingsStore, clock: Clock) -> None:
+    def __init__(self, inventory: Inventory, events: EventLog, settings: SettingsService, clock: Clock) -> None:
         self._inventory = inventory
         self._events = events
         self._settings = settings

@@ -8,14 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from invharness.reference_impl.clock import Clock, next_midnight_utc
+from invharness.reference_impl.errors import ApiError
 
 __all__ = ["COMPLETE", "PENDING", "RUNNING", "Batch", "Job", "JobClosed", "JobStore"]
 
 PENDING, RUNNING, COMPLETE = "PENDING", "RUNNING", "COMPLETE"
 
 
-class JobClosed(Exception):
+class JobClosed(ApiError):
     """A batch was posted to a job past its lifetime."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, message)
 
 
 @dataclass(slots=True, eq=False)

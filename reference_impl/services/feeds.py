@@ -24,17 +24,19 @@ import pyarrow.parquet as pq
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from invharness import contracts
 from invharness.reference_impl.clock import Clock
-from invharness.reference_impl.feed_filters import Row, selection
-from invharness.reference_impl.inventory import Inventory
+from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.services import validation
+from invharness.reference_impl.services.access import Principal, require_admin
+from invharness.reference_impl.services.feed_filters import Row, selection
+from invharness.reference_impl.services.queries import keep
+from invharness.reference_impl.stores.inventory import Inventory
 
 __all__ = ["Feed", "FeedError", "FeedRun", "FeedService", "S3Settings", "feed_policy"]
 
 POLICY_ATTRIBUTE = "S3_BUCKET_POLICY"
 FEED_PRINCIPAL = "arn:aws:iam::000000000000:role/invharness-inventory-feeds"
 _WRITE_ACTIONS = {"s3:PutObject", "s3:ReplicateObject", "s3:*", "*"}
-_INPUT = contracts.validator("feed-input")
 _COLUMNS = pa.schema(
     [
         ("sourceType", pa.string()),
@@ -51,8 +53,11 @@ _COLUMNS = pa.schema(
 )
 
 
-class FeedError(Exception):
+class FeedError(ApiError):
     """A refused feed operation; the message says what is wrong."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, message)
 
 
 @dataclass(slots=True, frozen=True)
@@ -184,8 +189,11 @@ def _grants_write(policy_text: str, bucket: str) -> bool:
 class FeedService:
     """Feeds and their runs; S3 calls block, so runs are meant for a worker thread."""
 
-    def __init__(self, inventory: Inventory, clock: Clock, s3: S3Settings, interval_s: float = 300.0) -> None:
+    def __init__(
+        self, inventory: Inventory, clock: Clock, s3: S3Settings, interval_s: float = 300.0, account_id: str = "DEMO"
+    ) -> None:
         self._inventory = inventory
+        self._account_id = account_id
         self._clock = clock
         self.s3 = s3
         self.interval_s = interval_s
@@ -198,10 +206,10 @@ class FeedService:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def create(self, data: dict[str, Any], account_id: str) -> Feed:
-        problem = _INPUT.explain(data)
-        if problem is not None:
-            raise FeedError(f"invalid feed input: {problem}")
+    def create(self, principal: Principal, data: dict[str, Any]) -> Feed:
+        """createInventoryFeed (account admins): a CREATED feed; its destination is checked on activation."""
+        require_admin(principal, "manage inventory feeds")
+        validation.feed_input(data)
         attributes = {a["key"]: a["value"] for a in data["destination"]["destinationAttributes"]}
         now = self._clock.now()
         with self._lock:
@@ -213,7 +221,7 @@ class FeedService:
                 data.get("name"),
                 data["source"]["type"],
                 list(data["source"].get("filters") or []),
-                attributes.get("AWS_ACCOUNT_ID", account_id),
+                attributes.get("AWS_ACCOUNT_ID", self._account_id),
                 attributes["AWS_S3_BUCKET_NAME"],
                 now,
                 now,
@@ -221,7 +229,9 @@ class FeedService:
             self._feeds[feed.ref] = feed
         return feed
 
-    def update(self, data: dict[str, Any]) -> Feed:
+    def update(self, principal: Principal, data: dict[str, Any]) -> Feed:
+        """updateInventoryFeed (account admins): switching it ACTIVE validates the destination first."""
+        require_admin(principal, "manage inventory feeds")
         feed = self._feeds.get(data.get("ref", ""))
         if feed is None:
             raise FeedError(f"no inventory feed {data.get('ref')}")
@@ -229,9 +239,7 @@ class FeedService:
         for key in ("source", "destination", "dataFormat"):
             if data.get(key) is not None:
                 merged[key] = data[key]
-        problem = _INPUT.explain(merged)
-        if problem is not None:
-            raise FeedError(f"invalid feed input: {problem}")
+        validation.feed_input(merged)
         status = data.get("status")
         if status is not None and status not in ("ACTIVE", "INACTIVE"):
             raise FeedError(f"a feed's status is ACTIVE or INACTIVE, not {status}")
@@ -281,7 +289,34 @@ class FeedService:
                 f"arn:aws:s3:::{bucket}/*; install the feed's {POLICY_ATTRIBUTE} attribute"
             )
 
-    # ------------------------------------------------------------------ reads
+    # ------------------------------------------------------------------ reads (account admins)
+
+    def find(self, principal: Principal, ref: str) -> Feed | None:
+        require_admin(principal, "manage inventory feeds")
+        return self._feeds.get(ref)
+
+    def list_feeds(self, principal: Principal, **filters: Any) -> list[Feed]:
+        require_admin(principal, "manage inventory feeds")
+        return keep(self.feeds(), **filters)
+
+    def find_run(self, principal: Principal, ref: str) -> FeedRun | None:
+        require_admin(principal, "manage inventory feeds")
+        return self._runs.get(ref)
+
+    def list_runs(self, principal: Principal, feed_ref: str | None, **filters: Any) -> list[FeedRun]:
+        """Every run, or those of one feed (none when there is no such feed)."""
+        require_admin(principal, "manage inventory feeds")
+        if feed_ref is None:
+            return keep(self.runs(), **filters)
+        feed = self._feeds.get(feed_ref)
+        return keep(feed.runs if feed is not None else [], **filters)
+
+    @staticmethod
+    def feed_runs(feed: Feed, **filters: Any) -> list[FeedRun]:
+        """A feed's runs, newest first."""
+        return keep(list(reversed(feed.runs)), **filters)
+
+    # ------------------------------------------------------------------ internal reads (scheduler, tests)
 
     def feed(self, ref: str) -> Feed | None:
         return self._feeds.get(ref)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from invharness.reference_impl.inventory import ACTIVE, Inventory, Position, Quantity, position_ref
+from invharness.reference_impl.stores.inventory import Inventory, Position, Quantity
+from invharness.reference_impl.vocabulary import ACTIVE, position_ref
 
 __all__ = ["DeltaOutcome", "apply_deltas"]
 

@@ -14,9 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from invharness.reference_impl.clock import fluent_timestamp
-
-__all__ = ["ORCHESTRATION", "Event", "EventBlock", "EventLog", "RecordEvent"]
+__all__ = ["ORCHESTRATION", "AnyEvent", "Event", "EventBlock", "EventLog", "RecordEvent"]
 
 # Fluent's event types are ORCHESTRATION (triggers a workflow) and ORCHESTRATION_AUDIT (describes one
 # that ran; "Orchestration & Audit Events"). Every event this server stores is of the first kind.
@@ -85,8 +83,7 @@ AnyEvent = Event | RecordEvent
 class EventLog:
     """Events in arrival order, with indexes by name and by entity ref."""
 
-    def __init__(self, account_id: str, retention: int = 2_000_000) -> None:
-        self._account_id = account_id
+    def __init__(self, retention: int = 2_000_000) -> None:
         self._prefix = str(uuid.uuid4())[:23]
         self._events: list[Any] = []  # Event, or (EventBlock, entity ref, quantity ref, type, qty) tuples
         self._first_seq = 1
@@ -204,32 +201,6 @@ class EventLog:
             event = self._view(seq)
             if event is not None:
                 yield event
-
-    def to_json(self, event: AnyEvent) -> dict[str, Any]:
-        """The event as GET /api/v4.1/event/{id} answers it (event-read schema)."""
-        return {
-            "id": self.event_id(event),
-            "name": event.name,
-            "type": event.type,
-            "accountId": self._account_id,
-            "retailerId": None if event.retailer_id is None else str(event.retailer_id),
-            "category": event.category,
-            "context": {
-                "sourceEvents": [],
-                "entityType": event.entity_type,
-                "entityId": event.entity_id,
-                "entityRef": event.entity_ref,
-                "rootEntityType": event.root_entity_type,
-                "rootEntityId": event.root_entity_id,
-                "rootEntityRef": event.root_entity_ref,
-            },
-            "eventStatus": event.status,
-            "attributes": event.attributes,
-            "source": event.source,
-            "generatedBy": event.generated_by,
-            "generatedOn": fluent_timestamp(event.generated_on),
-            **({"errorMessage": event.error_message} if event.error_message else {}),
-        }
 
 
 def _text(value: Any) -> str | None:
