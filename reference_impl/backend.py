@@ -19,10 +19,12 @@ from invharness.reference_impl.services.jobs import JobService
 from invharness.reference_impl.services.preprocessing import BatchProcessor
 from invharness.reference_impl.services.settings import SettingsService
 from invharness.reference_impl.services.worker import BatchWorker
-from invharness.reference_impl.stores.events import EventLog
-from invharness.reference_impl.stores.inventory import Inventory
-from invharness.reference_impl.stores.jobs import JobStore
-from invharness.reference_impl.stores.settings import SettingsStore
+from invharness.reference_impl.stores.events import InMemoryEventLog
+from invharness.reference_impl.stores.feeds import InMemoryFeedStore
+from invharness.reference_impl.stores.inventory import InMemoryInventory
+from invharness.reference_impl.stores.jobs import InMemoryJobStore
+from invharness.reference_impl.stores.protocols import EventStore, FeedStore, InventoryStore, JobStore, SettingsStore
+from invharness.reference_impl.stores.settings import InMemorySettingsStore
 
 __all__ = ["Backend", "Stores"]
 
@@ -32,9 +34,20 @@ class Stores:
     """The server's state, one store per aggregate."""
 
     jobs: JobStore
-    inventory: Inventory
-    events: EventLog
+    inventory: InventoryStore
+    events: EventStore
     settings: SettingsStore
+    feeds: FeedStore
+
+    @classmethod
+    def in_memory(cls, config: ServerConfig, clock: Clock) -> Stores:
+        return cls(
+            jobs=InMemoryJobStore(clock, config.job_lifetime),
+            inventory=InMemoryInventory(),
+            events=InMemoryEventLog(config.event_retention),
+            settings=InMemorySettingsStore(),
+            feeds=InMemoryFeedStore(),
+        )
 
 
 class Backend:
@@ -43,12 +56,7 @@ class Backend:
     def __init__(self, config: ServerConfig | None = None, clock: Clock | None = None) -> None:
         self.config = config or ServerConfig()
         self.clock = clock or (OffsetClock() if self.config.clock_control else SystemClock())
-        self.stores = Stores(
-            jobs=JobStore(self.clock, self.config.job_lifetime),
-            inventory=Inventory(),
-            events=EventLog(self.config.event_retention),
-            settings=SettingsStore(),
-        )
+        self.stores = Stores.in_memory(self.config, self.clock)
         self.auth = Authenticator(self.config, self.clock)
         self.settings = SettingsService(self.stores.settings)
         self.inventory = InventoryService(self.stores.inventory, self.clock)
@@ -61,6 +69,7 @@ class Backend:
         self.jobs = JobService(self.stores.jobs, self.config, self.clock)
         self.batches = BatchService(self.stores.jobs, self.jobs, self.worker)
         self.feeds = FeedService(
+            self.stores.feeds,
             self.stores.inventory,
             self.clock,
             S3Settings(self.config.s3_endpoint, self.config.feed_region, self.config.feed_source_bucket),

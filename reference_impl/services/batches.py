@@ -9,7 +9,8 @@ from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal, require_retailer
 from invharness.reference_impl.services.jobs import JobService
 from invharness.reference_impl.services.worker import BatchWorker
-from invharness.reference_impl.stores.jobs import Batch, JobStore
+from invharness.reference_impl.stores.jobs import Batch
+from invharness.reference_impl.stores.protocols import JobStore
 from invharness.reference_impl.vocabulary import default_catalogue_ref
 
 __all__ = ["BatchService"]

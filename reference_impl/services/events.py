@@ -12,8 +12,8 @@ from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal, require_retailer
 from invharness.reference_impl.services.deltas import apply_deltas
-from invharness.reference_impl.stores.events import AnyEvent, Event, EventLog
-from invharness.reference_impl.stores.inventory import Inventory
+from invharness.reference_impl.stores.events import AnyEvent, Event
+from invharness.reference_impl.stores.protocols import EventStore, InventoryStore
 
 __all__ = ["EventService"]
 
@@ -21,7 +21,7 @@ __all__ = ["EventService"]
 class EventService:
     """Records, processes, finds and searches events."""
 
-    def __init__(self, store: EventLog, inventory: Inventory, config: ServerConfig, clock: Clock) -> None:
+    def __init__(self, store: EventStore, inventory: InventoryStore, config: ServerConfig, clock: Clock) -> None:
         self._store = store
         self._inventory = inventory
         self._config = config
@@ -66,7 +66,7 @@ class EventService:
         if event.name != "INVENTORY_DELTA":
             event.status, event.error_message = "NO_MATCH", f"No ruleset matches event {event.name}"
             return
-        catalogue = self._inventory.catalogues.get(event.entity_ref or "")
+        catalogue = self._inventory.catalogue(event.entity_ref or "")
         if catalogue is None:
             event.status, event.error_message = "FAILED", f"Inventory catalogue {event.entity_ref} not found"
             return

@@ -14,7 +14,8 @@ from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services.access import Principal
 from invharness.reference_impl.services.queries import keep
-from invharness.reference_impl.stores.inventory import Catalogue, Inventory, Position, Quantity, VirtualPosition
+from invharness.reference_impl.stores.inventory import Catalogue, Position, Quantity, VirtualPosition
+from invharness.reference_impl.stores.protocols import InventoryStore
 from invharness.reference_impl.vocabulary import SEGMENT_FIELDS, base_catalogue_ref
 
 __all__ = ["InventoryService", "VirtualCatalogue", "filter_quantities"]
@@ -72,7 +73,7 @@ def _in_range(value: Any, bounds: dict[str, Any] | None) -> bool:
 class InventoryService:
     """Reads of the inventory with the user's rights, and the quantity mutations."""
 
-    def __init__(self, store: Inventory, clock: Clock) -> None:
+    def __init__(self, store: InventoryStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
 
@@ -80,7 +81,7 @@ class InventoryService:
 
     def catalogues(self, principal: Principal, refs: list[str] | None = None, **filters: Any) -> list[Catalogue]:
         """The catalogues the user may read (of ``refs`` when given), filtered by attribute."""
-        found = [c for c in self._store.catalogues.values() if principal.may_act_for(c.retailer_id)]
+        found = [c for c in self._store.catalogues() if principal.may_act_for(c.retailer_id)]
         if refs is not None:
             wanted = set(refs)
             found = [c for c in found if c.ref in wanted]
@@ -92,7 +93,7 @@ class InventoryService:
 
     def catalogue_of(self, item: Position | Quantity) -> Catalogue | None:
         """The catalogue a position or quantity read by the user lies in."""
-        return self._store.catalogues.get(item.catalogue_ref)
+        return self._store.catalogue(item.catalogue_ref)
 
     def position(self, principal: Principal, catalogue_ref: str, ref: str) -> Position | None:
         catalogue = self.catalogue(principal, catalogue_ref)
@@ -166,9 +167,11 @@ class InventoryService:
             segment=segment or None,
             attributes=custom,
             parent_ref=parent_ref,
+            id=self._store.new_id(),
         )
         catalogue.add_quantity(quantity)
         position.recompute(now)
+        self._store.save(position)
         return quantity
 
     def update_quantity(self, principal: Principal, data: dict[str, Any]) -> Quantity:
@@ -189,6 +192,7 @@ class InventoryService:
             quantity.parent_ref = _parent_ref(data, quantity.position)
         quantity.updated_on = now
         quantity.position.recompute(now)
+        self._store.save(quantity.position)
         return quantity
 
     # ------------------------------------------------------------------ virtual inventory

@@ -9,7 +9,8 @@ from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal, require_retailer
-from invharness.reference_impl.stores.jobs import Job, JobStore
+from invharness.reference_impl.stores.jobs import Job
+from invharness.reference_impl.stores.protocols import JobStore
 
 __all__ = ["JobService"]
 

@@ -16,9 +16,10 @@ from typing import Any
 
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.services.settings import SettingsService
-from invharness.reference_impl.stores.events import EventBlock, EventLog
-from invharness.reference_impl.stores.inventory import Inventory, Position, Quantity
+from invharness.reference_impl.stores.events import EventBlock
+from invharness.reference_impl.stores.inventory import Position, Quantity
 from invharness.reference_impl.stores.jobs import Batch, Job
+from invharness.reference_impl.stores.protocols import EventStore, InventoryStore
 from invharness.reference_impl.vocabulary import ACTIVE, LAST_ON_HAND, LOH_DEACTIVATES, SEGMENT_FIELDS, catalogue_type
 
 __all__ = ["DEFAULT_TRANSIENTS", "BatchProcessor", "GroupOutcome", "preprocessing_applies"]
@@ -50,7 +51,7 @@ class GroupOutcome:
 class BatchProcessor:
     """Applies groups of batches to the inventory and raises their events."""
 
-    def __init__(self, inventory: Inventory, events: EventLog, settings: SettingsService, clock: Clock) -> None:
+    def __init__(self, inventory: InventoryStore, events: EventStore, settings: SettingsService, clock: Clock) -> None:
         self._inventory = inventory
         self._events = events
         self._settings = settings
@@ -110,10 +111,10 @@ class _Writer:
 
     __slots__ = ("block", "catalogue", "catalogue_ref", "ctype", "transients")
 
-    def __init__(self, inventory: Inventory, events: EventLog, batch: Batch, now: float) -> None:
+    def __init__(self, inventory: InventoryStore, events: EventStore, batch: Batch, now: float) -> None:
         self.catalogue_ref = batch.catalogue_ref
         self.ctype = catalogue_type(batch.catalogue_ref)
-        self.catalogue = inventory.catalogue(batch.catalogue_ref, batch.job.retailer_id, now)
+        self.catalogue = inventory.ensure_catalogue(batch.catalogue_ref, batch.job.retailer_id, now)
         self.transients = batch.transients if batch.transients is not None else DEFAULT_TRANSIENTS
         self.block = EventBlock(
             batch.event,
@@ -130,8 +131,8 @@ class _Writer:
 def _write_chunk(
     records: list[tuple],
     writers: dict[int, _Writer],
-    inventory: Inventory,
-    events: EventLog,
+    inventory: InventoryStore,
+    events: EventStore,
     enabled: bool,
     now: float,
     outcome: GroupOutcome,
@@ -140,6 +141,8 @@ def _write_chunk(
     one loop with everything it touches in locals."""
     current = None
     filtered = forwarded = 0
+    raised: list[tuple] = []  # the events of the forwarded records, stored together at the end
+    new_id, save = inventory.new_id, inventory.save
     for batch, index, entity, _catalogue_ref, ref, kind, pos_ref in records:
         if batch is not current:
             current = batch
@@ -153,7 +156,6 @@ def _write_chunk(
                 writer.transients,
                 writer.block,
             )
-            by_name = events.name_index(writer.block.name)
         position = positions.get(pos_ref)
         stored = position.quantities.get(ref) if position is not None else None
         if stored is None and other_refs:
@@ -186,7 +188,7 @@ def _write_chunk(
             continue
         if position is None:
             position = positions[pos_ref] = Position(
-                pos_ref, catalogue_ref, entity["skuRef"], entity["locationRef"], ctype, now
+                pos_ref, catalogue_ref, entity["skuRef"], entity["locationRef"], ctype, now, new_id()
             )
         if stored is None:
             stored = Quantity(
@@ -202,6 +204,7 @@ def _write_chunk(
                 segment,
                 custom,
                 parent_ref,
+                id=new_id(),
             )
             position.quantities[ref] = stored
             if "ref" in entity and ref != f"{pos_ref}:{kind}":  # see Catalogue: only other refs are indexed
@@ -219,8 +222,10 @@ def _write_chunk(
         if kind == LAST_ON_HAND and len(position.quantities) > 1:
             position.deactivate(LOH_DEACTIVATES, now)
         position.recompute(now)
-        by_name.append(events.append_record((block, pos_ref, ref, kind, qty)))
+        save(position)
+        raised.append((block, pos_ref, ref, kind, qty))
         forwarded += 1
+    events.append_records(raised)
     outcome.filtered += filtered
     outcome.forwarded += forwarded
 

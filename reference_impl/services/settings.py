@@ -7,7 +7,8 @@ from typing import Any
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal, require_setting_context
-from invharness.reference_impl.stores.settings import Setting, SettingsStore
+from invharness.reference_impl.stores.protocols import SettingsStore
+from invharness.reference_impl.stores.settings import Setting
 
 __all__ = ["BPP_SETTING", "SettingsService", "parse_bool"]
 

@@ -8,7 +8,7 @@ from the positions of DEFAULT:<retailerId> on read: quantity max(onHand, 0).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +23,7 @@ from invharness.reference_impl.vocabulary import (
     default_catalogue_ref,
 )
 
-__all__ = ["Catalogue", "Inventory", "Position", "Quantity", "VirtualPosition", "to_virtual"]
-
-_ids = itertools.count(1)
+__all__ = ["Catalogue", "InMemoryInventory", "Position", "Quantity", "VirtualPosition", "to_virtual"]
 
 
 class Quantity:
@@ -64,6 +62,7 @@ class Quantity:
         segment: dict[str, Any] | None = None,
         attributes: dict[str, Any] | None = None,
         parent_ref: str | None = None,
+        id: int = 0,
     ) -> None:
         self.ref = ref
         self.catalogue_ref = catalogue_ref
@@ -77,7 +76,7 @@ class Quantity:
         self.segment = segment
         self.attributes = attributes
         self.parent_ref = parent_ref
-        self.id = next(_ids)
+        self.id = id  # issued by the store (InventoryStore.new_id); 0 until stored
 
     def __repr__(self) -> str:
         return f"Quantity({self.ref!r}, {self.type}, {self.status}, {self.quantity})"
@@ -102,7 +101,7 @@ class Position:
     )
 
     def __init__(
-        self, ref: str, catalogue_ref: str, product_ref: str, location_ref: str, type: str, now: float
+        self, ref: str, catalogue_ref: str, product_ref: str, location_ref: str, type: str, now: float, id: int = 0
     ) -> None:
         self.ref = ref
         self.catalogue_ref = catalogue_ref
@@ -115,7 +114,7 @@ class Position:
         self.on_hand = 0
         self.quantities: dict[str, Quantity] = {}
         self.delta_ids: set[str] | None = None  # made on the first delta: most positions never get one
-        self.id = next(_ids)
+        self.id = id  # issued by the store (InventoryStore.new_id); 0 until stored
 
     def __repr__(self) -> str:
         return f"Position({self.ref!r}, onHand={self.on_hand})"
@@ -158,7 +157,7 @@ class Catalogue:
     positions: dict[str, Position] = field(default_factory=dict)
     other_refs: dict[str, Quantity] = field(default_factory=dict)
     status: str = ACTIVE
-    id: int = field(default_factory=lambda: next(_ids))
+    id: int = 0  # issued by the store
 
     @property
     def type(self) -> str:
@@ -198,27 +197,41 @@ class VirtualPosition:
     type: str = "BASE"
 
 
-class Inventory:
-    """Every inventory catalogue of the account."""
+class InMemoryInventory:
+    """Every inventory catalogue of the account, as live objects (the InventoryStore in memory).
+
+    Catalogues, positions and quantities are handed out as the objects themselves, so a change to one
+    is stored at once; ``save`` is where a durable store would write it.
+    """
 
     def __init__(self) -> None:
-        self.catalogues: dict[str, Catalogue] = {}
+        self._catalogues: dict[str, Catalogue] = {}
+        self.new_id: Callable[[], int] = itertools.count(1).__next__  # ids of catalogues, positions, quantities
 
-    def catalogue(self, ref: str, retailer_id: int, now: float) -> Catalogue:
+    def catalogue(self, ref: str) -> Catalogue | None:
+        return self._catalogues.get(ref)
+
+    def catalogues(self) -> list[Catalogue]:
+        return list(self._catalogues.values())
+
+    def ensure_catalogue(self, ref: str, retailer_id: int, now: float) -> Catalogue:
         """The catalogue ``ref``, created for ``retailer_id`` on first use."""
-        found = self.catalogues.get(ref)
+        found = self._catalogues.get(ref)
         if found is None:
-            found = self.catalogues[ref] = Catalogue(ref, retailer_id, now, now)
+            found = self._catalogues[ref] = Catalogue(ref, retailer_id, now, now, id=self.new_id())
         return found
 
     def find_position(self, catalogue_ref: str, ref: str) -> Position | None:
-        catalogue = self.catalogues.get(catalogue_ref)
+        catalogue = self._catalogues.get(catalogue_ref)
         return None if catalogue is None else catalogue.positions.get(ref)
+
+    def save(self, position: Position) -> None:
+        """The position and its quantities changed (in memory: already stored)."""
 
     def base_sources(self) -> list[Catalogue]:
         """The catalogues BASE virtual catalogues derive from: each retailer's DEFAULT:<retailerId>.
         (Another catalogue of type DEFAULT, e.g. DEFAULT:abc, has no virtual catalogue.)"""
-        return [c for c in self.catalogues.values() if c.ref == default_catalogue_ref(c.retailer_id)]
+        return [c for c in self._catalogues.values() if c.ref == default_catalogue_ref(c.retailer_id)]
 
     def virtual_positions(self, virtual_catalogue_ref: str) -> Iterator[VirtualPosition]:
         """The BASE virtual positions of ``virtual_catalogue_ref`` (BASE:<retailerId>), derived now."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from invharness.reference_impl.errors import ApiError
 
-__all__ = ["ConstraintViolation", "Setting", "SettingsStore"]
+__all__ = ["ConstraintViolation", "InMemorySettingsStore", "Setting"]
 
 
 class ConstraintViolation(ApiError):
@@ -32,8 +32,8 @@ class Setting:
     context_id: int
 
 
-class SettingsStore:
-    """Settings, unique by (name, context, contextId)."""
+class InMemorySettingsStore:
+    """Settings, unique by (name, context, contextId); ids issued here (the SettingsStore in memory)."""
 
     def __init__(self) -> None:
         self._by_id: dict[int, Setting] = {}

@@ -135,7 +135,7 @@ def test_concurrent_batches_to_one_job_lose_nothing(shared_api):
     batches = shared_api.get(f"/api/v4.1/job/{job}").json()["batch"]
     assert len(batches) == 80 and {b["status"] for b in batches} == {"COMPLETE"}
     assert len(shared_api.events(name)) == 8 * 10 * 50
-    catalogue = shared_api.server.backend.stores.inventory.catalogues["DEFAULT:1"]
+    catalogue = shared_api.server.backend.stores.inventory.catalogue("DEFAULT:1")
     assert sum(1 for ref in catalogue.positions if ref.startswith(f"{sku}-")) == 4000
 
 
@@ -150,7 +150,7 @@ def test_shutdown_finishes_every_accepted_batch():
     batches = [server.backend.stores.jobs.batch(server.backend.stores.jobs.job(job), batch_id) for batch_id in ids]
     assert [b.status for b in batches] == ["COMPLETE"] * 5
     assert (
-        len([r for r in server.backend.stores.inventory.catalogues["DEFAULT:1"].positions if r.startswith(sku)]) == 1000
+        len([r for r in server.backend.stores.inventory.catalogue("DEFAULT:1").positions if r.startswith(sku)]) == 1000
     )
 
 

@@ -14,10 +14,10 @@ from invharness.reference_impl.services.auth import Authenticator, TokenError
 from invharness.reference_impl.services.deltas import apply_deltas
 from invharness.reference_impl.services.preprocessing import DEFAULT_TRANSIENTS, preprocessing_applies
 from invharness.reference_impl.services.settings import SettingsService, parse_bool
-from invharness.reference_impl.stores.events import EventLog
-from invharness.reference_impl.stores.inventory import Catalogue, Inventory, Position, Quantity
-from invharness.reference_impl.stores.jobs import JobClosed, JobStore
-from invharness.reference_impl.stores.settings import ConstraintViolation, SettingsStore
+from invharness.reference_impl.stores.events import InMemoryEventLog
+from invharness.reference_impl.stores.inventory import Catalogue, InMemoryInventory, Position, Quantity
+from invharness.reference_impl.stores.jobs import InMemoryJobStore, JobClosed
+from invharness.reference_impl.stores.settings import ConstraintViolation, InMemorySettingsStore
 from invharness.reference_impl.transport.http_api import _event_json
 from invharness.reference_impl.vocabulary import catalogue_type, position_ref
 
@@ -82,7 +82,7 @@ def test_default_transients_are_decision_7():
 
 
 def test_retailer_setting_wins_and_values_are_read_without_case():
-    store = SettingsStore()
+    store = InMemorySettingsStore()
     settings = SettingsService(store)
     assert settings.preprocessing(1) is None
     store.create("fc.enable.batch.preprocessing", "BOOLEAN", "true", None, "ACCOUNT", 0)
@@ -92,7 +92,7 @@ def test_retailer_setting_wins_and_values_are_read_without_case():
 
 
 def test_unreadable_value_falls_through_to_the_next_context():
-    store = SettingsStore()
+    store = InMemorySettingsStore()
     store.create("fc.enable.batch.preprocessing", "BOOLEAN", "FALSE", None, "ACCOUNT", 0)
     store.create("fc.enable.batch.preprocessing", "STRING", "maybe", None, "RETAILER", 1)
     assert SettingsService(store).preprocessing(1) is False
@@ -100,7 +100,7 @@ def test_unreadable_value_falls_through_to_the_next_context():
 
 
 def test_settings_are_unique_by_name_context_and_id():
-    store = SettingsStore()
+    store = InMemorySettingsStore()
     first = store.create("a", "STRING", "1", None, "ACCOUNT", 0)
     store.create("a", "STRING", "1", None, "RETAILER", 1)
     with pytest.raises(ConstraintViolation, match="ConstraintViolationException"):
@@ -143,7 +143,7 @@ def test_malformed_authorization_is_401(header):
 
 def test_job_lifetimes():
     clock = ManualClock(at(2026, 11, 23, 10, 0))
-    midnight, day = JobStore(clock, "midnight_utc"), JobStore(clock, "24h")
+    midnight, day = InMemoryJobStore(clock, "midnight_utc"), InMemoryJobStore(clock, "24h")
     a, b = midnight.create_job("a", 1, None), day.create_job("b", 1, None)
     clock.advance(14 * 3600)
     assert (a.status(clock.now()), b.status(clock.now())) == ("CLOSED", "OPEN")
@@ -161,15 +161,15 @@ def test_job_lifetimes():
             submitted_by="admin",
         )
     with pytest.raises(ValueError, match="job lifetime"):
-        JobStore(clock, "forever")
+        InMemoryJobStore(clock, "forever")
 
 
 # ---------------------------------------------------------------- inventory and deltas
 
 
-def _inventory_with(on_hand: int) -> tuple[Inventory, Position]:
-    inventory = Inventory()
-    catalogue = inventory.catalogue("DEFAULT:1", 1, 0.0)
+def _inventory_with(on_hand: int) -> tuple[InMemoryInventory, Position]:
+    inventory = InMemoryInventory()
+    catalogue = inventory.ensure_catalogue("DEFAULT:1", 1, 0.0)
     position = catalogue.positions["S:L:DEFAULT"] = Position("S:L:DEFAULT", "DEFAULT:1", "S", "L", "DEFAULT", 0.0)
     catalogue.add_quantity(
         Quantity("S:L:DEFAULT:LAST_ON_HAND", "DEFAULT:1", position, "LAST_ON_HAND", "ACTIVE", on_hand, 0.0, 0.0)
@@ -180,7 +180,7 @@ def _inventory_with(on_hand: int) -> tuple[Inventory, Position]:
 
 def test_on_hand_counts_only_active_quantities_of_the_on_hand_types():
     inventory, position = _inventory_with(162)
-    catalogue = inventory.catalogues["DEFAULT:1"]
+    catalogue = inventory.catalogue("DEFAULT:1")
     for ref, kind, status, qty in (
         ("r1", "RESERVED", "ACTIVE", -7),
         ("r2", "RESERVED", "INACTIVE", -100),
@@ -194,7 +194,7 @@ def test_on_hand_counts_only_active_quantities_of_the_on_hand_types():
 
 def test_quantities_are_found_by_ref_whether_default_or_not():
     inventory, position = _inventory_with(1)
-    catalogue = inventory.catalogues["DEFAULT:1"]
+    catalogue = inventory.catalogue("DEFAULT:1")
     catalogue.add_quantity(Quantity("custom-ref", "DEFAULT:1", position, "ON_ORDER", "ACTIVE", 3, 0.0, 0.0))
     assert catalogue.find_quantity("S:L:DEFAULT:LAST_ON_HAND").quantity == 1
     assert catalogue.find_quantity("custom-ref").quantity == 3
@@ -228,7 +228,7 @@ def test_deltas_are_all_or_nothing_and_replays_are_skipped():
 
 
 def test_event_log_reads_searches_pages_and_forgets_the_oldest():
-    log = EventLog(retention=50)
+    log = InMemoryEventLog(retention=50)
     ids = [
         log.event_id(
             log.append("A" if i % 2 else "B", float(i), retailer_id=1, entity_type="X", entity_ref=f"r{i % 3}")

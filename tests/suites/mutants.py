@@ -138,7 +138,7 @@ def _no_match_is_complete(mp: pytest.MonkeyPatch) -> None:
 
 
 def _duplicate_settings_allowed(mp: pytest.MonkeyPatch) -> None:
-    original = settings_store.SettingsStore.create
+    original = settings_store.InMemorySettingsStore.create
 
     def create(self: Any, name: str, *args: Any) -> Any:
         try:
@@ -146,7 +146,7 @@ def _duplicate_settings_allowed(mp: pytest.MonkeyPatch) -> None:
         except settings_store.ConstraintViolation:
             return original(self, name + " ", *args)
 
-    mp.setattr(settings_store.SettingsStore, "create", create)
+    mp.setattr(settings_store.InMemorySettingsStore, "create", create)
 
 
 def _any_region_accepted(mp: pytest.MonkeyPatch) -> None:
@@ -348,7 +348,7 @@ def _jobs_live_24h(mp: pytest.MonkeyPatch) -> None:
 
 
 def _closed_job_stores_the_batch(mp: pytest.MonkeyPatch) -> None:
-    original = jobs.JobStore.add_batch
+    original = jobs.InMemoryJobStore.add_batch
 
     def add_batch(self: Any, job: Any, **fields: Any) -> Any:
         if job.status(self._clock.now()) == "OPEN":
@@ -360,20 +360,20 @@ def _closed_job_stores_the_batch(mp: pytest.MonkeyPatch) -> None:
             job.closes_at = closes
         raise jobs.JobClosed(f"Job {job.id} is closed")  # ... and refused
 
-    mp.setattr(jobs.JobStore, "add_batch", add_batch)
+    mp.setattr(jobs.InMemoryJobStore, "add_batch", add_batch)
 
 
 # ---------------------------------------------------------------------- batches
 
 
 def _wrap_add_batch(mp: pytest.MonkeyPatch, change: Callable[[dict], None]) -> None:
-    original = jobs.JobStore.add_batch
+    original = jobs.InMemoryJobStore.add_batch
 
     def add_batch(self: Any, job: Any, **fields: Any) -> Any:
         change(fields)
         return original(self, job, **fields)
 
-    mp.setattr(jobs.JobStore, "add_batch", add_batch)
+    mp.setattr(jobs.InMemoryJobStore, "add_batch", add_batch)
 
 
 def _wrap_accept_batch(mp: pytest.MonkeyPatch, around: Callable[..., Any]) -> None:

@@ -65,12 +65,12 @@ def _me_is_always_the_first_user(mp: pytest.MonkeyPatch) -> None:
 
 def _retailer_filter_ignored(mp: pytest.MonkeyPatch) -> None:
     """The defect a real client met: retailerId taken, and silently ignored."""
-    original = events.EventLog.search
+    original = events.InMemoryEventLog.search
 
     def search(self: Any, filters: dict[str, str], *rest: Any) -> Any:
         return original(self, {k: v for k, v in filters.items() if k != "retailer_id"}, *rest)
 
-    mp.setattr(events.EventLog, "search", search)
+    mp.setattr(events.InMemoryEventLog, "search", search)
 
 
 def _job_results_bare_404(mp: pytest.MonkeyPatch) -> None:

@@ -64,7 +64,10 @@ def bind(query: QueryType, mutation: MutationType) -> list[ObjectType]:
             ],
         },
     )
-    feed_type.set_field("attributes", lambda f, _i: [{"name": "S3_BUCKET_POLICY", "type": "JSON", "value": f.policy}])
+    feed_type.set_field(
+        "attributes",
+        lambda f, info: [{"name": "S3_BUCKET_POLICY", "type": "JSON", "value": context(info)[0].feeds.policy(f)}],
+    )
 
     @feed_type.field("runs")
     def resolve_runs(feed: Any, info: Any, first: int | None = None, after: str | None = None, **f: Any) -> Any:
