@@ -27,7 +27,9 @@ __all__ = ["DEFAULT_TRANSIENTS", "BatchProcessor", "GroupOutcome", "preprocessin
 DEFAULT_TRANSIENTS = frozenset((t, s) for t in ("SALE", "CORRECTION", "DELTA") for s in ("CREATED", "ACTIVE"))
 ACTIVE_CORRECTION = frozenset({("CORRECTION", ACTIVE)})
 _SEGMENT = frozenset(SEGMENT_FIELDS)
-CHUNK = 500  # records between two yields, so requests are answered while a group is processed
+CHUNK = 500  # records written between two yields, so requests are answered while a group is processed
+RESOLVE_BATCHES = 4  # batches (at most 20,000 records) read between two yields
+DEDUP_CHUNK = 20_000  # records de-duplicated between two yields
 
 
 def preprocessing_applies(setting: bool | None, meta: Any, default: bool = True) -> bool:
@@ -61,13 +63,18 @@ class BatchProcessor:
         """Process ``batches`` (PENDING, of ``job``) in order; yields every CHUNK records."""
         enabled = preprocessing_applies(self._settings.preprocessing(job.retailer_id), job.meta)
         outcome.preprocessing = enabled
-        records = self._resolve(batches, outcome)
+        records: list[tuple] = []
+        for start in range(0, len(batches), RESOLVE_BATCHES):  # a big group must not stop the server answering
+            records += self._resolve(batches[start : start + RESOLVE_BATCHES], outcome)
+            yield
         if enabled:
             # One quantity per (catalogue, ref); the ref alone is the key when one catalogue is involved.
             one_catalogue = len({b.catalogue_ref for b in batches}) == 1
             winners: dict[Any, tuple] = {}
-            for record in records:
-                winners[record[4] if one_catalogue else (record[3], record[4])] = record
+            for offset in range(0, len(records), DEDUP_CHUNK):
+                for record in records[offset : offset + DEDUP_CHUNK]:
+                    winners[record[4] if one_catalogue else (record[3], record[4])] = record
+                yield
             outcome.deduplicated += len(records) - len(winners)
             records = list(winners.values())
         now = self._clock.now()
