@@ -19,11 +19,11 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from invharness.reference_impl.auth import Principal
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.config import ServerConfig
-from invharness.reference_impl.feeds import feed_policy
 from invharness.reference_impl.local_s3 import LocalS3
+from invharness.reference_impl.services.access import Principal
+from invharness.reference_impl.services.feeds import feed_policy
 
 
 def load(backend: Backend, positions: int) -> None:
@@ -31,13 +31,15 @@ def load(backend: Backend, positions: int) -> None:
 
     async def run() -> None:
         await backend.worker.start()
-        job = backend.create_job(admin, {"name": "bench", "retailerId": 1})
+        job = backend.jobs.create_job(admin, {"name": "bench", "retailerId": 1})
         for start in range(0, positions, 5000):
             entities = [
                 {"retailerId": 1, "skuRef": f"SKU-{n // 100:07d}", "locationRef": f"LOC-{n % 100:03d}", "qty": n % 17}
                 for n in range(start, min(start + 5000, positions))
             ]
-            backend.accept_batch(admin, job.id, {"action": "UPSERT", "entityType": "INVENTORY", "entities": entities})
+            backend.batches.accept_batch(
+                admin, job.id, {"action": "UPSERT", "entityType": "INVENTORY", "entities": entities}
+            )
             await backend.worker.drain()
         await backend.worker.stop()
 
@@ -58,6 +60,7 @@ def main() -> None:
         client.create_bucket(Bucket="bench-destination")
         client.put_bucket_policy(Bucket="bench-destination", Policy=feed_policy("bench-destination"))
         feeds = backend.feeds
+        admin = Principal(backend.config.account.users[0])
         destination = {
             "type": "AWS_S3",
             "destinationAttributes": [
@@ -67,19 +70,19 @@ def main() -> None:
         }
         filters = [{"name": "REF", "operator": "EQUAL_TO", "value": "SKU-0000000:LOC-000:DEFAULT"}]
         warm = feeds.create(
+            admin,
             {
                 "ref": "warm-up",
                 "source": {"type": "INVENTORY_POSITION", "filters": filters},
                 "destination": destination,
             },
-            "DEMO",
         )
-        feeds.update({"ref": "warm-up", "status": "ACTIVE"})
+        feeds.update(admin, {"ref": "warm-up", "status": "ACTIVE"})
         feeds.run_now(warm)  # creates the source bucket, loads pyarrow's writer
         feed = feeds.create(
-            {"ref": "bench", "source": {"type": "INVENTORY_POSITION"}, "destination": destination}, "DEMO"
+            admin, {"ref": "bench", "source": {"type": "INVENTORY_POSITION"}, "destination": destination}
         )
-        feeds.update({"ref": "bench", "status": "ACTIVE"})
+        feeds.update(admin, {"ref": "bench", "status": "ACTIVE"})
         started = time.perf_counter()
         run, rows = feeds.start_run_all(feed)
         selected = time.perf_counter()

@@ -7,6 +7,7 @@ client posts pre-built bodies from threads and polls the job until every batch i
 - processed: records/s from the first POST until the last batch is COMPLETE;
 - the cost split of parse / validate / process, measured in-process on the same bodies;
 - the server's peak memory (VmHWM);
+- how long GET /healthz takes to answer while the load is accepted and processed (polled every 100 ms);
 - the same-run floor: the rate at which orjson alone parses the same bodies.
 Goals (issue 3): processed >= 100,000 records/s, accepted >= 250,000 records/s.
 """
@@ -19,6 +20,7 @@ import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -75,7 +77,22 @@ def peak_memory_mb(pid: int) -> float:
     return float("nan")
 
 
-def over_http(payloads: list[bytes], clients: int) -> tuple[float, float, float, float]:
+def health_poller(url: str, stop: threading.Event, latencies: list[float]) -> threading.Thread:
+    """A thread that asks GET /healthz every 100 ms until ``stop`` and notes how long each answer took."""
+
+    def poll() -> None:
+        session = requests.Session()
+        while not stop.wait(0.1):  # bounded by the run: the caller sets stop when the load is processed
+            started = time.perf_counter()
+            session.get(f"{url}/healthz", timeout=30).raise_for_status()
+            latencies.append(time.perf_counter() - started)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    return thread
+
+
+def over_http(payloads: list[bytes], clients: int, health: list[float]) -> tuple[float, float, float, float]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -115,6 +132,8 @@ def over_http(payloads: list[bytes], clients: int) -> tuple[float, float, float,
             answer.raise_for_status()
 
         cpu_before = cpu_seconds(server.pid)
+        stop = threading.Event()
+        poller = health_poller(url, stop, health)
         started = time.perf_counter()
         with ThreadPoolExecutor(clients) as pool:
             list(pool.map(post, range(len(payloads))))
@@ -130,6 +149,8 @@ def over_http(payloads: list[bytes], clients: int) -> tuple[float, float, float,
                 raise RuntimeError("the server did not finish within 10 minutes")
             time.sleep(0.05)
         processed = time.perf_counter() - started
+        stop.set()
+        poller.join(timeout=60)
         return accepted, processed, peak_memory_mb(server.pid), cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
@@ -141,9 +162,9 @@ def cost_split(payloads: list[bytes]) -> tuple[float, float, float, float]:
     import asyncio
 
     from invharness import contracts
-    from invharness.reference_impl.auth import Principal
     from invharness.reference_impl.backend import Backend
     from invharness.reference_impl.config import ServerConfig
+    from invharness.reference_impl.services.access import Principal
 
     started = time.perf_counter()
     parsed = [orjson.loads(p) for p in payloads]
@@ -158,9 +179,9 @@ def cost_split(payloads: list[bytes]) -> tuple[float, float, float, float]:
 
     async def run() -> float:
         await backend.worker.start()
-        job = backend.create_job(admin, {"name": "bench", "retailerId": 1})
+        job = backend.jobs.create_job(admin, {"name": "bench", "retailerId": 1})
         for p in parsed:
-            backend.accept_batch(admin, job.id, p)
+            backend.batches.accept_batch(admin, job.id, p)
         started = time.perf_counter()
         await backend.worker.drain()
         elapsed = time.perf_counter() - started
@@ -182,12 +203,20 @@ def main() -> None:
     print(f"{records:,} records, {sum(map(len, payloads)) / 1e6:.0f} MB of JSON", flush=True)
 
     # Over HTTP first: the in-process run leaves a million records' worth of heap behind it.
-    accepted, processed, peak, cpu = over_http(payloads, args.clients)
+    health: list[float] = []
+    accepted, processed, peak, cpu = over_http(payloads, args.clients, health)
     parse, validate, process, floor = cost_split(payloads)
     rate = records / processed
     print(f"accepted (POST answered)  {records / accepted:12,.0f} records/s  ({accepted:.2f} s)   goal 250,000")
     print(f"processed (COMPLETE)      {rate:12,.0f} records/s  ({processed:.2f} s)   goal 100,000")
     print(f"server peak memory        {peak:12,.0f} MB")
+    if health:
+        ordered = sorted(health)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        print(
+            f"GET /healthz during load     max {ordered[-1] * 1000:8.0f} ms   p99 {p99 * 1000:.0f} ms   "
+            f"({len(ordered)} polls)   goal: answered throughout"
+        )
     print(f"server CPU time           {cpu:12.2f} s   ({cpu / processed:.0%} of one core over the run)")
     print("cost split, in-process, same bodies:")
     for label, seconds in (

@@ -142,13 +142,17 @@ HELP: dict[str, Help] = {
         (
             ("invharness serve --port 8080", "the demo account on http://127.0.0.1:8080"),
             ("invharness serve --config examples/serve-config.yaml", "clock control and 2-second feeds for verify"),
+            ("invharness serve --clock-control", "verify can move its clock: job closing is judged (loopback only)"),
             (
                 "curl -X POST 'http://127.0.0.1:8080/oauth/token?username=admin&password=admin&client_id=DEMO"
                 "&client_secret=demo-secret&grant_type=password&scope=api'",
                 "a token",
             ),
         ),
-        ((0, "stopped by Ctrl-C after finishing every accepted batch"), (2, "bad --config or options")),
+        (
+            (0, "stopped by Ctrl-C after finishing every accepted batch"),
+            (2, "bad --config or options (clock control off loopback, too)"),
+        ),
     ),
     "generate": Help(
         "generate a realistic segmented inventory dataset",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import ipaddress
 import logging
 import socket
 import sys
@@ -15,21 +16,22 @@ from typing import Any
 
 import uvicorn
 
-from invharness.reference_impl.app import create_app
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig, load_config
 from invharness.reference_impl.local_s3 import LocalS3
+from invharness.reference_impl.transport.app import create_app
 
-__all__ = ["EmbeddedServer", "add_arguments", "main", "run_from_args", "serve"]
+__all__ = ["EmbeddedServer", "add_arguments", "is_loopback", "main", "run_from_args", "serve"]
 
 DESCRIPTION = (
     "Run the reference implementation of the contract (REST + GraphQL) until interrupted. Ctrl-C "
     "finishes every accepted batch before exit. The embedded demo account: client DEMO / demo-secret, "
     "users admin / admin (retailer 1, acts for the account) and retailer2 / retailer2 (retailer 2)."
 )
-EPILOG = """example:
+EPILOG = """examples:
   invharness serve --port 8080
+  invharness serve --clock-control    # POST /_invharness/clock {"advance_s": N} moves time (loopback only)
   curl -X POST 'http://127.0.0.1:8080/oauth/token?username=admin&password=admin&client_id=DEMO&client_secret=demo-secret&grant_type=password&scope=api'
 """
 
@@ -41,7 +43,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", type=Path, metavar="FILE", help="JSON or YAML file overriding the demo account and server settings"
     )
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="info logs one line per request: method, path (never the query string), status, ms (default: info)",
+    )
+    parser.add_argument(
+        "--clock-control",
+        action="store_true",
+        help='let POST /_invharness/clock {"advance_s": N} move the server\'s clock forward, so a verify run '
+        "can judge job closing and token expiry; for a harness only: loopback --host only, off by default",
+    )
     parser.add_argument(
         "--feed-interval",
         type=_interval,
@@ -63,6 +76,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback interface (an address, or the name localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _interval(text: str) -> float:
     value = float(text)
     if value < 1:
@@ -71,7 +94,7 @@ def _interval(text: str) -> float:
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    """Serve as the parsed options say; 2 on a bad --config."""
+    """Serve as the parsed options say; 2 on a bad --config or clock control off loopback."""
     try:
         config = load_config(args.config)
     except (OSError, ValueError, TypeError) as exc:
@@ -86,7 +109,17 @@ def run_from_args(args: argparse.Namespace) -> int:
         )
         if value is not None
     }
+    if args.clock_control:
+        overrides["clock_control"] = True
     config = dataclasses.replace(config, **overrides)
+    if config.clock_control and not is_loopback(args.host):
+        source = "--clock-control" if args.clock_control else "clock_control in --config"
+        print(
+            f"invharness serve: {source} is for loopback only (--host 127.0.0.1, ::1 or localhost), not {args.host} "
+            "(see `invharness serve --help`)",
+            file=sys.stderr,
+        )
+        return 2
     local_s3 = None
     if config.s3_endpoint is None:
         local_s3 = LocalS3().start()

@@ -16,8 +16,9 @@ import requests
 from starlette.routing import request_response
 
 from invharness.cli import main
-from invharness.reference_impl import backend, http_api
 from invharness.reference_impl.server import EmbeddedServer
+from invharness.reference_impl.services import validation
+from invharness.reference_impl.transport import http_api
 
 from ..suites.mutants import _batch_json
 
@@ -53,8 +54,12 @@ def test_a_500_to_one_malformed_body_is_found_with_a_reproduction_that_fails_aga
     original = http_api.create_job
 
     async def create_job(request: Any) -> Any:
-        if not isinstance(await http_api._json(request), dict):
-            raise RuntimeError("the body is not an object")  # the plausible bug: no type check before use
+        http_api._principal(request)  # the bug lies behind authentication
+        payload = await http_api._json(request)  # starlette keeps the body: original reads it again
+        known = {str(r) for r in http_api._backend(request).config.account.retailers}
+        if not isinstance(payload, dict) or str(payload.get("retailerId")) not in known:
+            # the plausible bug: the body's retailer looked up unchecked, an unknown one is a KeyError
+            raise KeyError(payload.get("retailerId") if isinstance(payload, dict) else None)
         return await original(request)
 
     route = next(r for r in http_api.routes if r.endpoint is original)
@@ -79,12 +84,13 @@ def test_a_500_to_one_malformed_body_is_found_with_a_reproduction_that_fails_aga
 
 
 def test_a_negative_qty_accepted_without_error_is_found_by_its_rule(target, tmp_path, monkeypatch):
-    original = backend._invalid_records
+    original = validation.batch_request
 
-    def lenient(entities: list[Any]) -> dict[int, str]:  # the bug: a negative qty is not checked
-        return {i: why for i, why in original(entities).items() if "qty" not in why or "-" not in str(entities[i])}
+    def lenient(payload: Any) -> dict[int, str]:  # the bug: a negative qty is not checked
+        entities = payload["entities"]
+        return {i: why for i, why in original(payload).items() if "qty" not in why or "-" not in str(entities[i])}
 
-    monkeypatch.setattr(backend, "_invalid_records", lenient)
+    monkeypatch.setattr(validation, "batch_request", lenient)
     code, results = _fuzz(
         target.url,
         tmp_path,

@@ -14,8 +14,9 @@ import collections
 import sys
 from typing import Any
 
-from invharness.reference_impl import backend, preprocessing, server
-from invharness.reference_impl.inventory import position_ref
+from invharness.reference_impl import server
+from invharness.reference_impl.services import events, preprocessing
+from invharness.reference_impl.vocabulary import position_ref
 
 LOSE_EVERY = 1000
 
@@ -45,7 +46,7 @@ def lose_records() -> None:
 
 
 def apply_replays_twice() -> None:
-    original = backend.apply_deltas
+    original = events.apply_deltas
 
     def forgetful(inventory: Any, catalogue_ref: str, deltas: list[dict[str, Any]], now: float) -> Any:
         for delta in deltas:
@@ -56,7 +57,7 @@ def apply_replays_twice() -> None:
                 position.delta_ids.discard(delta.get("deltaId"))
         return original(inventory, catalogue_ref, deltas, now)
 
-    backend.apply_deltas = forgetful
+    events.apply_deltas = forgetful
 
 
 FAULTS = {"lose": lose_records, "double": apply_replays_twice}

@@ -10,8 +10,8 @@ import pytest
 
 from invharness.generators import payloads
 from invharness.reference_impl.config import ServerConfig
-from invharness.reference_impl.feeds import FEED_PRINCIPAL
 from invharness.reference_impl.server import EmbeddedServer
+from invharness.reference_impl.services.feeds import FEED_PRINCIPAL
 from invharness.suites.helpers import exported_by_hand
 from tests.support import Api, record, unique
 
@@ -403,7 +403,7 @@ def test_a_default_typed_catalogue_of_another_ref_has_no_virtual_catalogue(api, 
 
 
 def test_a_run_that_breaks_fails_alone_and_the_schedule_goes_on(local_s3, s3, monkeypatch, caplog):
-    import invharness.reference_impl.feed_filters as feed_filters
+    import invharness.reference_impl.services.feed_filters as feed_filters
 
     def broken(source_type, entity):
         raise RuntimeError("row building broke")

@@ -245,8 +245,8 @@ def test_segment_fields_survive_create_update_and_filter_through_graphql(api):
 
 
 def test_one_name_mapping_round_trips_every_name_of_the_schema():
-    from invharness.reference_impl.graphql_api import build_schema
-    from invharness.reference_impl.graphql_names import check_round_trip, graphql_name, python_name
+    from invharness.reference_impl.transport.graphql.names import check_round_trip, graphql_name, python_name
+    from invharness.reference_impl.transport.graphql.schema import build_schema
 
     assert python_name("segment1") == "segment_1" and graphql_name("segment_1") == "segment1"
     assert graphql_name(python_name("manufacturerBatchNumber")) == "manufacturerBatchNumber"

@@ -135,7 +135,7 @@ def test_concurrent_batches_to_one_job_lose_nothing(shared_api):
     batches = shared_api.get(f"/api/v4.1/job/{job}").json()["batch"]
     assert len(batches) == 80 and {b["status"] for b in batches} == {"COMPLETE"}
     assert len(shared_api.events(name)) == 8 * 10 * 50
-    catalogue = shared_api.server.backend.inventory.catalogues["DEFAULT:1"]
+    catalogue = shared_api.server.backend.stores.inventory.catalogue("DEFAULT:1")
     assert sum(1 for ref in catalogue.positions if ref.startswith(f"{sku}-")) == 4000
 
 
@@ -147,9 +147,11 @@ def test_shutdown_finishes_every_accepted_batch():
     sku = unique("SD")
     ids = [api.batch(job, [record(f"{sku}-{n}-{i}", 1) for i in range(200)]) for n in range(5)]
     server.stop()
-    batches = [server.backend.jobs.batch(server.backend.jobs.job(job), batch_id) for batch_id in ids]
+    batches = [server.backend.stores.jobs.batch(server.backend.stores.jobs.job(job), batch_id) for batch_id in ids]
     assert [b.status for b in batches] == ["COMPLETE"] * 5
-    assert len([r for r in server.backend.inventory.catalogues["DEFAULT:1"].positions if r.startswith(sku)]) == 1000
+    assert (
+        len([r for r in server.backend.stores.inventory.catalogue("DEFAULT:1").positions if r.startswith(sku)]) == 1000
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))

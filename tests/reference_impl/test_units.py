@@ -3,19 +3,23 @@
 import asyncio
 import json
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
-from invharness.reference_impl.auth import Authenticator, TokenError
 from invharness.reference_impl.clock import ManualClock, fluent_timestamp, iso_timestamp, next_midnight_utc
 from invharness.reference_impl.config import ServerConfig, load_config
-from invharness.reference_impl.deltas import apply_deltas
 from invharness.reference_impl.errors import ApiError
-from invharness.reference_impl.events import EventLog
-from invharness.reference_impl.inventory import Catalogue, Inventory, Position, Quantity, catalogue_type, position_ref
-from invharness.reference_impl.jobs import JobClosed, JobStore
-from invharness.reference_impl.preprocessing import DEFAULT_TRANSIENTS, preprocessing_applies
-from invharness.reference_impl.settings import ConstraintViolation, SettingsStore, parse_bool
+from invharness.reference_impl.services.auth import Authenticator, TokenError
+from invharness.reference_impl.services.deltas import apply_deltas
+from invharness.reference_impl.services.preprocessing import DEFAULT_TRANSIENTS, preprocessing_applies
+from invharness.reference_impl.services.settings import SettingsService, parse_bool
+from invharness.reference_impl.stores.events import InMemoryEventLog
+from invharness.reference_impl.stores.inventory import Catalogue, InMemoryInventory, Position, Quantity
+from invharness.reference_impl.stores.jobs import InMemoryJobStore, JobClosed
+from invharness.reference_impl.stores.settings import ConstraintViolation, InMemorySettingsStore
+from invharness.reference_impl.transport.http_api import _event_json
+from invharness.reference_impl.vocabulary import catalogue_type, position_ref
 
 
 def at(*parts):
@@ -78,24 +82,25 @@ def test_default_transients_are_decision_7():
 
 
 def test_retailer_setting_wins_and_values_are_read_without_case():
-    store = SettingsStore()
-    assert store.preprocessing(1) is None
+    store = InMemorySettingsStore()
+    settings = SettingsService(store)
+    assert settings.preprocessing(1) is None
     store.create("fc.enable.batch.preprocessing", "BOOLEAN", "true", None, "ACCOUNT", 0)
-    assert store.preprocessing(1) is True
+    assert settings.preprocessing(1) is True
     store.create("fc.enable.batch.preprocessing", "BOOLEAN", "FALSE", None, "RETAILER", 1)
-    assert store.preprocessing(1) is False and store.preprocessing(2) is True
+    assert settings.preprocessing(1) is False and settings.preprocessing(2) is True
 
 
 def test_unreadable_value_falls_through_to_the_next_context():
-    store = SettingsStore()
+    store = InMemorySettingsStore()
     store.create("fc.enable.batch.preprocessing", "BOOLEAN", "FALSE", None, "ACCOUNT", 0)
     store.create("fc.enable.batch.preprocessing", "STRING", "maybe", None, "RETAILER", 1)
-    assert store.preprocessing(1) is False
+    assert SettingsService(store).preprocessing(1) is False
     assert parse_bool(" True ") is True and parse_bool("yes") is None and parse_bool(None) is None
 
 
 def test_settings_are_unique_by_name_context_and_id():
-    store = SettingsStore()
+    store = InMemorySettingsStore()
     first = store.create("a", "STRING", "1", None, "ACCOUNT", 0)
     store.create("a", "STRING", "1", None, "RETAILER", 1)
     with pytest.raises(ConstraintViolation, match="ConstraintViolationException"):
@@ -138,7 +143,7 @@ def test_malformed_authorization_is_401(header):
 
 def test_job_lifetimes():
     clock = ManualClock(at(2026, 11, 23, 10, 0))
-    midnight, day = JobStore(clock, "midnight_utc"), JobStore(clock, "24h")
+    midnight, day = InMemoryJobStore(clock, "midnight_utc"), InMemoryJobStore(clock, "24h")
     a, b = midnight.create_job("a", 1, None), day.create_job("b", 1, None)
     clock.advance(14 * 3600)
     assert (a.status(clock.now()), b.status(clock.now())) == ("CLOSED", "OPEN")
@@ -156,15 +161,15 @@ def test_job_lifetimes():
             submitted_by="admin",
         )
     with pytest.raises(ValueError, match="job lifetime"):
-        JobStore(clock, "forever")
+        InMemoryJobStore(clock, "forever")
 
 
 # ---------------------------------------------------------------- inventory and deltas
 
 
-def _inventory_with(on_hand: int) -> tuple[Inventory, Position]:
-    inventory = Inventory()
-    catalogue = inventory.catalogue("DEFAULT:1", 1, 0.0)
+def _inventory_with(on_hand: int) -> tuple[InMemoryInventory, Position]:
+    inventory = InMemoryInventory()
+    catalogue = inventory.ensure_catalogue("DEFAULT:1", 1, 0.0)
     position = catalogue.positions["S:L:DEFAULT"] = Position("S:L:DEFAULT", "DEFAULT:1", "S", "L", "DEFAULT", 0.0)
     catalogue.add_quantity(
         Quantity("S:L:DEFAULT:LAST_ON_HAND", "DEFAULT:1", position, "LAST_ON_HAND", "ACTIVE", on_hand, 0.0, 0.0)
@@ -175,7 +180,7 @@ def _inventory_with(on_hand: int) -> tuple[Inventory, Position]:
 
 def test_on_hand_counts_only_active_quantities_of_the_on_hand_types():
     inventory, position = _inventory_with(162)
-    catalogue = inventory.catalogues["DEFAULT:1"]
+    catalogue = inventory.catalogue("DEFAULT:1")
     for ref, kind, status, qty in (
         ("r1", "RESERVED", "ACTIVE", -7),
         ("r2", "RESERVED", "INACTIVE", -100),
@@ -189,7 +194,7 @@ def test_on_hand_counts_only_active_quantities_of_the_on_hand_types():
 
 def test_quantities_are_found_by_ref_whether_default_or_not():
     inventory, position = _inventory_with(1)
-    catalogue = inventory.catalogues["DEFAULT:1"]
+    catalogue = inventory.catalogue("DEFAULT:1")
     catalogue.add_quantity(Quantity("custom-ref", "DEFAULT:1", position, "ON_ORDER", "ACTIVE", 3, 0.0, 0.0))
     assert catalogue.find_quantity("S:L:DEFAULT:LAST_ON_HAND").quantity == 1
     assert catalogue.find_quantity("custom-ref").quantity == 3
@@ -223,7 +228,7 @@ def test_deltas_are_all_or_nothing_and_replays_are_skipped():
 
 
 def test_event_log_reads_searches_pages_and_forgets_the_oldest():
-    log = EventLog("DEMO", retention=50)
+    log = InMemoryEventLog(retention=50)
     ids = [
         log.event_id(
             log.append("A" if i % 2 else "B", float(i), retailer_id=1, entity_type="X", entity_ref=f"r{i % 3}")
@@ -237,7 +242,8 @@ def test_event_log_reads_searches_pages_and_forgets_the_oldest():
     assert [e.generated_on for e in page] == [55.0, 49.0, 43.0] and more
     newest_first, _ = log.search({}, 57.5, 100.0, 0, 10, lambda e: True)
     assert [e.generated_on for e in newest_first] == [59.0, 58.0]
-    assert json.dumps(log.to_json(page[0]))
+    events = SimpleNamespace(event_id=log.event_id, account_id="DEMO")
+    assert json.loads(json.dumps(_event_json(events, page[0])))["context"]["entityRef"] == "r1"
 
 
 def test_config_file_and_environment_override_the_demo_account(tmp_path):
@@ -261,8 +267,8 @@ def test_config_file_and_environment_override_the_demo_account(tmp_path):
 
 
 def test_worker_groups_pending_batches_of_a_job():
-    from invharness.reference_impl.auth import Principal
     from invharness.reference_impl.backend import Backend
+    from invharness.reference_impl.services.access import Principal
 
     backend = Backend(ServerConfig(processing_window_s=0))
     admin = Principal(backend.config.account.users[0])
@@ -270,12 +276,12 @@ def test_worker_groups_pending_batches_of_a_job():
     async def scenario():
         await backend.worker.start()
         backend.worker.pause()
-        job = backend.create_job(admin, {"name": "j", "retailerId": 1})
+        job = backend.jobs.create_job(admin, {"name": "j", "retailerId": 1})
         record = {"skuRef": "S", "locationRef": "L", "qty": 1, "retailerId": 1}
-        first = backend.accept_batch(
+        first = backend.batches.accept_batch(
             admin, job.id, {"action": "UPSERT", "entityType": "INVENTORY", "entities": [record]}
         )
-        second = backend.accept_batch(
+        second = backend.batches.accept_batch(
             admin, job.id, {"action": "UPSERT", "entityType": "INVENTORY", "entities": [{**record, "qty": 2}]}
         )
         assert (first.status, second.status) == ("PENDING", "PENDING")
@@ -285,6 +291,6 @@ def test_worker_groups_pending_batches_of_a_job():
 
     first, second = asyncio.run(scenario())
     assert (first.status, second.status) == ("COMPLETE", "COMPLETE")
-    assert backend.inventory.find_position("DEFAULT:1", "S:L:DEFAULT").on_hand == 2
-    raised, _ = backend.events.search({"name": "InventoryChanged"}, 0.0, float("inf"), 0, 10, lambda e: True)
+    assert backend.stores.inventory.find_position("DEFAULT:1", "S:L:DEFAULT").on_hand == 2
+    raised, _ = backend.events.search(admin, {"name": "InventoryChanged"}, 0.0, float("inf"), 0, 10)
     assert len(raised) == 1, "de-duplicated across the two batches"

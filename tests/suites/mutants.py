@@ -17,19 +17,21 @@ from typing import Any
 import pytest
 from starlette.routing import request_response
 
-from invharness.reference_impl import (
+from invharness.reference_impl.services import (
     auth,
-    backend,
+    batches,
     deltas,
     feed_filters,
     feeds,
-    http_api,
-    inventory,
-    jobs,
     preprocessing,
     settings,
     worker,
 )
+from invharness.reference_impl.services import events as event_service
+from invharness.reference_impl.services import jobs as job_service
+from invharness.reference_impl.stores import inventory, jobs
+from invharness.reference_impl.stores import settings as settings_store
+from invharness.reference_impl.transport import http_api
 
 __all__ = ["INGESTION_GROUPS", "MUTANTS", "PER_CLAUSE", "Mutant", "applied"]
 
@@ -121,30 +123,30 @@ def _deltas_applied_twice(mp: pytest.MonkeyPatch) -> None:
     def apply(inventory_: Any, catalogue_ref: str, given: list[dict], now: float) -> Any:
         return original(inventory_, catalogue_ref, [{k: v for k, v in d.items() if k != "deltaId"} for d in given], now)
 
-    mp.setattr(backend, "apply_deltas", apply)
+    mp.setattr(event_service, "apply_deltas", apply)
 
 
 def _no_match_is_complete(mp: pytest.MonkeyPatch) -> None:
-    original = backend.Backend._process_event
+    original = event_service.EventService.process
 
     def process(self: Any, principal: Any, event: Any) -> None:
         original(self, principal, event)
         if event.status == "NO_MATCH":
             event.status, event.error_message = "COMPLETE", None
 
-    mp.setattr(backend.Backend, "_process_event", process)
+    mp.setattr(event_service.EventService, "process", process)
 
 
 def _duplicate_settings_allowed(mp: pytest.MonkeyPatch) -> None:
-    original = settings.SettingsStore.create
+    original = settings_store.InMemorySettingsStore.create
 
     def create(self: Any, name: str, *args: Any) -> Any:
         try:
             return original(self, name, *args)
-        except settings.ConstraintViolation:
+        except settings_store.ConstraintViolation:
             return original(self, name + " ", *args)
 
-    mp.setattr(settings.SettingsStore, "create", create)
+    mp.setattr(settings_store.InMemorySettingsStore, "create", create)
 
 
 def _any_region_accepted(mp: pytest.MonkeyPatch) -> None:
@@ -284,13 +286,13 @@ def _token_single_use(mp: pytest.MonkeyPatch) -> None:
 
 
 def _wrap_create_job(mp: pytest.MonkeyPatch, before: Callable[[Any], None]) -> None:
-    original = backend.Backend.create_job
+    original = job_service.JobService.create_job
 
     def create_job(self: Any, principal: Any, payload: Any) -> Any:
         before(payload)
         return original(self, principal, payload)
 
-    mp.setattr(backend.Backend, "create_job", create_job)
+    mp.setattr(job_service.JobService, "create_job", create_job)
 
 
 def _job_id_a_number(mp: pytest.MonkeyPatch) -> None:
@@ -322,14 +324,14 @@ def _meta_null_refused(mp: pytest.MonkeyPatch) -> None:
 
 
 def _unknown_job_400(mp: pytest.MonkeyPatch) -> None:
-    original = backend.Backend.job
+    original = job_service.JobService.job
 
     def job(self: Any, principal: Any, job_id: str) -> Any:
-        if self.jobs.job(job_id) is None:
+        if self._store.job(job_id) is None:
             raise http_api.ApiError.bad_request(f"Job {job_id} not found")
         return original(self, principal, job_id)
 
-    mp.setattr(backend.Backend, "job", job)
+    mp.setattr(job_service.JobService, "job", job)
 
 
 def _timestamps_without_millis(mp: pytest.MonkeyPatch) -> None:
@@ -346,7 +348,7 @@ def _jobs_live_24h(mp: pytest.MonkeyPatch) -> None:
 
 
 def _closed_job_stores_the_batch(mp: pytest.MonkeyPatch) -> None:
-    original = jobs.JobStore.add_batch
+    original = jobs.InMemoryJobStore.add_batch
 
     def add_batch(self: Any, job: Any, **fields: Any) -> Any:
         if job.status(self._clock.now()) == "OPEN":
@@ -358,26 +360,26 @@ def _closed_job_stores_the_batch(mp: pytest.MonkeyPatch) -> None:
             job.closes_at = closes
         raise jobs.JobClosed(f"Job {job.id} is closed")  # ... and refused
 
-    mp.setattr(jobs.JobStore, "add_batch", add_batch)
+    mp.setattr(jobs.InMemoryJobStore, "add_batch", add_batch)
 
 
 # ---------------------------------------------------------------------- batches
 
 
 def _wrap_add_batch(mp: pytest.MonkeyPatch, change: Callable[[dict], None]) -> None:
-    original = jobs.JobStore.add_batch
+    original = jobs.InMemoryJobStore.add_batch
 
     def add_batch(self: Any, job: Any, **fields: Any) -> Any:
         change(fields)
         return original(self, job, **fields)
 
-    mp.setattr(jobs.JobStore, "add_batch", add_batch)
+    mp.setattr(jobs.InMemoryJobStore, "add_batch", add_batch)
 
 
 def _wrap_accept_batch(mp: pytest.MonkeyPatch, around: Callable[..., Any]) -> None:
-    original = backend.Backend.accept_batch
+    original = batches.BatchService.accept_batch
     mp.setattr(
-        backend.Backend,
+        batches.BatchService,
         "accept_batch",
         lambda self, principal, job_id, payload: around(lambda p: original(self, principal, job_id, p), payload),
     )
@@ -454,7 +456,7 @@ def _untyped_is_on_hand(mp: pytest.MonkeyPatch) -> None:
 
 
 def _default_catalogue_without_retailer(mp: pytest.MonkeyPatch) -> None:
-    mp.setattr(backend, "default_catalogue_ref", lambda retailer_id: "DEFAULT")
+    mp.setattr(batches, "default_catalogue_ref", lambda retailer_id: "DEFAULT")
 
 
 def _default_event_renamed(mp: pytest.MonkeyPatch) -> None:
@@ -468,8 +470,8 @@ def _default_event_renamed(mp: pytest.MonkeyPatch) -> None:
 def _corrected_qty_null(mp: pytest.MonkeyPatch) -> None:
     original = preprocessing.Quantity
 
-    def quantity(*args: Any) -> Any:
-        return original(*args[:8], args[8] or None, *args[9:])
+    def quantity(*args: Any, **kwargs: Any) -> Any:
+        return original(*args[:8], args[8] or None, *args[9:], **kwargs)
 
     mp.setattr(preprocessing, "Quantity", quantity)
 
@@ -540,7 +542,7 @@ def _levels(mp: pytest.MonkeyPatch, combine: Callable[[list[bool]], bool | None]
         found = [self.lookup(settings.BPP_SETTING, c, i) for c, i in (("RETAILER", retailer_id), ("ACCOUNT", 0))]
         return combine([v for v in (settings.parse_bool(s.value) for s in found if s is not None) if v is not None])
 
-    mp.setattr(settings.SettingsStore, "preprocessing", effective)
+    mp.setattr(settings.SettingsService, "preprocessing", effective)
 
 
 def _retailer_only_switches_on(mp: pytest.MonkeyPatch) -> None:
@@ -588,11 +590,17 @@ class _Fixed:
 
 def _read_at_job_creation(mp: pytest.MonkeyPatch) -> None:
     at_creation: dict[str, bool | None] = {}
-    create_job, process = backend.Backend.create_job, preprocessing.BatchProcessor.process
+    create_job, process = job_service.JobService.create_job, preprocessing.BatchProcessor.process
+    init_settings = settings.SettingsService.__init__
+    service: list[Any] = []  # the server's settings service (the mutant is applied before the server starts)
+
+    def init(self: Any, *args: Any) -> None:
+        init_settings(self, *args)
+        service.append(self)
 
     def create(self: Any, principal: Any, payload: Any) -> Any:
         job = create_job(self, principal, payload)
-        at_creation[job.id] = self.settings.preprocessing(job.retailer_id)
+        at_creation[job.id] = service[-1].preprocessing(job.retailer_id)
         return job
 
     def processed(self: Any, job: Any, batches: list, outcome: Any) -> Iterator[None]:
@@ -603,7 +611,8 @@ def _read_at_job_creation(mp: pytest.MonkeyPatch) -> None:
         finally:
             self._settings = real
 
-    mp.setattr(backend.Backend, "create_job", create)
+    mp.setattr(settings.SettingsService, "__init__", init)
+    mp.setattr(job_service.JobService, "create_job", create)
     mp.setattr(preprocessing.BatchProcessor, "process", processed)
 
 

@@ -10,40 +10,42 @@ import pytest
 from starlette.responses import PlainTextResponse
 from starlette.routing import request_response
 
-from invharness.reference_impl import events, graphql_api, http_api
 from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.services import inventory
+from invharness.reference_impl.stores import events
+from invharness.reference_impl.transport import http_api
+from invharness.reference_impl.transport.graphql import me
 from tests.suites.mutants import Mutant, applied
 
 __all__ = ["CLIENT_MUTANTS", "Mutant", "applied"]
 
 
 def _drops_segments_on_create(mp: pytest.MonkeyPatch) -> None:
-    original = graphql_api._create_quantity
-    segment_keys = {graphql_api.python_name(name) for name in graphql_api.SEGMENT_FIELDS}
+    original = inventory.InventoryService.create_quantity
+    segment_keys = set(inventory.SEGMENT_FIELDS)
 
-    def create(backend: Any, principal: Any, data: dict[str, Any]) -> Any:
-        return original(backend, principal, {k: v for k, v in data.items() if k not in segment_keys})
+    def create(self: Any, principal: Any, data: dict[str, Any]) -> Any:
+        return original(self, principal, {k: v for k, v in data.items() if k not in segment_keys})
 
-    mp.setattr(graphql_api, "_create_quantity", create)
+    mp.setattr(inventory.InventoryService, "create_quantity", create)
 
 
 def _drops_segments_on_update(mp: pytest.MonkeyPatch) -> None:
-    original = graphql_api._update_quantity
-    segment_keys = {graphql_api.python_name(name) for name in graphql_api.SEGMENT_FIELDS}
+    original = inventory.InventoryService.update_quantity
+    segment_keys = set(inventory.SEGMENT_FIELDS)
 
-    def update(backend: Any, principal: Any, data: dict[str, Any]) -> Any:
-        return original(backend, principal, {k: v for k, v in data.items() if k not in segment_keys})
+    def update(self: Any, principal: Any, data: dict[str, Any]) -> Any:
+        return original(self, principal, {k: v for k, v in data.items() if k not in segment_keys})
 
-    mp.setattr(graphql_api, "_update_quantity", update)
+    mp.setattr(inventory.InventoryService, "update_quantity", update)
 
 
 def _ignores_one_segment_filter(mp: pytest.MonkeyPatch) -> None:
-    original = graphql_api._filter_quantities
-    ignored = graphql_api.python_name("segment2")
+    original = inventory.filter_quantities
     mp.setattr(
-        graphql_api,
-        "_filter_quantities",
-        lambda quantities, kwargs: original(quantities, {k: v for k, v in kwargs.items() if k != ignored}),
+        inventory,
+        "filter_quantities",
+        lambda quantities, filters: original(quantities, {k: v for k, v in filters.items() if k != "segment2"}),
     )
 
 
@@ -85,23 +87,23 @@ def _graphql_response_json_ignored(mp: pytest.MonkeyPatch) -> None:
 
 
 def _me_is_always_the_first_user(mp: pytest.MonkeyPatch) -> None:
-    original = graphql_api._user
+    original = me._user
 
     def user(principal: Any, account_id: str) -> Any:
         first = ServerConfig().account.users[0]
         return original(type(principal)(first), account_id)
 
-    mp.setattr(graphql_api, "_user", user)
+    mp.setattr(me, "_user", user)
 
 
 def _retailer_filter_ignored(mp: pytest.MonkeyPatch) -> None:
     """The defect a real client met: retailerId taken, and silently ignored."""
-    original = events.EventLog.search
+    original = events.InMemoryEventLog.search
 
     def search(self: Any, filters: dict[str, str], *rest: Any) -> Any:
         return original(self, {k: v for k, v in filters.items() if k != "retailer_id"}, *rest)
 
-    mp.setattr(events.EventLog, "search", search)
+    mp.setattr(events.InMemoryEventLog, "search", search)
 
 
 def _job_results_bare_404(mp: pytest.MonkeyPatch) -> None:

@@ -16,18 +16,19 @@ from typing import Any
 import pytest
 from starlette.routing import request_response
 
-from invharness.reference_impl import (
-    backend,
-    deltas,
-    events,
-    feed_filters,
-    feeds,
-    graphql_api,
-    http_api,
-    inventory,
-    preprocessing,
-    settings,
-)
+from invharness.reference_impl import vocabulary
+from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.services import deltas, feed_filters, feeds, preprocessing
+from invharness.reference_impl.services import events as event_services
+from invharness.reference_impl.services import inventory as inventory_services
+from invharness.reference_impl.services.batches import BatchService
+from invharness.reference_impl.services.events import EventService
+from invharness.reference_impl.services.inventory import InventoryService
+from invharness.reference_impl.stores import inventory
+from invharness.reference_impl.stores.events import InMemoryEventLog
+from invharness.reference_impl.stores.settings import InMemorySettingsStore, Setting
+from invharness.reference_impl.transport import http_api
+from invharness.reference_impl.transport.graphql import common, schema
 from tests.suites.mutants import Mutant
 
 __all__ = ["READ_MUTANTS"]
@@ -44,7 +45,7 @@ def _route(mp: MP, path: str, method: str, endpoint: Any) -> None:
 
 def _graphql_resolver(mp: MP, type_name: str, field: str, wrap: Any) -> None:
     """Wrap one resolver of the (cached) executable schema."""
-    definition = graphql_api.build_schema().get_type(type_name).fields[field]
+    definition = schema.build_schema().get_type(type_name).fields[field]
     mp.setattr(definition, "resolve", wrap(definition.resolve))
 
 
@@ -52,7 +53,7 @@ def _graphql_resolver(mp: MP, type_name: str, field: str, wrap: Any) -> None:
 
 
 def _record_status_ignored(mp: MP) -> None:
-    original = backend.Backend.accept_batch
+    original = BatchService.accept_batch
 
     def accept(self: Any, principal: Any, job_id: str, payload: Any) -> Any:
         if isinstance(payload, dict) and isinstance(payload.get("entities"), list):
@@ -62,35 +63,35 @@ def _record_status_ignored(mp: MP) -> None:
             }
         return original(self, principal, job_id, payload)
 
-    mp.setattr(backend.Backend, "accept_batch", accept)
+    mp.setattr(BatchService, "accept_batch", accept)
 
 
 def _catalogue_ref_ignored(mp: MP) -> None:
-    original = backend.Backend.accept_batch
+    original = BatchService.accept_batch
 
     def accept(self: Any, principal: Any, job_id: str, payload: Any) -> Any:
         if isinstance(payload, dict):
             payload = {k: v for k, v in payload.items() if k != "catalogueRef"}
         return original(self, principal, job_id, payload)
 
-    mp.setattr(backend.Backend, "accept_batch", accept)
+    mp.setattr(BatchService, "accept_batch", accept)
 
 
 def _recompute(counts: Any) -> Any:
     def recompute(self: Any, now: float) -> None:
         self.on_hand = sum(q.quantity for q in self.quantities.values() if counts(q))
-        self.status = inventory.ACTIVE if self.on_hand > 0 else inventory.OUT_OF_STOCK
+        self.status = vocabulary.ACTIVE if self.on_hand > 0 else vocabulary.OUT_OF_STOCK
         self.updated_on = now
 
     return recompute
 
 
 def _on_hand_counts_inactive(mp: MP) -> None:
-    mp.setattr(inventory.Position, "recompute", _recompute(lambda q: q.type in inventory.ONHAND_TYPES))
+    mp.setattr(inventory.Position, "recompute", _recompute(lambda q: q.type in vocabulary.ONHAND_TYPES))
 
 
 def _on_hand_counts_every_type(mp: MP) -> None:
-    mp.setattr(inventory.Position, "recompute", _recompute(lambda q: q.status == inventory.ACTIVE))
+    mp.setattr(inventory.Position, "recompute", _recompute(lambda q: q.status == vocabulary.ACTIVE))
 
 
 def _loh_keeps_transients(mp: MP) -> None:
@@ -98,7 +99,7 @@ def _loh_keeps_transients(mp: MP) -> None:
 
 
 def _loh_clears_reserved(mp: MP) -> None:
-    mp.setattr(preprocessing, "LOH_DEACTIVATES", inventory.LOH_DEACTIVATES | {"RESERVED"})
+    mp.setattr(preprocessing, "LOH_DEACTIVATES", vocabulary.LOH_DEACTIVATES | {"RESERVED"})
 
 
 def _any_record_clears_transients(mp: MP) -> None:
@@ -109,8 +110,8 @@ def _any_record_clears_transients(mp: MP) -> None:
         now = rest[1]
         for _batch, _index, _entity, catalogue_ref, _ref, kind, pos_ref in records:
             position = inventory_.find_position(catalogue_ref, pos_ref)
-            if position is not None and kind != inventory.LAST_ON_HAND:
-                position.deactivate(inventory.LOH_DEACTIVATES, now)
+            if position is not None and kind != vocabulary.LAST_ON_HAND:
+                position.deactivate(vocabulary.LOH_DEACTIVATES, now)
                 position.recompute(now)
 
     mp.setattr(preprocessing, "_write_chunk", write)
@@ -179,11 +180,12 @@ def _segment_match(compare: Any) -> Any:
 
 
 def _segments_match_prefixes(mp: MP) -> None:
-    mp.setattr(graphql_api, "_segment_match", _segment_match(lambda have, v: str(have or "").startswith(str(v))))
+    mp.setattr(inventory_services, "_segment_match", _segment_match(lambda have, v: str(have or "").startswith(str(v))))
 
 
 def _segments_match_any_case(mp: MP) -> None:
-    mp.setattr(graphql_api, "_segment_match", _segment_match(lambda have, v: str(have).lower() == str(v).lower()))
+    ignoring_case = _segment_match(lambda have, v: str(have).lower() == str(v).lower())
+    mp.setattr(inventory_services, "_segment_match", ignoring_case)
 
 
 SEGMENTATION = [
@@ -198,7 +200,7 @@ SEGMENTATION = [
 
 
 def _apply_wrapped(mp: MP, before: Any = None, after: Any = None) -> None:
-    """backend's apply_deltas with the deltas changed ``before`` or the outcome handled ``after``."""
+    """EventService's apply_deltas with the deltas changed ``before`` or the outcome handled ``after``."""
     original = deltas.apply_deltas
 
     def apply(inventory_: Any, catalogue_ref: str, given: list[dict], now: float) -> Any:
@@ -206,11 +208,11 @@ def _apply_wrapped(mp: MP, before: Any = None, after: Any = None) -> None:
         outcome = original(inventory_, catalogue_ref, given, now)
         return after(inventory_, catalogue_ref, given, now, outcome) if after else outcome
 
-    mp.setattr(backend, "apply_deltas", apply)
+    mp.setattr(event_services, "apply_deltas", apply)
 
 
 def _async_never_applied(mp: MP) -> None:
-    post, process = backend.Backend.post_event, backend.Backend._process_event
+    post, process = EventService.post_event, EventService.process
 
     def post_event(self: Any, principal: Any, payload: Any, sync: bool) -> Any:
         event = post(self, principal, payload, sync)
@@ -224,8 +226,8 @@ def _async_never_applied(mp: MP) -> None:
         else:
             process(self, principal, event)
 
-    mp.setattr(backend.Backend, "post_event", post_event)
-    mp.setattr(backend.Backend, "_process_event", process_event)
+    mp.setattr(EventService, "post_event", post_event)
+    mp.setattr(EventService, "process", process_event)
 
 
 def _sign_lost(mp: MP) -> None:
@@ -247,7 +249,7 @@ def _partial_apply(mp: MP) -> None:
             d
             for d in given
             if inventory_.find_position(
-                catalogue_ref, inventory.position_ref(d["productRef"], d["locationRef"], catalogue_ref)
+                catalogue_ref, vocabulary.position_ref(d["productRef"], d["locationRef"], catalogue_ref)
             )
         ]
         deltas.apply_deltas(inventory_, catalogue_ref, known, now)
@@ -262,12 +264,12 @@ def _delta_ids_ignored(mp: MP) -> None:
 
 def _deltas_accumulate(mp: MP) -> None:
     def after(inventory_: Any, catalogue_ref: str, given: list[dict], now: float, outcome: Any) -> Any:
-        catalogue = inventory_.catalogues.get(catalogue_ref)
+        catalogue = inventory_.catalogue(catalogue_ref)
         for d in given:
-            ref = inventory.position_ref(d["productRef"], d["locationRef"], catalogue_ref)
+            ref = vocabulary.position_ref(d["productRef"], d["locationRef"], catalogue_ref)
             position = inventory_.find_position(catalogue_ref, ref)
             actives = [q for q in (position.quantities.values() if position else ()) if q.type == "DELTA"]
-            actives = [q for q in actives if q.status == inventory.ACTIVE]
+            actives = [q for q in actives if q.status == vocabulary.ACTIVE]
             for extra in actives[1:]:
                 actives[0].quantity += extra.quantity
                 del position.quantities[extra.ref]
@@ -325,14 +327,14 @@ def _failed_sync_without_message(mp: MP) -> None:
 
 
 def _no_match_is_complete(mp: MP) -> None:
-    original = backend.Backend._process_event
+    original = EventService.process
 
     def process(self: Any, principal: Any, event: Any) -> None:
         original(self, principal, event)
         if event.status == "NO_MATCH":
             event.status, event.error_message = "COMPLETE", None
 
-    mp.setattr(backend.Backend, "_process_event", process)
+    mp.setattr(EventService, "process", process)
 
 
 def _async_answers_event_id(mp: MP) -> None:
@@ -342,7 +344,7 @@ def _async_answers_event_id(mp: MP) -> None:
 
 
 def _async_never_processed(mp: MP) -> None:
-    post, process = backend.Backend.post_event, backend.Backend._process_event
+    post, process = EventService.post_event, EventService.process
 
     def post_event(self: Any, principal: Any, payload: Any, sync: bool) -> Any:
         event = post(self, principal, payload, sync)
@@ -354,8 +356,8 @@ def _async_never_processed(mp: MP) -> None:
         if event.source != "async":  # an async event is left PENDING for ever
             process(self, principal, event)
 
-    mp.setattr(backend.Backend, "post_event", post_event)
-    mp.setattr(backend.Backend, "_process_event", process_event)
+    mp.setattr(EventService, "post_event", post_event)
+    mp.setattr(EventService, "process", process_event)
 
 
 def _read_off_by_one(mp: MP) -> None:
@@ -366,37 +368,37 @@ def _read_off_by_one(mp: MP) -> None:
         except ValueError:
             return None
 
-    mp.setattr(events.EventLog, "get", get)
+    mp.setattr(InMemoryEventLog, "get", get)
 
 
 def _unknown_event_is_400(mp: MP) -> None:
-    original = backend.Backend.event
+    original = EventService.event
 
     def event(self: Any, principal: Any, event_id: str) -> Any:
         try:
             return original(self, principal, event_id)
-        except backend.ApiError as exc:
-            raise backend.ApiError.bad_request(f"invalid event id {event_id}") from exc
+        except ApiError as exc:
+            raise ApiError.bad_request(f"invalid event id {event_id}") from exc
 
-    mp.setattr(backend.Backend, "event", event)
+    mp.setattr(EventService, "event", event)
 
 
 def _search_ignores_context(mp: MP) -> None:
-    original = events.EventLog.search
+    original = InMemoryEventLog.search
 
     def search(self: Any, filters: dict[str, str], *rest: Any) -> Any:
         return original(self, {k: v for k, v in filters.items() if k == "name"}, *rest)
 
-    mp.setattr(events.EventLog, "search", search)
+    mp.setattr(InMemoryEventLog, "search", search)
 
 
 def _search_ignores_time(mp: MP) -> None:
-    original = events.EventLog.search
+    original = InMemoryEventLog.search
 
     def search(self: Any, filters: dict[str, str], since: float, until: float, *rest: Any) -> Any:
         return original(self, filters, 0.0, float("inf"), *rest)
 
-    mp.setattr(events.EventLog, "search", search)
+    mp.setattr(InMemoryEventLog, "search", search)
 
 
 EVENTS = [
@@ -417,22 +419,22 @@ EVENTS = [
 
 def _setting_not_stored(mp: MP) -> None:
     def create(self: Any, name: str, value_type: str, value: Any, lob_value: Any, context: str, context_id: int) -> Any:
-        return settings.Setting(next(self._ids), name, value_type, value, lob_value, context, context_id)
+        return Setting(next(self._ids), name, value_type, value, lob_value, context, context_id)
 
-    mp.setattr(settings.SettingsStore, "create", create)
+    mp.setattr(InMemorySettingsStore, "create", create)
 
 
 def _settings_search_ignores_context(mp: MP) -> None:
-    original = settings.SettingsStore.search
+    original = InMemorySettingsStore.search
 
     def search(self: Any, **filters: Any) -> Any:
         return original(self, **{k: v for k, v in filters.items() if k not in ("context", "context_id")})
 
-    mp.setattr(settings.SettingsStore, "search", search)
+    mp.setattr(InMemorySettingsStore, "search", search)
 
 
 def _duplicate_setting_overwrites(mp: MP) -> None:
-    original = settings.SettingsStore.create
+    original = InMemorySettingsStore.create
 
     def create(self: Any, name: str, value_type: str, value: Any, lob_value: Any, context: str, context_id: int) -> Any:
         found = self.lookup(name, context, context_id)
@@ -440,7 +442,7 @@ def _duplicate_setting_overwrites(mp: MP) -> None:
             return self.update(found.id, value=value, lob_value=lob_value)
         return original(self, name, value_type, value, lob_value, context, context_id)
 
-    mp.setattr(settings.SettingsStore, "create", create)
+    mp.setattr(InMemorySettingsStore, "create", create)
 
 
 def _update_setting_not_stored(mp: MP) -> None:
@@ -451,7 +453,7 @@ def _update_setting_not_stored(mp: MP) -> None:
                 setattr(copy, name, value)
         return copy
 
-    mp.setattr(settings.SettingsStore, "update", update)
+    mp.setattr(InMemorySettingsStore, "update", update)
 
 
 def _value_type_not_answered(mp: MP) -> None:
@@ -460,7 +462,7 @@ def _value_type_not_answered(mp: MP) -> None:
 
 def _quantities_not_answered(mp: MP) -> None:
     def wrap(resolve: Any) -> Any:
-        return lambda position, info, **kw: graphql_api.connection([], None, None, 500)
+        return lambda position, info, **kw: common.connection([], None, None, 500)
 
     _graphql_resolver(mp, "InventoryPosition", "quantities", wrap)
 
@@ -473,25 +475,24 @@ def _positions_ignore_product_ref(mp: MP) -> None:
 
 
 def _created_quantity_status_ignored(mp: MP) -> None:
-    original = graphql_api._create_quantity
-    mp.setattr(graphql_api, "_create_quantity", lambda b, p, data: original(b, p, {**data, "status": None}))
+    original = InventoryService.create_quantity
+    mp.setattr(InventoryService, "create_quantity", lambda self, p, data: original(self, p, {**data, "status": None}))
 
 
 def _quantity_update_not_stored(mp: MP) -> None:
-    original = graphql_api._update_quantity
+    original = InventoryService.update_quantity
 
-    def update(backend_: Any, principal: Any, data: dict[str, Any]) -> Any:
-        catalogue = backend_.inventory.catalogues.get(data["catalogue"]["ref"])
-        stored = catalogue.find_quantity(data["ref"]) if catalogue else None
+    def update(self: Any, principal: Any, data: dict[str, Any]) -> Any:
+        stored = self.quantity(principal, data["catalogue"]["ref"], data["ref"])
         if stored is None:
-            return original(backend_, principal, data)
+            return original(self, principal, data)
         answer = copy.copy(stored)
         for name in ("status", "type", "quantity"):
             if data.get(name) is not None:
                 setattr(answer, name, data[name])
         return answer
 
-    mp.setattr(graphql_api, "_update_quantity", update)
+    mp.setattr(InventoryService, "update_quantity", update)
 
 
 def _virtual_positions_ignore_product_ref(mp: MP) -> None:
@@ -502,20 +503,20 @@ def _virtual_positions_ignore_product_ref(mp: MP) -> None:
 
 
 def _pages_ignore_after(mp: MP) -> None:
-    original = graphql_api.connection
-    mp.setattr(graphql_api, "connection", lambda items, first, after, cap: original(items, first, None, cap))
+    original = common.connection
+    mp.setattr(common, "connection", lambda items, first, after, cap: original(items, first, None, cap))
 
 
 def _has_next_page_when_full(mp: MP) -> None:
-    original = graphql_api.connection
+    original = common.connection
 
     def connection(items: list[Any], first: int | None, after: str | None, cap: int) -> dict[str, Any]:
         page = original(items, first, after, cap)
-        size = min(graphql_api.DEFAULT_PAGE if first is None else first, cap)
+        size = min(common.DEFAULT_PAGE if first is None else first, cap)
         page["page_info"]["has_next_page"] = len(page["edges"]) == size  # "a full page means more follow"
         return page
 
-    mp.setattr(graphql_api, "connection", connection)
+    mp.setattr(common, "connection", connection)
 
 
 GRAPHQL = [
@@ -539,9 +540,9 @@ GRAPHQL = [
 def _feed_not_saved(mp: MP) -> None:
     original = feeds.FeedService.create
 
-    def create(self: Any, data: dict[str, Any], account_id: str) -> Any:
-        feed = original(self, data, account_id)
-        del self._feeds[feed.ref]
+    def create(self: Any, principal: Any, data: dict[str, Any]) -> Any:
+        feed = original(self, principal, data)
+        del self._store._feeds[feed.ref]  # the in-memory store's index
         return feed
 
     mp.setattr(feeds.FeedService, "create", create)
@@ -550,8 +551,8 @@ def _feed_not_saved(mp: MP) -> None:
 def _filters_not_saved(mp: MP) -> None:
     original = feeds.FeedService.create
 
-    def create(self: Any, data: dict[str, Any], account_id: str) -> Any:
-        feed = original(self, data, account_id)
+    def create(self: Any, principal: Any, data: dict[str, Any]) -> Any:
+        feed = original(self, principal, data)
         feed.filters = []
         return feed
 
@@ -599,11 +600,11 @@ def _missing_policy_accepted(mp: MP) -> None:
 def _refused_activation_stored(mp: MP) -> None:
     original = feeds.FeedService.update
 
-    def update(self: Any, data: dict[str, Any]) -> Any:
+    def update(self: Any, principal: Any, data: dict[str, Any]) -> Any:
         try:
-            return original(self, data)
+            return original(self, principal, data)
         except feeds.FeedError:
-            feed = self._feeds.get(data.get("ref", ""))
+            feed = self._store.feed(data.get("ref", ""))
             if feed is not None and data.get("status") == "ACTIVE":
                 feed.status = "ACTIVE"  # the status is written before the destination is validated
             raise
@@ -614,10 +615,11 @@ def _refused_activation_stored(mp: MP) -> None:
 def _activation_not_stored(mp: MP) -> None:
     original = feeds.FeedService.update
 
-    def update(self: Any, data: dict[str, Any]) -> Any:
-        feed = self._feeds.get(data.get("ref", ""))
+    def update(self: Any, principal: Any, data: dict[str, Any]) -> Any:
+        feed = self._store.feed(data.get("ref", ""))
         if feed is None or data.get("status") != "ACTIVE" or feed.status == "ACTIVE":
-            return original(self, data)
+            return original(self, principal, data)
+        feeds.require_admin(principal, "manage inventory feeds")
         self.validate_destination(feed.bucket)
         return dataclasses.replace(feed, status="ACTIVE")  # answered, never stored
 
@@ -627,17 +629,17 @@ def _activation_not_stored(mp: MP) -> None:
 def _switched_off_feeds_keep_running(mp: MP) -> None:
     original = feeds.FeedService.update
 
-    def update(self: Any, data: dict[str, Any]) -> Any:
-        feed = self._feeds.get(data.get("ref", ""))
+    def update(self: Any, principal: Any, data: dict[str, Any]) -> Any:
+        feed = self._store.feed(data.get("ref", ""))
         scheduled = feed.next_run_at if feed is not None else None
-        updated = original(self, data)
+        updated = original(self, principal, data)
         if updated.next_run_at is None:
             updated.next_run_at = scheduled
         return updated
 
     def due(self: Any) -> list[Any]:
         now = self._clock.now()
-        return [f for f in self._feeds.values() if f.next_run_at is not None and f.next_run_at <= now]
+        return [f for f in self._store.feeds() if f.next_run_at is not None and f.next_run_at <= now]
 
     mp.setattr(feeds.FeedService, "update", update)
     mp.setattr(feeds.FeedService, "due", due)
@@ -646,11 +648,11 @@ def _switched_off_feeds_keep_running(mp: MP) -> None:
 def _no_way_back_on(mp: MP) -> None:
     original = feeds.FeedService.update
 
-    def update(self: Any, data: dict[str, Any]) -> Any:
-        feed = self._feeds.get(data.get("ref", ""))
+    def update(self: Any, principal: Any, data: dict[str, Any]) -> Any:
+        feed = self._store.feed(data.get("ref", ""))
         if feed is not None and feed.status == "INACTIVE" and data.get("status") == "ACTIVE":
             raise feeds.FeedError("an INACTIVE feed cannot change status")
-        return original(self, data)
+        return original(self, principal, data)
 
     mp.setattr(feeds.FeedService, "update", update)
 
@@ -667,7 +669,7 @@ def _latest_run_only(mp: MP) -> None:
 
 
 def _run_not_found_by_ref(mp: MP) -> None:
-    mp.setattr(feeds.FeedService, "run_by_ref", lambda self, ref: None)
+    mp.setattr(feeds.FeedService, "find_run", lambda self, principal, ref: None)
 
 
 def _record_count_of_the_source(mp: MP) -> None:

@@ -14,12 +14,12 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 
-from invharness.reference_impl.jobs import COMPLETE, RUNNING, Batch, Job
-from invharness.reference_impl.preprocessing import BatchProcessor, GroupOutcome
+from invharness.reference_impl.services.preprocessing import BatchProcessor, GroupOutcome
+from invharness.reference_impl.stores.jobs import COMPLETE, RUNNING, Batch, Job
 
 __all__ = ["BatchWorker"]
 
-log = logging.getLogger("reference_impl.worker")
+log = logging.getLogger("reference_impl.services.worker")
 IDLE_COLLECT_S = 30.0
 DEFER_TICK_S = 0.001
 MAX_DEFER_TICKS = 20

@@ -11,11 +11,9 @@ copies it to the destination ("replication"); a failed run records why, and the 
 from __future__ import annotations
 
 import io
-import itertools
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -24,17 +22,20 @@ import pyarrow.parquet as pq
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from invharness import contracts
 from invharness.reference_impl.clock import Clock
-from invharness.reference_impl.feed_filters import Row, selection
-from invharness.reference_impl.inventory import Inventory
+from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.services import validation
+from invharness.reference_impl.services.access import Principal, require_admin
+from invharness.reference_impl.services.feed_filters import Row, selection
+from invharness.reference_impl.services.queries import keep
+from invharness.reference_impl.stores.feeds import Feed, FeedRun
+from invharness.reference_impl.stores.protocols import FeedStore, InventoryStore
 
-__all__ = ["Feed", "FeedError", "FeedRun", "FeedService", "S3Settings", "feed_policy"]
+__all__ = ["FEED_PRINCIPAL", "FeedError", "FeedService", "S3Settings", "feed_policy"]
 
 POLICY_ATTRIBUTE = "S3_BUCKET_POLICY"
 FEED_PRINCIPAL = "arn:aws:iam::000000000000:role/invharness-inventory-feeds"
 _WRITE_ACTIONS = {"s3:PutObject", "s3:ReplicateObject", "s3:*", "*"}
-_INPUT = contracts.validator("feed-input")
 _COLUMNS = pa.schema(
     [
         ("sourceType", pa.string()),
@@ -51,8 +52,11 @@ _COLUMNS = pa.schema(
 )
 
 
-class FeedError(Exception):
+class FeedError(ApiError):
     """A refused feed operation; the message says what is wrong."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, message)
 
 
 @dataclass(slots=True, frozen=True)
@@ -78,64 +82,6 @@ class S3Settings:
             config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=30),
             **credentials,
         )
-
-
-@dataclass(slots=True, eq=False)
-class FeedRun:
-    """One execution of a feed."""
-
-    id: int
-    ref: str
-    feed: Feed
-    run_type: str
-    created_on: float
-    status: str = "PENDING"
-    record_count: int | None = None
-    error_message: str | None = None
-    started_on: float | None = None
-    completed_on: float | None = None
-    file_location: str | None = None
-
-    @property
-    def updated_on(self) -> float:
-        return self.completed_on or self.started_on or self.created_on
-
-
-@dataclass(slots=True, eq=False)
-class Feed:
-    """An inventory feed's configuration and its runs."""
-
-    id: int
-    ref: str
-    name: str | None
-    source_type: str
-    filters: list[dict[str, Any]]
-    account_id: str
-    bucket: str
-    created_on: float
-    updated_on: float
-    status: str = "CREATED"
-    data_format: str = "PARQUET"
-    runs: list[FeedRun] = field(default_factory=list)
-    next_run_at: float | None = None
-    last_success_started: float | None = None
-
-    @property
-    def policy(self) -> str:
-        return feed_policy(self.bucket)
-
-    def as_input(self) -> dict[str, Any]:
-        """The feed in the shape of its create input (GraphQL source / destination objects)."""
-        return {
-            "source": {"type": self.source_type, "filters": self.filters},
-            "destination": {
-                "type": "AWS_S3",
-                "destinationAttributes": [
-                    {"key": "AWS_ACCOUNT_ID", "value": self.account_id},
-                    {"key": "AWS_S3_BUCKET_NAME", "value": self.bucket},
-                ],
-            },
-        }
 
 
 def feed_policy(bucket: str) -> str:
@@ -184,54 +130,57 @@ def _grants_write(policy_text: str, bucket: str) -> bool:
 class FeedService:
     """Feeds and their runs; S3 calls block, so runs are meant for a worker thread."""
 
-    def __init__(self, inventory: Inventory, clock: Clock, s3: S3Settings, interval_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        store: FeedStore,
+        inventory: InventoryStore,
+        clock: Clock,
+        s3: S3Settings,
+        interval_s: float = 300.0,
+        account_id: str = "DEMO",
+    ) -> None:
         self._inventory = inventory
+        self._account_id = account_id
         self._clock = clock
         self.s3 = s3
         self.interval_s = interval_s
-        self._feeds: dict[str, Feed] = {}
-        self._runs: dict[str, FeedRun] = {}
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        self._store = store
         self._client: Any = None
         self._source_ready = False
 
     # ------------------------------------------------------------------ lifecycle
 
-    def create(self, data: dict[str, Any], account_id: str) -> Feed:
-        problem = _INPUT.explain(data)
-        if problem is not None:
-            raise FeedError(f"invalid feed input: {problem}")
+    def create(self, principal: Principal, data: dict[str, Any]) -> Feed:
+        """createInventoryFeed (account admins): a CREATED feed; its destination is checked on activation."""
+        require_admin(principal, "manage inventory feeds")
+        validation.feed_input(data)
         attributes = {a["key"]: a["value"] for a in data["destination"]["destinationAttributes"]}
         now = self._clock.now()
-        with self._lock:
-            if data["ref"] in self._feeds:
-                raise FeedError(f"ConstraintViolationException: an inventory feed {data['ref']} already exists")
-            feed = Feed(
-                next(self._ids),
-                data["ref"],
-                data.get("name"),
-                data["source"]["type"],
-                list(data["source"].get("filters") or []),
-                attributes.get("AWS_ACCOUNT_ID", account_id),
-                attributes["AWS_S3_BUCKET_NAME"],
-                now,
-                now,
-            )
-            self._feeds[feed.ref] = feed
+        feed = self._store.create_feed(
+            data["ref"],
+            name=data.get("name"),
+            source_type=data["source"]["type"],
+            filters=list(data["source"].get("filters") or []),
+            account_id=attributes.get("AWS_ACCOUNT_ID", self._account_id),
+            bucket=attributes["AWS_S3_BUCKET_NAME"],
+            created_on=now,
+            updated_on=now,
+        )
+        if feed is None:
+            raise FeedError(f"ConstraintViolationException: an inventory feed {data['ref']} already exists")
         return feed
 
-    def update(self, data: dict[str, Any]) -> Feed:
-        feed = self._feeds.get(data.get("ref", ""))
+    def update(self, principal: Principal, data: dict[str, Any]) -> Feed:
+        """updateInventoryFeed (account admins): switching it ACTIVE validates the destination first."""
+        require_admin(principal, "manage inventory feeds")
+        feed = self._store.feed(data.get("ref", ""))
         if feed is None:
             raise FeedError(f"no inventory feed {data.get('ref')}")
         merged = {"ref": feed.ref, **feed.as_input(), "dataFormat": feed.data_format}
         for key in ("source", "destination", "dataFormat"):
             if data.get(key) is not None:
                 merged[key] = data[key]
-        problem = _INPUT.explain(merged)
-        if problem is not None:
-            raise FeedError(f"invalid feed input: {problem}")
+        validation.feed_input(merged)
         status = data.get("status")
         if status is not None and status not in ("ACTIVE", "INACTIVE"):
             raise FeedError(f"a feed's status is ACTIVE or INACTIVE, not {status}")
@@ -247,6 +196,7 @@ class FeedService:
             feed.next_run_at = None
         feed.status = status or feed.status
         feed.updated_on = now
+        self._store.save(feed)
         return feed
 
     def validate_destination(self, bucket: str) -> None:
@@ -281,19 +231,51 @@ class FeedService:
                 f"arn:aws:s3:::{bucket}/*; install the feed's {POLICY_ATTRIBUTE} attribute"
             )
 
-    # ------------------------------------------------------------------ reads
+    # ------------------------------------------------------------------ reads (account admins)
+
+    def find(self, principal: Principal, ref: str) -> Feed | None:
+        require_admin(principal, "manage inventory feeds")
+        return self._store.feed(ref)
+
+    def list_feeds(self, principal: Principal, **filters: Any) -> list[Feed]:
+        require_admin(principal, "manage inventory feeds")
+        return keep(self.feeds(), **filters)
+
+    def find_run(self, principal: Principal, ref: str) -> FeedRun | None:
+        require_admin(principal, "manage inventory feeds")
+        return self._store.run(ref)
+
+    def list_runs(self, principal: Principal, feed_ref: str | None, **filters: Any) -> list[FeedRun]:
+        """Every run, or those of one feed (none when there is no such feed)."""
+        require_admin(principal, "manage inventory feeds")
+        if feed_ref is None:
+            return keep(self.runs(), **filters)
+        feed = self._store.feed(feed_ref)
+        return keep(feed.runs if feed is not None else [], **filters)
+
+    @staticmethod
+    def feed_runs(feed: Feed, **filters: Any) -> list[FeedRun]:
+        """A feed's runs, newest first."""
+        return keep(list(reversed(feed.runs)), **filters)
+
+    # ------------------------------------------------------------------ internal reads (scheduler, tests)
 
     def feed(self, ref: str) -> Feed | None:
-        return self._feeds.get(ref)
+        return self._store.feed(ref)
 
     def feeds(self) -> list[Feed]:
-        return list(self._feeds.values())
+        return self._store.feeds()
 
     def run_by_ref(self, ref: str) -> FeedRun | None:
-        return self._runs.get(ref)
+        return self._store.run(ref)
 
     def runs(self) -> list[FeedRun]:
-        return list(self._runs.values())
+        return self._store.runs()
+
+    @staticmethod
+    def policy(feed: Feed) -> str:
+        """The bucket policy the feed's destination must carry (attribute S3_BUCKET_POLICY)."""
+        return feed_policy(feed.bucket)
 
     # ------------------------------------------------------------------ runs
 
@@ -301,7 +283,7 @@ class FeedService:
         now = self._clock.now()
         return [
             f
-            for f in self._feeds.values()
+            for f in self._store.feeds()
             if f.status == "ACTIVE" and f.next_run_at is not None and f.next_run_at <= now
         ]
 
@@ -309,12 +291,11 @@ class FeedService:
         """Begin a run; its rows come in chunks (read them on the server's loop, yielding between)."""
         now = self._clock.now()
         run_type = "INCREMENTAL" if feed.last_success_started is not None else "FULL"
-        with self._lock:
-            run = FeedRun(next(self._ids), f"{feed.ref}-{len(feed.runs) + 1:06d}", feed, run_type, now)
-            feed.runs.append(run)
-            self._runs[run.ref] = run
+        run = self._store.create_run(feed, run_type, now)
         run.status, run.started_on = "RUNNING", now
         feed.next_run_at = now + self.interval_s
+        self._store.save_run(run)
+        self._store.save(feed)
         return run, selection(self._inventory, feed.source_type, feed.filters, feed.last_success_started)
 
     def finish_run(self, run: FeedRun, rows: list[Row]) -> FeedRun:
@@ -334,11 +315,14 @@ class FeedService:
         run.file_location = f"s3://{run.feed.bucket}/{key}"
         run.feed.last_success_started = run.started_on
         run.completed_on = self._clock.now()
+        self._store.save_run(run)
+        self._store.save(run.feed)
         return run
 
     def fail_run(self, run: FeedRun, reason: str) -> FeedRun:
         """End a run FAILED with its reason; the next run catches up from the last success."""
         run.status, run.error_message, run.completed_on = "FAILED", reason, self._clock.now()
+        self._store.save_run(run)
         return run
 
     def start_run_all(self, feed: Feed) -> tuple[FeedRun, list[Row]]:

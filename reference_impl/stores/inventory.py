@@ -8,71 +8,22 @@ from the positions of DEFAULT:<retailerId> on read: quantity max(onHand, 0).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = [
-    "ACTIVE",
-    "INACTIVE",
-    "LAST_ON_HAND",
-    "SEGMENT_FIELDS",
-    "Catalogue",
-    "Inventory",
-    "Position",
-    "Quantity",
-    "VirtualPosition",
-    "base_catalogue_ref",
-    "catalogue_type",
-    "default_catalogue_ref",
-    "position_ref",
-]
-
-ACTIVE = "ACTIVE"
-INACTIVE = "INACTIVE"
-CREATED = "CREATED"
-OUT_OF_STOCK = "OUT_OF_STOCK"
-LAST_ON_HAND = "LAST_ON_HAND"
-ONHAND_TYPES = frozenset({LAST_ON_HAND, "RESERVED", "SALE", "CORRECTION", "DELTA"})
-# What a LAST_ON_HAND record deactivates: the stock count it carries already reflects them.
-LOH_DEACTIVATES = frozenset({"SALE", "CORRECTION", "DELTA"})
-SEGMENT_FIELDS = (
-    "condition",
-    "expectedOn",
-    "expiresOn",
-    "storageAreaRef",
-    "countryOfOrigin",
-    "channel",
-    "supplier",
-    "manufacturer",
-    "manufacturerBatchNumber",
-    "associationType",
-    "associationRef",
-    "segment1",
-    "segment2",
-    "segment3",
+from invharness.reference_impl.vocabulary import (
+    ACTIVE,
+    CREATED,
+    INACTIVE,
+    ONHAND_TYPES,
+    OUT_OF_STOCK,
+    base_catalogue_ref,
+    catalogue_type,
+    default_catalogue_ref,
 )
 
-
-def catalogue_type(catalogue_ref: str) -> str:
-    """The part of a catalogue ref before the first colon (decision 8): DEFAULT:1 -> DEFAULT."""
-    return catalogue_ref.split(":", 1)[0]
-
-
-def default_catalogue_ref(retailer_id: int) -> str:
-    return f"DEFAULT:{retailer_id}"
-
-
-def base_catalogue_ref(retailer_id: int) -> str:
-    return f"BASE:{retailer_id}"
-
-
-def position_ref(product_ref: str, location_ref: str, catalogue_ref: str) -> str:
-    """<productRef>:<locationRef>:<catalogueType>, e.g. SKU1:LOC1:DEFAULT."""
-    return f"{product_ref}:{location_ref}:{catalogue_type(catalogue_ref)}"
-
-
-_ids = itertools.count(1)
+__all__ = ["Catalogue", "InMemoryInventory", "Position", "Quantity", "VirtualPosition", "to_virtual"]
 
 
 class Quantity:
@@ -111,6 +62,7 @@ class Quantity:
         segment: dict[str, Any] | None = None,
         attributes: dict[str, Any] | None = None,
         parent_ref: str | None = None,
+        id: int = 0,
     ) -> None:
         self.ref = ref
         self.catalogue_ref = catalogue_ref
@@ -124,7 +76,7 @@ class Quantity:
         self.segment = segment
         self.attributes = attributes
         self.parent_ref = parent_ref
-        self.id = next(_ids)
+        self.id = id  # issued by the store (InventoryStore.new_id); 0 until stored
 
     def __repr__(self) -> str:
         return f"Quantity({self.ref!r}, {self.type}, {self.status}, {self.quantity})"
@@ -149,7 +101,7 @@ class Position:
     )
 
     def __init__(
-        self, ref: str, catalogue_ref: str, product_ref: str, location_ref: str, type: str, now: float
+        self, ref: str, catalogue_ref: str, product_ref: str, location_ref: str, type: str, now: float, id: int = 0
     ) -> None:
         self.ref = ref
         self.catalogue_ref = catalogue_ref
@@ -162,7 +114,7 @@ class Position:
         self.on_hand = 0
         self.quantities: dict[str, Quantity] = {}
         self.delta_ids: set[str] | None = None  # made on the first delta: most positions never get one
-        self.id = next(_ids)
+        self.id = id  # issued by the store (InventoryStore.new_id); 0 until stored
 
     def __repr__(self) -> str:
         return f"Position({self.ref!r}, onHand={self.on_hand})"
@@ -205,7 +157,7 @@ class Catalogue:
     positions: dict[str, Position] = field(default_factory=dict)
     other_refs: dict[str, Quantity] = field(default_factory=dict)
     status: str = ACTIVE
-    id: int = field(default_factory=lambda: next(_ids))
+    id: int = 0  # issued by the store
 
     @property
     def type(self) -> str:
@@ -245,27 +197,41 @@ class VirtualPosition:
     type: str = "BASE"
 
 
-class Inventory:
-    """Every inventory catalogue of the account."""
+class InMemoryInventory:
+    """Every inventory catalogue of the account, as live objects (the InventoryStore in memory).
+
+    Catalogues, positions and quantities are handed out as the objects themselves, so a change to one
+    is stored at once; ``save`` is where a durable store would write it.
+    """
 
     def __init__(self) -> None:
-        self.catalogues: dict[str, Catalogue] = {}
+        self._catalogues: dict[str, Catalogue] = {}
+        self.new_id: Callable[[], int] = itertools.count(1).__next__  # ids of catalogues, positions, quantities
 
-    def catalogue(self, ref: str, retailer_id: int, now: float) -> Catalogue:
+    def catalogue(self, ref: str) -> Catalogue | None:
+        return self._catalogues.get(ref)
+
+    def catalogues(self) -> list[Catalogue]:
+        return list(self._catalogues.values())
+
+    def ensure_catalogue(self, ref: str, retailer_id: int, now: float) -> Catalogue:
         """The catalogue ``ref``, created for ``retailer_id`` on first use."""
-        found = self.catalogues.get(ref)
+        found = self._catalogues.get(ref)
         if found is None:
-            found = self.catalogues[ref] = Catalogue(ref, retailer_id, now, now)
+            found = self._catalogues[ref] = Catalogue(ref, retailer_id, now, now, id=self.new_id())
         return found
 
     def find_position(self, catalogue_ref: str, ref: str) -> Position | None:
-        catalogue = self.catalogues.get(catalogue_ref)
+        catalogue = self._catalogues.get(catalogue_ref)
         return None if catalogue is None else catalogue.positions.get(ref)
+
+    def save(self, position: Position) -> None:
+        """The position and its quantities changed (in memory: already stored)."""
 
     def base_sources(self) -> list[Catalogue]:
         """The catalogues BASE virtual catalogues derive from: each retailer's DEFAULT:<retailerId>.
         (Another catalogue of type DEFAULT, e.g. DEFAULT:abc, has no virtual catalogue.)"""
-        return [c for c in self.catalogues.values() if c.ref == default_catalogue_ref(c.retailer_id)]
+        return [c for c in self._catalogues.values() if c.ref == default_catalogue_ref(c.retailer_id)]
 
     def virtual_positions(self, virtual_catalogue_ref: str) -> Iterator[VirtualPosition]:
         """The BASE virtual positions of ``virtual_catalogue_ref`` (BASE:<retailerId>), derived now."""

@@ -1,4 +1,4 @@
-"""The ASGI application: routes, error handlers, the batch worker's lifespan, redacted access log."""
+"""The ASGI application: routes, error handlers, the batch worker's lifespan, redacted access log, body limit."""
 
 from __future__ import annotations
 
@@ -8,17 +8,19 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig
-from invharness.reference_impl.feed_scheduler import FeedScheduler
-from invharness.reference_impl.graphql_api import build_schema
-from invharness.reference_impl.http_api import error_handlers, routes
+from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.services.feed_scheduler import FeedScheduler
+from invharness.reference_impl.transport.graphql.schema import build_schema
+from invharness.reference_impl.transport.http_api import error_handlers, routes
 
-__all__ = ["AccessLog", "create_app"]
+__all__ = ["AccessLog", "BodyLimit", "create_app"]
 
 access_log = logging.getLogger("reference_impl.access")
 
@@ -54,6 +56,47 @@ class AccessLog:
                 access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status[0], elapsed)
 
 
+class BodyLimit:
+    """413 for a request body over ``limit`` bytes, before it is read: at once when its Content-Length
+    says so; by counting as it streams when there is none (chunked), the handler's read failing then."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.limit:
+                await self._refuse(send)
+                return
+            await self.app(scope, receive, send)  # the server holds the body to its declared length
+            return
+        received = 0
+
+        async def counted() -> dict:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise self._error()
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _error(self) -> ApiError:
+        return ApiError(413, f"Request body over {self.limit} bytes")
+
+    async def _refuse(self, send: Any) -> None:
+        body = orjson.dumps(self._error().body())
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": [*headers, (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
 def create_app(
     config: ServerConfig | None = None, clock: Clock | None = None, backend: Backend | None = None
 ) -> Starlette:
@@ -76,7 +119,7 @@ def create_app(
         routes=routes,
         exception_handlers=error_handlers,
         lifespan=lifespan,
-        middleware=[Middleware(AccessLog, backend=backend)],
+        middleware=[Middleware(AccessLog, backend=backend), Middleware(BodyLimit, limit=backend.config.max_body_bytes)],
     )
     app.state.backend = backend
     app.state.graphql_schema = build_schema()

@@ -1,4 +1,4 @@
-"""Tokens: password and refresh_token grants, bearer verification, retailer permissions."""
+"""Tokens: password and refresh_token grants and bearer verification (who may act for what: access.py)."""
 
 from __future__ import annotations
 
@@ -9,41 +9,11 @@ from typing import Any
 
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig, User
-from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.errors import ApiError, TokenError
+from invharness.reference_impl.services import validation
+from invharness.reference_impl.services.access import Principal
 
 __all__ = ["Authenticator", "Principal", "TokenError"]
-
-
-class TokenError(Exception):
-    """An OAuth-style refusal of /oauth/token: {"error", "error_description"} with a status."""
-
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.error = error
-        self.description = description
-
-    def body(self) -> dict[str, str]:
-        return {"error": self.error, "error_description": self.description}
-
-
-@dataclass(slots=True, frozen=True)
-class Principal:
-    """The user a valid bearer token stands for."""
-
-    user: User
-
-    @property
-    def username(self) -> str:
-        return self.user.username
-
-    def may_act_for(self, retailer_id: int) -> bool:
-        return self.user.account_admin or self.user.retailer_id == retailer_id
-
-    def require_retailer(self, retailer_id: int) -> None:
-        """403 unless this user may write the retailer's data."""
-        if not self.may_act_for(retailer_id):
-            raise ApiError.forbidden(f"User {self.username} may not act for retailer {retailer_id}")
 
 
 @dataclass(slots=True)
@@ -64,7 +34,8 @@ class Authenticator:
         self._lock = threading.Lock()
 
     def issue(self, params: dict[str, str]) -> dict[str, Any]:
-        """Answer a token request whose parameters conform to token-request; TokenError otherwise."""
+        """Answer a token request (query string and body merged); TokenError when it is refused."""
+        validation.token_request(params)
         clients = self._config.account.clients
         if clients.get(params["client_id"]) != params["client_secret"]:
             raise TokenError(401, "invalid_client", "Bad client credentials")

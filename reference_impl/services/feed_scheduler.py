@@ -8,11 +8,11 @@ import asyncio
 import contextlib
 import logging
 
-from invharness.reference_impl.feeds import FeedService
+from invharness.reference_impl.services.feeds import FeedService
 
 __all__ = ["FeedScheduler"]
 
-log = logging.getLogger("reference_impl.feeds")
+log = logging.getLogger("reference_impl.services.feeds")
 
 
 class FeedScheduler:

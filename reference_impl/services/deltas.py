@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from invharness.reference_impl.inventory import ACTIVE, Inventory, Position, Quantity, position_ref
+from invharness.reference_impl.stores.inventory import Position, Quantity
+from invharness.reference_impl.stores.protocols import InventoryStore
+from invharness.reference_impl.vocabulary import ACTIVE, position_ref
 
 __all__ = ["DeltaOutcome", "apply_deltas"]
 
@@ -25,7 +27,9 @@ class DeltaOutcome:
     error: str | None = None
 
 
-def apply_deltas(inventory: Inventory, catalogue_ref: str, deltas: list[dict[str, Any]], now: float) -> DeltaOutcome:
+def apply_deltas(
+    inventory: InventoryStore, catalogue_ref: str, deltas: list[dict[str, Any]], now: float
+) -> DeltaOutcome:
     """Apply an INVENTORY_DELTA event's deltas (already valid against the contract)."""
     targets: list[tuple[Position, dict[str, Any]]] = []
     missing = []
@@ -38,7 +42,8 @@ def apply_deltas(inventory: Inventory, catalogue_ref: str, deltas: list[dict[str
             targets.append((position, delta))
     if missing:
         return DeltaOutcome("FAILED", error=f"Inventory position(s) not found in {catalogue_ref}: {', '.join(missing)}")
-    catalogue = inventory.catalogues[catalogue_ref]
+    catalogue = inventory.catalogue(catalogue_ref)
+    assert catalogue is not None, "every target position was found in it"
     applied = replayed = 0
     touched = {}
     for position, delta in targets:
@@ -51,7 +56,9 @@ def apply_deltas(inventory: Inventory, catalogue_ref: str, deltas: list[dict[str
         ref = f"{position.ref}:{kind}:{suffix}"
         while catalogue.find_quantity(ref) is not None:  # never reuse a ref
             ref += "'"
-        catalogue.add_quantity(Quantity(ref, catalogue_ref, position, kind, ACTIVE, delta["qty"], now, now))
+        catalogue.add_quantity(
+            Quantity(ref, catalogue_ref, position, kind, ACTIVE, delta["qty"], now, now, id=inventory.new_id())
+        )
         if delta_id is not None:
             if position.delta_ids is None:
                 position.delta_ids = set()
@@ -60,4 +67,5 @@ def apply_deltas(inventory: Inventory, catalogue_ref: str, deltas: list[dict[str
         applied += 1
     for position in touched.values():
         position.recompute(now)
+        inventory.save(position)
     return DeltaOutcome("COMPLETE", applied=applied, replayed=replayed)

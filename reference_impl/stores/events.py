@@ -14,9 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from invharness.reference_impl.clock import fluent_timestamp
-
-__all__ = ["ORCHESTRATION", "Event", "EventBlock", "EventLog", "RecordEvent"]
+__all__ = ["ORCHESTRATION", "AnyEvent", "Event", "EventBlock", "InMemoryEventLog", "RecordEvent"]
 
 # Fluent's event types are ORCHESTRATION (triggers a workflow) and ORCHESTRATION_AUDIT (describes one
 # that ran; "Orchestration & Audit Events"). Every event this server stores is of the first kind.
@@ -82,11 +80,10 @@ class RecordEvent:
 AnyEvent = Event | RecordEvent
 
 
-class EventLog:
-    """Events in arrival order, with indexes by name and by entity ref."""
+class InMemoryEventLog:
+    """Events in arrival order, with indexes by name and by entity ref (the EventStore in memory)."""
 
-    def __init__(self, account_id: str, retention: int = 2_000_000) -> None:
-        self._account_id = account_id
+    def __init__(self, retention: int = 2_000_000) -> None:
         self._prefix = str(uuid.uuid4())[:23]
         self._events: list[Any] = []  # Event, or (EventBlock, entity ref, quantity ref, type, qty) tuples
         self._first_seq = 1
@@ -122,18 +119,22 @@ class EventLog:
         else:
             known.append(seq)
 
-    def name_index(self, name: str) -> list[int]:
-        """The seqs of the events named ``name`` (append to it what append_record answers)."""
-        return self._by_name.setdefault(name, [])
+    def append_records(self, records: list[tuple[EventBlock, str, str, str, int]]) -> None:
+        """Store batch-record events (block, position ref, quantity ref, type, qty) in order.
 
-    def append_record(self, stored: tuple[EventBlock, str, str, str, int]) -> int:
-        """Store one batch-record event (block, position ref, quantity ref, type, qty); its seq.
-
-        The hot path of ingestion: the caller adds the seq to the name index itself."""
-        seq = self._first_seq + len(self._events)
-        self._events.append(stored)
-        self._index_entity(stored[1], seq)
-        return seq
+        The hot path of ingestion: one call per chunk of records, the indexes kept here."""
+        with self._lock:
+            seq = self._first_seq + len(self._events)
+            self._events.extend(records)
+            by_name, index_entity = self._by_name, self._index_entity
+            name, seqs = None, None
+            for stored in records:
+                if stored[0].name != name:
+                    name = stored[0].name
+                    seqs = by_name.setdefault(name, [])
+                seqs.append(seq)  # type: ignore[union-attr]
+                index_entity(stored[1], seq)
+                seq += 1
 
     def trim(self) -> None:
         """Drop the oldest tenth when over retention (called after bulk raising)."""
@@ -204,32 +205,6 @@ class EventLog:
             event = self._view(seq)
             if event is not None:
                 yield event
-
-    def to_json(self, event: AnyEvent) -> dict[str, Any]:
-        """The event as GET /api/v4.1/event/{id} answers it (event-read schema)."""
-        return {
-            "id": self.event_id(event),
-            "name": event.name,
-            "type": event.type,
-            "accountId": self._account_id,
-            "retailerId": None if event.retailer_id is None else str(event.retailer_id),
-            "category": event.category,
-            "context": {
-                "sourceEvents": [],
-                "entityType": event.entity_type,
-                "entityId": event.entity_id,
-                "entityRef": event.entity_ref,
-                "rootEntityType": event.root_entity_type,
-                "rootEntityId": event.root_entity_id,
-                "rootEntityRef": event.root_entity_ref,
-            },
-            "eventStatus": event.status,
-            "attributes": event.attributes,
-            "source": event.source,
-            "generatedBy": event.generated_by,
-            "generatedOn": fluent_timestamp(event.generated_on),
-            **({"errorMessage": event.error_message} if event.error_message else {}),
-        }
 
 
 def _text(value: Any) -> str | None:

@@ -8,14 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from invharness.reference_impl.clock import Clock, next_midnight_utc
+from invharness.reference_impl.errors import ApiError
 
-__all__ = ["COMPLETE", "PENDING", "RUNNING", "Batch", "Job", "JobClosed", "JobStore"]
+__all__ = ["COMPLETE", "PENDING", "RUNNING", "Batch", "InMemoryJobStore", "Job", "JobClosed"]
 
 PENDING, RUNNING, COMPLETE = "PENDING", "RUNNING", "COMPLETE"
 
 
-class JobClosed(Exception):
+class JobClosed(ApiError):
     """A batch was posted to a job past its lifetime."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, message)
 
 
 @dataclass(slots=True, eq=False)
@@ -52,8 +56,8 @@ class Job:
         return "OPEN" if now < self.closes_at else "CLOSED"
 
 
-class JobStore:
-    """Jobs by id; batches by id. Ids are strings of digits."""
+class InMemoryJobStore:
+    """Jobs by id; batches by id. Ids are strings of digits, issued here (the JobStore in memory)."""
 
     def __init__(self, clock: Clock, lifetime: str = "midnight_utc") -> None:
         if lifetime not in ("midnight_utc", "24h"):

@@ -15,26 +15,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from invharness.reference_impl.clock import Clock
-from invharness.reference_impl.events import EventBlock, EventLog
-from invharness.reference_impl.inventory import (
-    ACTIVE,
-    LAST_ON_HAND,
-    LOH_DEACTIVATES,
-    SEGMENT_FIELDS,
-    Inventory,
-    Position,
-    Quantity,
-    catalogue_type,
-)
-from invharness.reference_impl.jobs import Batch, Job
-from invharness.reference_impl.settings import SettingsStore
+from invharness.reference_impl.services.settings import SettingsService
+from invharness.reference_impl.stores.events import EventBlock
+from invharness.reference_impl.stores.inventory import Position, Quantity
+from invharness.reference_impl.stores.jobs import Batch, Job
+from invharness.reference_impl.stores.protocols import EventStore, InventoryStore
+from invharness.reference_impl.vocabulary import ACTIVE, LAST_ON_HAND, LOH_DEACTIVATES, SEGMENT_FIELDS, catalogue_type
 
 __all__ = ["DEFAULT_TRANSIENTS", "BatchProcessor", "GroupOutcome", "preprocessing_applies"]
 
 DEFAULT_TRANSIENTS = frozenset((t, s) for t in ("SALE", "CORRECTION", "DELTA") for s in ("CREATED", "ACTIVE"))
 ACTIVE_CORRECTION = frozenset({("CORRECTION", ACTIVE)})
 _SEGMENT = frozenset(SEGMENT_FIELDS)
-CHUNK = 500  # records between two yields, so requests are answered while a group is processed
+CHUNK = 500  # records written between two yields, so requests are answered while a group is processed
+RESOLVE_BATCHES = 4  # batches (at most 20,000 records) read between two yields
+DEDUP_CHUNK = 20_000  # records de-duplicated between two yields
 
 
 def preprocessing_applies(setting: bool | None, meta: Any, default: bool = True) -> bool:
@@ -58,7 +53,7 @@ class GroupOutcome:
 class BatchProcessor:
     """Applies groups of batches to the inventory and raises their events."""
 
-    def __init__(self, inventory: Inventory, events: EventLog, settings: SettingsStore, clock: Clock) -> None:
+    def __init__(self, inventory: InventoryStore, events: EventStore, settings: SettingsService, clock: Clock) -> None:
         self._inventory = inventory
         self._events = events
         self._settings = settings
@@ -68,13 +63,18 @@ class BatchProcessor:
         """Process ``batches`` (PENDING, of ``job``) in order; yields every CHUNK records."""
         enabled = preprocessing_applies(self._settings.preprocessing(job.retailer_id), job.meta)
         outcome.preprocessing = enabled
-        records = self._resolve(batches, outcome)
+        records: list[tuple] = []
+        for start in range(0, len(batches), RESOLVE_BATCHES):  # a big group must not stop the server answering
+            records += self._resolve(batches[start : start + RESOLVE_BATCHES], outcome)
+            yield
         if enabled:
             # One quantity per (catalogue, ref); the ref alone is the key when one catalogue is involved.
             one_catalogue = len({b.catalogue_ref for b in batches}) == 1
             winners: dict[Any, tuple] = {}
-            for record in records:
-                winners[record[4] if one_catalogue else (record[3], record[4])] = record
+            for offset in range(0, len(records), DEDUP_CHUNK):
+                for record in records[offset : offset + DEDUP_CHUNK]:
+                    winners[record[4] if one_catalogue else (record[3], record[4])] = record
+                yield
             outcome.deduplicated += len(records) - len(winners)
             records = list(winners.values())
         now = self._clock.now()
@@ -118,10 +118,10 @@ class _Writer:
 
     __slots__ = ("block", "catalogue", "catalogue_ref", "ctype", "transients")
 
-    def __init__(self, inventory: Inventory, events: EventLog, batch: Batch, now: float) -> None:
+    def __init__(self, inventory: InventoryStore, events: EventStore, batch: Batch, now: float) -> None:
         self.catalogue_ref = batch.catalogue_ref
         self.ctype = catalogue_type(batch.catalogue_ref)
-        self.catalogue = inventory.catalogue(batch.catalogue_ref, batch.job.retailer_id, now)
+        self.catalogue = inventory.ensure_catalogue(batch.catalogue_ref, batch.job.retailer_id, now)
         self.transients = batch.transients if batch.transients is not None else DEFAULT_TRANSIENTS
         self.block = EventBlock(
             batch.event,
@@ -138,8 +138,8 @@ class _Writer:
 def _write_chunk(
     records: list[tuple],
     writers: dict[int, _Writer],
-    inventory: Inventory,
-    events: EventLog,
+    inventory: InventoryStore,
+    events: EventStore,
     enabled: bool,
     now: float,
     outcome: GroupOutcome,
@@ -148,6 +148,8 @@ def _write_chunk(
     one loop with everything it touches in locals."""
     current = None
     filtered = forwarded = 0
+    raised: list[tuple] = []  # the events of the forwarded records, stored together at the end
+    new_id, save = inventory.new_id, inventory.save
     for batch, index, entity, _catalogue_ref, ref, kind, pos_ref in records:
         if batch is not current:
             current = batch
@@ -161,7 +163,6 @@ def _write_chunk(
                 writer.transients,
                 writer.block,
             )
-            by_name = events.name_index(writer.block.name)
         position = positions.get(pos_ref)
         stored = position.quantities.get(ref) if position is not None else None
         if stored is None and other_refs:
@@ -194,7 +195,7 @@ def _write_chunk(
             continue
         if position is None:
             position = positions[pos_ref] = Position(
-                pos_ref, catalogue_ref, entity["skuRef"], entity["locationRef"], ctype, now
+                pos_ref, catalogue_ref, entity["skuRef"], entity["locationRef"], ctype, now, new_id()
             )
         if stored is None:
             stored = Quantity(
@@ -210,6 +211,7 @@ def _write_chunk(
                 segment,
                 custom,
                 parent_ref,
+                id=new_id(),
             )
             position.quantities[ref] = stored
             if "ref" in entity and ref != f"{pos_ref}:{kind}":  # see Catalogue: only other refs are indexed
@@ -227,8 +229,10 @@ def _write_chunk(
         if kind == LAST_ON_HAND and len(position.quantities) > 1:
             position.deactivate(LOH_DEACTIVATES, now)
         position.recompute(now)
-        by_name.append(events.append_record((block, pos_ref, ref, kind, qty)))
+        save(position)
+        raised.append((block, pos_ref, ref, kind, qty))
         forwarded += 1
+    events.append_records(raised)
     outcome.filtered += filtered
     outcome.forwarded += forwarded
 

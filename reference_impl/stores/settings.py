@@ -1,4 +1,4 @@
-"""Settings (GraphQL createSetting / updateSetting / settings) and the pre-processing switch."""
+"""Settings, unique by (name, context, contextId)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BPP_SETTING", "ConstraintViolation", "Setting", "SettingsStore", "parse_bool"]
+from invharness.reference_impl.errors import ApiError
 
-BPP_SETTING = "fc.enable.batch.preprocessing"
+__all__ = ["ConstraintViolation", "InMemorySettingsStore", "Setting"]
 
 
-class ConstraintViolation(Exception):
+class ConstraintViolation(ApiError):
     """A second setting with the same name, context and contextId."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(409, message)
 
 
 @dataclass(slots=True)
@@ -29,14 +32,8 @@ class Setting:
     context_id: int
 
 
-def parse_bool(value: str | None) -> bool | None:
-    """TRUE/true -> True, FALSE/false -> False (decision 9); anything else is no answer."""
-    lowered = (value or "").strip().lower()
-    return {"true": True, "false": False}.get(lowered)
-
-
-class SettingsStore:
-    """Settings, unique by (name, context, contextId)."""
+class InMemorySettingsStore:
+    """Settings, unique by (name, context, contextId); ids issued here (the SettingsStore in memory)."""
 
     def __init__(self) -> None:
         self._by_id: dict[int, Setting] = {}
@@ -89,12 +86,3 @@ class SettingsStore:
 
     def lookup(self, name: str, context: str, context_id: int) -> Setting | None:
         return self._by_key.get((name, context, context_id))
-
-    def preprocessing(self, retailer_id: int) -> bool | None:
-        """The effective fc.enable.batch.preprocessing: RETAILER over ACCOUNT; None when neither answers."""
-        for context, context_id in (("RETAILER", retailer_id), ("ACCOUNT", 0)):
-            setting = self.lookup(BPP_SETTING, context, context_id)
-            answer = parse_bool(setting.value) if setting is not None else None
-            if answer is not None:
-                return answer
-        return None

@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from invharness.reference_impl.inventory import Inventory, base_catalogue_ref, to_virtual
+from invharness.reference_impl.stores.inventory import to_virtual
+from invharness.reference_impl.stores.protocols import InventoryStore
+from invharness.reference_impl.vocabulary import base_catalogue_ref
 
 __all__ = ["SOURCE_TYPES", "Row", "matches", "selection"]
 
@@ -51,13 +53,13 @@ def matches(row: Row, filters: list[dict[str, Any]]) -> bool:
     return True
 
 
-def _entities(inventory: Inventory, source_type: str) -> list[Any]:
+def _entities(inventory: InventoryStore, source_type: str) -> list[Any]:
     """What a run reads, listed now (cheap: references only), so the rows can be built bit by bit
     while batches keep changing the inventory."""
     if source_type == "INVENTORY_CATALOGUE":
-        return list(inventory.catalogues.values())
+        return inventory.catalogues()
     if source_type == "INVENTORY_POSITION":
-        return [p for c in list(inventory.catalogues.values()) for p in list(c.positions.values())]
+        return [p for c in inventory.catalogues() for p in list(c.positions.values())]
     if source_type == "VIRTUAL_CATALOGUE":
         return inventory.base_sources()
     if source_type == "VIRTUAL_POSITION":
@@ -102,7 +104,7 @@ def _row(source_type: str, entity: Any) -> Row:
 
 
 def selection(
-    inventory: Inventory,
+    inventory: InventoryStore,
     source_type: str,
     filters: list[dict[str, Any]],
     changed_since: float | None,

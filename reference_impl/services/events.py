@@ -1,0 +1,92 @@
+"""Events: the Event API's writes (sync and async) and reads, and what an event does when processed
+(INVENTORY_DELTA applies its deltas; any other name matches no ruleset)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from invharness.reference_impl.clock import Clock
+from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.services import validation
+from invharness.reference_impl.services.access import Principal, require_retailer
+from invharness.reference_impl.services.deltas import apply_deltas
+from invharness.reference_impl.stores.events import AnyEvent, Event
+from invharness.reference_impl.stores.protocols import EventStore, InventoryStore
+
+__all__ = ["EventService"]
+
+
+class EventService:
+    """Records, processes, finds and searches events."""
+
+    def __init__(self, store: EventStore, inventory: InventoryStore, config: ServerConfig, clock: Clock) -> None:
+        self._store = store
+        self._inventory = inventory
+        self._config = config
+        self._clock = clock
+
+    @property
+    def account_id(self) -> str:
+        return self._config.account.account_id
+
+    def post_event(self, principal: Principal, payload: Any, sync: bool) -> Event:
+        """Validate and record an event; sync processes it now, async on the next loop turn."""
+        validation.event_request(payload)
+        retailer_id = (
+            validation.known_retailer(payload["retailerId"], self._config.account.retailers)
+            if "retailerId" in payload
+            else principal.user.retailer_id
+        )
+        require_retailer(principal, retailer_id)
+        event = self._store.append(
+            payload["name"],
+            self._clock.now(),
+            retailer_id=retailer_id,
+            entity_type=payload.get("entityType"),
+            entity_ref=payload.get("entityRef"),
+            entity_id=payload.get("entityId"),
+            root_entity_type=payload.get("rootEntityType"),
+            root_entity_ref=payload.get("rootEntityRef"),
+            root_entity_id=payload.get("rootEntityId"),
+            status="PENDING",
+            category="API",
+            generated_by=principal.username,
+            attributes=payload.get("attributes"),
+        )
+        if sync:
+            self.process(principal, event)
+        else:
+            asyncio.get_running_loop().call_soon(self.process, principal, event)
+        return event
+
+    def process(self, principal: Principal, event: Event) -> None:
+        """Run the event's ruleset and record how it ended."""
+        if event.name != "INVENTORY_DELTA":
+            event.status, event.error_message = "NO_MATCH", f"No ruleset matches event {event.name}"
+            return
+        catalogue = self._inventory.catalogue(event.entity_ref or "")
+        if catalogue is None:
+            event.status, event.error_message = "FAILED", f"Inventory catalogue {event.entity_ref} not found"
+            return
+        if not principal.may_act_for(catalogue.retailer_id):
+            event.status, event.error_message = "FAILED", f"User may not act for catalogue {catalogue.ref}"
+            return
+        outcome = apply_deltas(self._inventory, catalogue.ref, event.attributes["deltas"], self._clock.now())
+        event.status, event.error_message = outcome.status, outcome.error
+
+    def event(self, principal: Principal, event_id: str) -> AnyEvent:
+        event = self._store.get(event_id)
+        if event is None or not principal.may_act_for(event.retailer_id):
+            raise ApiError.not_found(f"Event {event_id} not found")
+        return event
+
+    def event_id(self, event: AnyEvent) -> str:
+        return self._store.event_id(event)
+
+    def search(
+        self, principal: Principal, filters: dict[str, str], since: float, until: float, start: int, count: int
+    ) -> tuple[list[AnyEvent], bool]:
+        """Newest first, the page of events the user may see that match every filter; and hasMore."""
+        return self._store.search(filters, since, until, start, count, lambda e: principal.may_act_for(e.retailer_id))

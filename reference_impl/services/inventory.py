@@ -1,0 +1,231 @@
+"""Inventory: what a user may read of catalogues, positions, quantities and the BASE virtual inventory
+derived from them, and the GraphQL quantity mutations (createInventoryQuantity, updateInventoryQuantity).
+
+Filters arrive in the contract's names; list filters match exactly, expectedOn / expiresOn by a range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from invharness.reference_impl.clock import Clock
+from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.services.access import Principal
+from invharness.reference_impl.services.queries import keep
+from invharness.reference_impl.stores.inventory import Catalogue, Position, Quantity, VirtualPosition
+from invharness.reference_impl.stores.protocols import InventoryStore
+from invharness.reference_impl.vocabulary import SEGMENT_FIELDS, base_catalogue_ref
+
+__all__ = ["InventoryService", "VirtualCatalogue", "filter_quantities"]
+
+_RANGED = ("expectedOn", "expiresOn")  # segment fields filtered by a DateRange, not by a list of values
+
+
+@dataclass(slots=True, frozen=True)
+class VirtualCatalogue:
+    """BASE:<retailerId>, derived from the retailer's DEFAULT inventory catalogue."""
+
+    id: int
+    ref: str
+    retailer_id: int
+    created_on: float
+    status: str = "ACTIVE"
+    type: str = "BASE"
+    workflow_ref: str = "VIRTUAL_CATALOGUE::BASE"
+    workflow_version: int = 1
+
+    @property
+    def inventory_catalogue_ref(self) -> str:
+        return f"DEFAULT:{self.retailer_id}"
+
+
+def filter_quantities(quantities: Iterable[Quantity], filters: dict[str, Any]) -> list[Quantity]:
+    """The quantities matching ref / type / status / quantity and every segment filter given."""
+    plain = {k: filters.get(k) for k in ("ref", "type", "status", "quantity")}
+    segments = {name: filters[name] for name in SEGMENT_FIELDS if name not in _RANGED and filters.get(name) is not None}
+    expected, expires = (filters.get(name) for name in _RANGED)
+    return [
+        q
+        for q in keep(quantities, **plain)
+        if _segment_match(q, segments)
+        and _in_range((q.segment or {}).get("expectedOn"), expected)
+        and _in_range((q.segment or {}).get("expiresOn"), expires)
+    ]
+
+
+def _segment_match(quantity: Quantity, wanted: dict[str, list[Any]]) -> bool:
+    segment = quantity.segment or {}
+    return all(segment.get(name) in values for name, values in wanted.items())
+
+
+def _in_range(value: Any, bounds: dict[str, Any] | None) -> bool:
+    if bounds is None:
+        return True
+    if value is None:
+        return False
+    text = str(value)
+    low, high = bounds.get("from"), bounds.get("to")
+    return (low is None or text >= str(low)) and (high is None or text <= str(high))
+
+
+class InventoryService:
+    """Reads of the inventory with the user's rights, and the quantity mutations."""
+
+    def __init__(self, store: InventoryStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    # ------------------------------------------------------------------ catalogues and positions
+
+    def catalogues(self, principal: Principal, refs: list[str] | None = None, **filters: Any) -> list[Catalogue]:
+        """The catalogues the user may read (of ``refs`` when given), filtered by attribute."""
+        found = [c for c in self._store.catalogues() if principal.may_act_for(c.retailer_id)]
+        if refs is not None:
+            wanted = set(refs)
+            found = [c for c in found if c.ref in wanted]
+        return keep(found, **filters)
+
+    def catalogue(self, principal: Principal, ref: str) -> Catalogue | None:
+        found = self.catalogues(principal, [ref])
+        return found[0] if found else None
+
+    def catalogue_of(self, item: Position | Quantity) -> Catalogue | None:
+        """The catalogue a position or quantity read by the user lies in."""
+        return self._store.catalogue(item.catalogue_ref)
+
+    def position(self, principal: Principal, catalogue_ref: str, ref: str) -> Position | None:
+        catalogue = self.catalogue(principal, catalogue_ref)
+        return None if catalogue is None else catalogue.positions.get(ref)
+
+    def positions(self, principal: Principal, catalogue_ref: str | None, **filters: Any) -> list[Position]:
+        catalogues = self.catalogues(principal, None if catalogue_ref is None else [catalogue_ref])
+        refs = filters.pop("ref", None)
+        if refs is not None:  # a lookup, not a scan
+            candidates = [p for c in catalogues for r in dict.fromkeys(refs) if (p := c.positions.get(r))]
+        else:
+            candidates = [p for c in catalogues for p in c.positions.values()]
+        return keep(candidates, **filters)
+
+    def catalogue_positions(self, catalogue: Catalogue, **filters: Any) -> list[Position]:
+        return keep(catalogue.positions.values(), **filters)
+
+    # ------------------------------------------------------------------ quantities
+
+    def quantity(self, principal: Principal, catalogue_ref: str, ref: str) -> Quantity | None:
+        catalogue = self.catalogue(principal, catalogue_ref)
+        return None if catalogue is None else catalogue.find_quantity(ref)
+
+    def quantities(
+        self,
+        principal: Principal,
+        catalogue_ref: str | None,
+        position: dict[str, Any] | None,
+        filters: dict[str, Any],
+    ) -> list[Quantity]:
+        """Quantities of one position (``position``: its key) or of the catalogues the user may read."""
+        if position is not None:
+            found = self.position(principal, position["catalogue"]["ref"], position["ref"])
+            candidates: Iterable[Quantity] = found.quantities.values() if found else []
+        else:
+            catalogues = self.catalogues(principal, None if catalogue_ref is None else [catalogue_ref])
+            candidates = [q for c in catalogues for q in c.quantities()]
+        return filter_quantities(candidates, filters)
+
+    def position_quantities(self, position: Position, filters: dict[str, Any]) -> list[Quantity]:
+        return filter_quantities(position.quantities.values(), filters)
+
+    def parent(self, quantity: Quantity) -> Quantity | None:
+        return quantity.position.quantities.get(quantity.parent_ref) if quantity.parent_ref else None
+
+    def create_quantity(self, principal: Principal, data: dict[str, Any]) -> Quantity:
+        """createInventoryQuantity: a new quantity in an existing position of the user's catalogue."""
+        position_key = data["position"]
+        catalogue = self.catalogue(principal, data["catalogue"]["ref"])
+        if catalogue is None:
+            raise ApiError.bad_request(f"no inventory catalogue {data['catalogue']['ref']}")
+        if position_key["catalogue"]["ref"] != catalogue.ref:
+            raise ApiError.bad_request("the position must be in the quantity's catalogue")
+        position = catalogue.positions.get(position_key["ref"])
+        if position is None:
+            raise ApiError.bad_request(f"no inventory position {position_key['ref']} in {catalogue.ref}")
+        if catalogue.find_quantity(data["ref"]) is not None:
+            raise ApiError.conflict(f"ConstraintViolationException: quantity {data['ref']} exists")
+        parent_ref = _parent_ref(data, position)
+        now = self._clock.now()
+        segment, custom = _quantity_fields(data)
+        quantity = Quantity(
+            data["ref"],
+            catalogue.ref,
+            position,
+            data["type"],
+            data.get("status") or "CREATED",
+            data["quantity"],
+            now,
+            now,
+            segment=segment or None,
+            attributes=custom,
+            parent_ref=parent_ref,
+            id=self._store.new_id(),
+        )
+        catalogue.add_quantity(quantity)
+        position.recompute(now)
+        self._store.save(position)
+        return quantity
+
+    def update_quantity(self, principal: Principal, data: dict[str, Any]) -> Quantity:
+        """updateInventoryQuantity: the fields given change, the others keep their value."""
+        quantity = self.quantity(principal, data["catalogue"]["ref"], data["ref"])
+        if quantity is None:
+            raise ApiError.bad_request(f"no inventory quantity {data['ref']} in {data['catalogue']['ref']}")
+        now = self._clock.now()
+        for name in ("status", "type", "quantity"):
+            if data.get(name) is not None:
+                setattr(quantity, name, data[name])
+        segment, custom = _quantity_fields(data)
+        if segment:
+            quantity.segment = {**(quantity.segment or {}), **segment}
+        if custom is not None:
+            quantity.attributes = custom
+        if data.get("parent") is not None:
+            quantity.parent_ref = _parent_ref(data, quantity.position)
+        quantity.updated_on = now
+        quantity.position.recompute(now)
+        self._store.save(quantity.position)
+        return quantity
+
+    # ------------------------------------------------------------------ virtual inventory
+
+    def virtual_catalogues(self, principal: Principal, **filters: Any) -> list[VirtualCatalogue]:
+        found = [
+            VirtualCatalogue(c.id, base_catalogue_ref(c.retailer_id), c.retailer_id, c.created_on)
+            for c in self._store.base_sources()
+            if principal.may_act_for(c.retailer_id)
+        ]
+        return keep(found, **filters)
+
+    def virtual_catalogue(self, principal: Principal, ref: str) -> VirtualCatalogue | None:
+        return next(iter(self.virtual_catalogues(principal, ref=[ref])), None)
+
+    def virtual_positions(self, principal: Principal, catalogue_ref: str | None, **filters: Any) -> list[Any]:
+        refs = [v.ref for v in self.virtual_catalogues(principal) if catalogue_ref in (None, v.ref)]
+        return keep((vp for ref in refs for vp in self._store.virtual_positions(ref)), **filters)
+
+    def catalogue_virtual_positions(self, catalogue: VirtualCatalogue, **filters: Any) -> list[VirtualPosition]:
+        return keep(self._store.virtual_positions(catalogue.ref), **filters)
+
+
+def _quantity_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    segment = {name: data[name] for name in SEGMENT_FIELDS if data.get(name) is not None}
+    custom = {a["name"]: a["value"] for a in data.get("attributes") or []}
+    return segment, custom or None
+
+
+def _parent_ref(data: dict[str, Any], position: Position) -> str | None:
+    parent = data.get("parent")
+    if parent is None:
+        return None
+    if parent["ref"] not in position.quantities:
+        raise ApiError.bad_request(f"parent {parent['ref']} is not a quantity of position {position.ref}")
+    return parent["ref"]

@@ -1,0 +1,120 @@
+"""What each store offers the services: one Protocol per aggregate (jobs and batches, inventory, events,
+settings, feeds and their runs). The in-memory stores implement them; a durable store is another
+implementation of the same Protocols.
+
+Stores issue every id. They hand out the aggregate's objects, never an index of their own; a service
+that changes an object hands it back with ``save`` (a no-op in memory, where the object is the state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from invharness.reference_impl.stores.events import AnyEvent, Event, EventBlock
+from invharness.reference_impl.stores.feeds import Feed, FeedRun
+from invharness.reference_impl.stores.inventory import Catalogue, Position, VirtualPosition
+from invharness.reference_impl.stores.jobs import Batch, Job
+from invharness.reference_impl.stores.settings import Setting
+
+__all__ = ["EventStore", "FeedStore", "InventoryStore", "JobStore", "SettingsStore"]
+
+
+class JobStore(Protocol):
+    """Jobs and the batches posted to them."""
+
+    def create_job(self, name: str, retailer_id: int, meta: dict[str, Any] | None) -> Job: ...
+
+    def job(self, job_id: str) -> Job | None: ...
+
+    def add_batch(self, job: Job, **fields: Any) -> Batch:
+        """A new PENDING batch of an OPEN job; JobClosed when the job is past its lifetime."""
+        ...
+
+    def batch(self, job: Job, batch_id: str) -> Batch | None: ...
+
+
+class InventoryStore(Protocol):
+    """Inventory catalogues with their positions and quantities."""
+
+    new_id: Callable[[], int]  # the id of a new catalogue, position or quantity
+
+    def catalogue(self, ref: str) -> Catalogue | None: ...
+
+    def catalogues(self) -> list[Catalogue]: ...
+
+    def ensure_catalogue(self, ref: str, retailer_id: int, now: float) -> Catalogue: ...
+
+    def find_position(self, catalogue_ref: str, ref: str) -> Position | None: ...
+
+    def save(self, position: Position) -> None:
+        """The position, or any of its quantities, changed."""
+        ...
+
+    def base_sources(self) -> list[Catalogue]: ...
+
+    def virtual_positions(self, virtual_catalogue_ref: str) -> Iterator[VirtualPosition]: ...
+
+
+class EventStore(Protocol):
+    """Events in arrival order; ids are the store's."""
+
+    def append(self, name: str, generated_on: float, **fields: Any) -> Event: ...
+
+    def append_records(self, records: list[tuple[EventBlock, str, str, str, int]]) -> None:
+        """Batch-record events (block, position ref, quantity ref, type, qty), in order."""
+        ...
+
+    def trim(self) -> None: ...
+
+    def get(self, event_id: str) -> AnyEvent | None: ...
+
+    def event_id(self, event: AnyEvent) -> str: ...
+
+    def search(
+        self,
+        filters: dict[str, str],
+        since: float,
+        until: float,
+        start: int,
+        count: int,
+        visible: Callable[[Any], bool],
+    ) -> tuple[list[AnyEvent], bool]: ...
+
+
+class SettingsStore(Protocol):
+    """Settings, unique by (name, context, contextId)."""
+
+    def create(
+        self, name: str, value_type: str, value: str | None, lob_value: Any, context: str, context_id: int
+    ) -> Setting: ...
+
+    def update(self, setting_id: int, **changes: Any) -> Setting: ...
+
+    def get(self, setting_id: int) -> Setting | None: ...
+
+    def search(self, **filters: list[Any] | None) -> list[Setting]: ...
+
+    def lookup(self, name: str, context: str, context_id: int) -> Setting | None: ...
+
+
+class FeedStore(Protocol):
+    """Inventory feeds and their runs."""
+
+    def create_feed(self, ref: str, **fields: Any) -> Feed | None:
+        """A new feed; None when ``ref`` is taken."""
+        ...
+
+    def feed(self, ref: str) -> Feed | None: ...
+
+    def feeds(self) -> list[Feed]: ...
+
+    def save(self, feed: Feed) -> None: ...
+
+    def create_run(self, feed: Feed, run_type: str, now: float) -> FeedRun: ...
+
+    def save_run(self, run: FeedRun) -> None: ...
+
+    def run(self, ref: str) -> FeedRun | None: ...
+
+    def runs(self) -> list[FeedRun]: ...

@@ -1,0 +1,78 @@
+"""The executable GraphQL schema (ariadne, schema-first from contracts/schema.graphql) and its execution.
+
+Each area binds its resolvers in its own module (me, settings, inventory, virtual, feeds). Names are
+converted between the SDL's camelCase and the resolvers' snake_case by one mapping (names.py), which
+ariadne and the resolvers both use. A service's refusal (ApiError) answers as a GraphQL error with
+Fluent's code for it; any other exception as an internal error, its details kept out of the answer.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import orjson
+from ariadne import MutationType, QueryType, ScalarType, graphql, make_executable_schema
+from graphql import GraphQLError, GraphQLSchema
+
+from invharness import contracts
+from invharness.reference_impl.backend import Backend
+from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.services.access import Principal
+from invharness.reference_impl.transport.graphql import feeds, inventory, me, settings, virtual
+from invharness.reference_impl.transport.graphql.common import serialize_datetime
+from invharness.reference_impl.transport.graphql.names import check_round_trip, schema_name_converter
+
+__all__ = ["build_schema", "execute"]
+
+AREAS = (me, settings, inventory, virtual, feeds)
+
+
+@functools.cache
+def build_schema() -> GraphQLSchema:
+    """The executable schema: contracts/schema.graphql bound to every area's resolvers (built once)."""
+    query, mutation = QueryType(), MutationType()
+    types = [t for area in AREAS for t in area.bind(query, mutation)]
+    schema = make_executable_schema(
+        contracts.sdl(),
+        query,
+        mutation,
+        ScalarType("DateTime", serializer=serialize_datetime),
+        ScalarType("Json"),
+        *types,
+        convert_names_case=schema_name_converter,
+    )
+    check_round_trip(schema)
+    return schema
+
+
+async def execute(schema: GraphQLSchema, backend: Backend, principal: Principal, body: Any) -> tuple[bool, Any]:
+    """Run one GraphQL request body; (success, result as ariadne formats it).
+
+    A request error (the document does not parse or validate, no operation, a variable that does not
+    coerce) answers no "data" entry, as the GraphQL specification says: graphql-core answers
+    ``data: null`` for variable errors, which are told from field errors by having no path."""
+    success, result = await graphql(
+        schema, body, context_value={"backend": backend, "principal": principal}, error_formatter=_format_error
+    )
+    if result.get("data", ...) is None and not any(e.get("path") for e in result.get("errors") or []):
+        del result["data"]
+    return success, result
+
+
+# Fluent's codes of a refused input; the classification says so to generic clients (graphql-java's field)
+_REFUSED = {"C0120E", "C0140E", "S0001E"}
+
+
+def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
+    formatted = error.formatted
+    original = error.original_error
+    if isinstance(original, ApiError):
+        formatted["message"] = original.message
+        formatted["extensions"] = original.graphql_extensions()
+    elif original is not None and not isinstance(original, GraphQLError):
+        formatted["message"] = f"internal error: {type(original).__name__}"
+    extensions = formatted.get("extensions")
+    if isinstance(extensions, dict) and extensions.get("code") in _REFUSED:
+        extensions["classification"] = "BAD_REQUEST"
+    return orjson.loads(orjson.dumps(formatted, default=str))

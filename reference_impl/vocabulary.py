@@ -1,0 +1,62 @@
+"""The inventory vocabulary every layer shares: statuses, quantity types, segment fields and how refs
+are built. Pure names and functions, no state."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ACTIVE",
+    "CREATED",
+    "INACTIVE",
+    "LAST_ON_HAND",
+    "LOH_DEACTIVATES",
+    "ONHAND_TYPES",
+    "OUT_OF_STOCK",
+    "SEGMENT_FIELDS",
+    "base_catalogue_ref",
+    "catalogue_type",
+    "default_catalogue_ref",
+    "position_ref",
+]
+
+ACTIVE = "ACTIVE"
+INACTIVE = "INACTIVE"
+CREATED = "CREATED"
+OUT_OF_STOCK = "OUT_OF_STOCK"
+LAST_ON_HAND = "LAST_ON_HAND"
+ONHAND_TYPES = frozenset({LAST_ON_HAND, "RESERVED", "SALE", "CORRECTION", "DELTA"})
+# What a LAST_ON_HAND record deactivates: the stock count it carries already reflects them.
+LOH_DEACTIVATES = frozenset({"SALE", "CORRECTION", "DELTA"})
+SEGMENT_FIELDS = (
+    "condition",
+    "expectedOn",
+    "expiresOn",
+    "storageAreaRef",
+    "countryOfOrigin",
+    "channel",
+    "supplier",
+    "manufacturer",
+    "manufacturerBatchNumber",
+    "associationType",
+    "associationRef",
+    "segment1",
+    "segment2",
+    "segment3",
+)
+
+
+def catalogue_type(catalogue_ref: str) -> str:
+    """The part of a catalogue ref before the first colon (decision 8): DEFAULT:1 -> DEFAULT."""
+    return catalogue_ref.split(":", 1)[0]
+
+
+def default_catalogue_ref(retailer_id: int) -> str:
+    return f"DEFAULT:{retailer_id}"
+
+
+def base_catalogue_ref(retailer_id: int) -> str:
+    return f"BASE:{retailer_id}"
+
+
+def position_ref(product_ref: str, location_ref: str, catalogue_ref: str) -> str:
+    """<productRef>:<locationRef>:<catalogueType>, e.g. SKU1:LOC1:DEFAULT."""
+    return f"{product_ref}:{location_ref}:{catalogue_type(catalogue_ref)}"
