@@ -7,7 +7,6 @@ name, so what it counts is its own.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -122,8 +121,8 @@ def settle(
     """Poll a batch until it leaves PENDING / RUNNING (bounded by the profile's batch timeout); its last
     answer. Statuses seen go to ``seen``. Unreadable is a fail of BATCH-READ-01; never settling an
     AssertionError (the caller says whose clause that is)."""
-    deadline = time.monotonic() + client.profile.batch_timeout_s
-    while True:
+
+    def read() -> dict[str, Any]:
         answer = client.read_batch(job_id, batch_id, count=5000)
         try:
             body = answer.json() if answer.status_code == 200 else None
@@ -136,14 +135,10 @@ def settle(
             )
         if seen is not None:
             seen(body.get("status"))
-        if body.get("status") not in UNFINISHED:
-            return body
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"batch {batch_id}: expected COMPLETE within {client.profile.batch_timeout_s:.0f}s, "
-                f"still {body.get('status')}"
-            )
-        time.sleep(client.profile.poll_interval_s)
+        return body
+
+    # the client's poll: bounded by the batch timeout and the run's deadline, paced by the poll interval
+    return client.poll(read, lambda body: body.get("status") not in UNFINISHED, f"batch {batch_id} to be COMPLETE")
 
 
 def wait_batch(client: TargetClient, job_id: str, batch_id: str) -> dict[str, Any]:
@@ -324,10 +319,6 @@ FEED_POLICY_OF = "S3_BUCKET_POLICY"
 CREATE_FEED = """mutation($input: CreateInventoryFeedInput) { createInventoryFeed(input: $input) {
     ref status dataFormat attributes { name value } } }"""
 UPDATE_FEED = "mutation($input: UpdateInventoryFeedInput) { updateInventoryFeed(input: $input) { ref status } }"
-FEED_RUNS = """query($feed: String!) { inventoryFeedRuns(feed: {ref: $feed}, first: 50) { edges { node {
-    ref status runType recordCount errorMessage startedOn completedOn fileLocation } } } }"""
-
-
 def new_bucket(s3: Any, name: str, region: str) -> str:
     extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=name, **extra)
@@ -354,26 +345,6 @@ def create_feed(
     if install_policy and policy is not None:
         s3.put_bucket_policy(Bucket=bucket, Policy=policy)
     return feed, policy
-
-
-def feed_runs(client: TargetClient, feed_ref: str) -> list[dict[str, Any]]:
-    """The feed's runs, oldest first."""
-    nodes = [e["node"] for e in client.data(FEED_RUNS, feed=feed_ref)["inventoryFeedRuns"]["edges"]]
-    return sorted(nodes, key=lambda n: n["ref"])
-
-
-def wait_runs(client: TargetClient, feed_ref: str, done: int, budget_s: float) -> list[dict[str, Any]]:
-    """Poll (boundedly) until the feed has ``done`` finished runs; the runs seen."""
-    import time
-
-    deadline = time.monotonic() + budget_s
-    while True:
-        runs = feed_runs(client, feed_ref)
-        if len([r for r in runs if r["status"] in ("SUCCESS", "FAILED")]) >= done:
-            return runs
-        if time.monotonic() > deadline:
-            raise AssertionError(f"feed {feed_ref}: {done} finished run(s) expected within {budget_s:.0f}s, saw {runs}")
-        time.sleep(0.2)
 
 
 def read_export(s3: Any, file_location: str) -> list[dict[str, Any]]:
