@@ -149,17 +149,26 @@ def _duplicate_settings_allowed(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(settings_store.InMemorySettingsStore, "create", create)
 
 
-def _any_region_accepted(mp: pytest.MonkeyPatch) -> None:
-    original = feeds.FeedService.validate_destination
+def destination_check_skipped(reason: str) -> Callable[[pytest.MonkeyPatch], None]:
+    """A mutant whose feed activation lets through a destination refused for ``reason`` (a text of
+    FeedError), every other destination check kept."""
 
-    def validate(self: Any, bucket: str) -> None:
-        try:
-            original(self, bucket)
-        except feeds.FeedError as exc:
-            if "IllegalLocationConstraintException" not in str(exc):
-                raise
+    def patch(mp: pytest.MonkeyPatch) -> None:
+        original = feeds.FeedService.validate_destination
 
-    mp.setattr(feeds.FeedService, "validate_destination", validate)
+        def validate(self: Any, bucket: str) -> None:
+            try:
+                original(self, bucket)
+            except feeds.FeedError as exc:
+                if reason not in str(exc):
+                    raise
+
+        mp.setattr(feeds.FeedService, "validate_destination", validate)
+
+    return patch
+
+
+_any_region_accepted = destination_check_skipped("IllegalLocationConstraintException")
 
 
 def _not_in_is_in(mp: pytest.MonkeyPatch) -> None:

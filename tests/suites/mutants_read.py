@@ -29,7 +29,7 @@ from invharness.reference_impl.stores.events import InMemoryEventLog
 from invharness.reference_impl.stores.settings import InMemorySettingsStore, Setting
 from invharness.reference_impl.transport import http_api
 from invharness.reference_impl.transport.graphql import common, schema
-from tests.suites.mutants import Mutant
+from tests.suites.mutants import Mutant, destination_check_skipped
 
 __all__ = ["READ_MUTANTS"]
 
@@ -571,30 +571,10 @@ def _policy_attribute_renamed(mp: MP) -> None:
     _graphql_resolver(mp, "InventoryFeed", "attributes", wrap)
 
 
-def _any_region_accepted(mp: MP) -> None:
-    original = feeds.FeedService.validate_destination
-
-    def validate(self: Any, bucket: str) -> None:
-        try:
-            original(self, bucket)
-        except feeds.FeedError as exc:
-            if "IllegalLocationConstraintException" not in str(exc):
-                raise
-
-    mp.setattr(feeds.FeedService, "validate_destination", validate)
+_any_region_accepted = destination_check_skipped("IllegalLocationConstraintException")
 
 
-def _missing_policy_accepted(mp: MP) -> None:
-    original = feeds.FeedService.validate_destination
-
-    def validate(self: Any, bucket: str) -> None:
-        try:
-            original(self, bucket)
-        except feeds.FeedError as exc:
-            if "no bucket policy" not in str(exc):
-                raise
-
-    mp.setattr(feeds.FeedService, "validate_destination", validate)
+_missing_policy_accepted = destination_check_skipped("no bucket policy")
 
 
 def _refused_activation_stored(mp: MP) -> None:
