@@ -41,6 +41,7 @@ JOB_CLOSE_MARGIN_S = 60
 SPAWN_WAIT_S = 300
 MAX_POLL_S = 0.5
 _SPAWNED = gevent.event.Event()
+_QUITTING = gevent.event.Event()  # set when locust quits: ends the progress writer
 # gevent's loop caches "now" and has not run since locust started importing; --run-time is scheduled
 # from that cached time, so seconds of imports were taken off the run. Refresh it once imported.
 gevent.get_hub().loop.update_now()
@@ -207,6 +208,11 @@ def _on_spawned(**_: Any) -> None:
     _SPAWNED.set()
 
 
+@events.quitting.add_listener
+def _on_quitting(**_: Any) -> None:
+    _QUITTING.set()
+
+
 @events.test_stop.add_listener
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     runner = environment.runner
@@ -292,8 +298,7 @@ def _progress(environment: Environment) -> None:
     assert SETTINGS.out is not None
     SETTINGS.out.mkdir(parents=True, exist_ok=True)
     path = SETTINGS.out / "progress.json"
-    while True:
-        gevent.sleep(1.0)
+    while not _QUITTING.wait(1.0):  # once a second until locust quits, not forever
         runner = environment.runner
         if runner is None:
             continue
