@@ -102,6 +102,8 @@ def test_ingest_against_the_embedded_reference_passes_and_reconciles(monkeypatch
     assert results["reconciliation"]["checked"]["quantities"] >= 2 * 1000  # both users' quantities read back
     assert results["metrics"]["records_processed"] >= 2 * 1000
     assert "demo-secret" not in (tmp_path / "locust.log").read_text()  # no secret reaches the logs
+    progress = json.loads((tmp_path / "progress.json").read_text())  # what the terminal showed, last written
+    assert progress["records"] > 0 and progress["batches"] > 0, progress
 
 
 def test_delta_storm_passes_and_reconciles(monkeypatch, tmp_path, reference):
