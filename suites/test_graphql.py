@@ -18,6 +18,7 @@ from invharness.suites.inventory_writes import (
     VIRTUAL_CATALOGUE,
     VIRTUAL_POSITION,
     make_virtual_catalogue,
+    make_virtual_position,
 )
 from invharness.suites.readback import add_quantity, load, pages, read_position, stock
 
@@ -161,15 +162,18 @@ def test_create_and_update_inventory_quantity_are_stored(client, ref, profile):
 
 @pytest.mark.clause("GQL-VP-01", "GQL-PAGE-01")
 def test_get_virtual_positions_pages_with_first_and_after(client, ref, profile):
-    sku = ref("SKU")
-    # six positions in pages of two: the last page is full, and must still say no more follow
-    records = [payloads.record(sku, f"L{i}", i + 1, profile.primary_retailer) for i in range(6)]
-    load(client, ref, records, profile.primary_retailer)
+    sku, catalogue = ref("SKU"), f"{ref('VC')}:{profile.primary_retailer}"
+    # six positions of the check's own catalogue in pages of two: the last page is full, and must still say
+    # no more follow; another product's position there is not one of them
+    make_virtual_catalogue(client, catalogue, "BASE", profile.primary_retailer)
+    for i in range(6):
+        make_virtual_position(client, catalogue, sku, f"L{i}", i + 1)
+    make_virtual_position(client, catalogue, ref("SKU"), "L0", 50)
 
     def fetch(after):
         page = client.data(
             GET_VIRTUAL_POSITIONS,
-            catalogueRef=f"BASE:{profile.primary_retailer}",
+            catalogueRef=catalogue,
             productRef=[sku],
             virtualPositionCount=2,
             virtualPositionCursor=after,

@@ -75,6 +75,22 @@ def _virtual_quantity_not_updated(mp: MP) -> None:
     mp.setattr(virtual.VirtualService, "update_position", update)
 
 
+def _virtual_update_keeps_updated_on(mp: MP) -> None:
+    """updateVirtualPosition changes the quantity but not updatedOn: incremental runs never see it."""
+    original = virtual.VirtualService.update_position
+
+    def update(self: Any, principal: Any, data: dict[str, Any]) -> Any:
+        catalogue = self._store.stored_virtual_catalogue(data["catalogue"]["ref"])
+        found = catalogue.positions.get(data["ref"]) if catalogue is not None else None
+        before = found.updated_on if found is not None else None
+        position = original(self, principal, data)
+        if before is not None:
+            position.updated_on = before
+        return position
+
+    mp.setattr(virtual.VirtualService, "update_position", update)
+
+
 def _created_virtual_positions_not_exported(mp: MP) -> None:
     """Feeds export only the virtual positions the target derives, never those a client made."""
     original = feed_filters._entities
@@ -102,6 +118,7 @@ MUTATION_MUTANTS = [
         "updateVirtualCatalogue drops the description", "graphql", "GQL-VCAT-01", _catalogue_update_drops_description
     ),
     Mutant("updateVirtualPosition keeps the old quantity", "graphql", "GQL-VPOS-01", _virtual_quantity_not_updated),
+    Mutant("updateVirtualPosition leaves updatedOn", "feed-lifecycle", "FEED-RUN-03", _virtual_update_keeps_updated_on),
     Mutant(
         "feeds export no created virtual position",
         "feed-filters",
