@@ -6,8 +6,8 @@ import pytest
 from tests.suites.mutants_mutations import MUTATION_MUTANTS, applied
 from tests.suites.test_mutants import judge_clause, server, target_profile  # noqa: F401  (target_profile: a fixture)
 
-# two run in every test run; the rest are part of the heavy proof (-m mutants)
-QUICK = {"INV-INACTIVE-01", "GQL-IPOS-01"}
+# one runs in every test run (about 12 s); the rest are part of the heavy proof (-m mutants)
+QUICK = {"INV-INACTIVE-01"}
 
 
 @pytest.mark.parametrize(
