@@ -141,7 +141,7 @@ def cases(tag, retailer):
 
 
 def virtual_catalogues(tag, retailer):
-    """This module's own virtual catalogues: one BASE (left CREATED), one AGGREGATE (ACTIVE)."""
+    """This module's own virtual catalogues: one BASE (INACTIVE), one AGGREGATE (ACTIVE)."""
     return f"{tag}VA:{retailer}", f"{tag}VB:{retailer}"
 
 
@@ -151,7 +151,7 @@ VIRTUAL_POSITIONS = (
     (0, "V1", "L1", 0, "OUT_OF_STOCK"),
     (0, "V2", "L2", 9, "AT_RISK"),
     (1, "V3", "L3", 1, "AT_RISK"),
-    (1, "V4", "L4", 2, None),  # left CREATED
+    (1, "V4", "L4", 2, None),  # left as created
 )
 
 
@@ -159,7 +159,7 @@ def _make_virtual(client, tag, retailer):
     """The virtual catalogues and positions the VIRTUAL_* cases export, made through the mutations
     (GQL-VCAT-01, GQL-VPOS-01), not whatever the target derives from its inventory."""
     catalogues = virtual_catalogues(tag, retailer)
-    make_virtual_catalogue(client, catalogues[0], "BASE", retailer)
+    make_virtual_catalogue(client, catalogues[0], "BASE", retailer, status="INACTIVE")
     make_virtual_catalogue(client, catalogues[1], "AGGREGATE", retailer, status="ACTIVE")
     for index, product, group, quantity, status in VIRTUAL_POSITIONS:
         make_virtual_position(client, catalogues[index], f"{tag}-{product}", group, quantity, status)

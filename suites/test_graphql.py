@@ -224,10 +224,11 @@ def test_update_inventory_position_changes_what_is_given(client, ref, profile):
 def test_create_and_update_a_virtual_catalogue(client, ref, profile):
     catalogue = f"{ref('VC')}:{profile.primary_retailer}"
     made = make_virtual_catalogue(client, catalogue, "AGGREGATE", profile.primary_retailer)
-    assert (made["inventoryCatalogueRef"], made["productCatalogueRef"]) == (
+    assert (made["status"], made["inventoryCatalogueRef"], made["productCatalogueRef"]) == (
+        "CREATED",
         f"DEFAULT:{profile.primary_retailer}",
         f"PC:MASTER:{profile.primary_retailer}",
-    ), f"the catalogue refs read back: {made}"
+    ), f"(status, catalogue refs) read back after createVirtualCatalogue: {made}"
     change = {"ref": catalogue, "status": "ACTIVE", "description": "changed"}
     client.data(UPDATE_VIRTUAL_CATALOGUE, input=change)
     stored = client.data(VIRTUAL_CATALOGUE, r=catalogue)["virtualCatalogue"]
