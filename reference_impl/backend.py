@@ -18,6 +18,7 @@ from invharness.reference_impl.services.inventory import InventoryService
 from invharness.reference_impl.services.jobs import JobService
 from invharness.reference_impl.services.preprocessing import BatchProcessor
 from invharness.reference_impl.services.settings import SettingsService
+from invharness.reference_impl.services.virtual import VirtualService
 from invharness.reference_impl.services.worker import BatchWorker
 from invharness.reference_impl.stores.events import InMemoryEventLog
 from invharness.reference_impl.stores.feeds import InMemoryFeedStore
@@ -60,6 +61,7 @@ class Backend:
         self.auth = Authenticator(self.config, self.clock)
         self.settings = SettingsService(self.stores.settings)
         self.inventory = InventoryService(self.stores.inventory, self.clock)
+        self.virtual = VirtualService(self.stores.inventory, self.clock)
         self.events = EventService(self.stores.events, self.stores.inventory, self.config, self.clock)
         self.processor = BatchProcessor(self.stores.inventory, self.stores.events, self.settings, self.clock)
         self.requests_in_flight = 0  # kept by the app's middleware; the worker yields to requests

@@ -1,7 +1,9 @@
 """Inventory feed filter semantics (group feed-filters).
 
 Every case is a feed; they are all created and switched on together, so one schedule interval
-serves them all. Each export is compared with the check's own reading of SPEC 9.3 applied to the
+serves them all. The virtual catalogues and positions the VIRTUAL_* cases export are this module's
+own, made through createVirtualCatalogue / createVirtualPosition with every status a position takes.
+Each export is compared with the check's own reading of SPEC 9.3 applied to the
 entities read over GraphQL: AND across filters, OR within IN / NOT_IN, exact matches. Every case
 is scoped to this module's own catalogues or refs, so the entities read back are only those.
 """
@@ -14,6 +16,7 @@ import pytest
 from invharness.generators import payloads
 from invharness.suites.client import StepFailed
 from invharness.suites.helpers import CREATE_FEED, exported_by_hand, s3_client
+from invharness.suites.inventory_writes import make_virtual_catalogue, make_virtual_position
 from invharness.suites.readback import (
     export_rows,
     finished,
@@ -29,21 +32,21 @@ pytestmark = [pytest.mark.requires("feeds"), pytest.mark.xdist_group("feed-filte
 
 POSITIONS = """query($cat: InventoryCatalogueKey, $after: String) { inventoryPositions(catalogue: $cat, first: 100,
     after: $after) { edges { cursor node { ref type status catalogue { ref } } } pageInfo { hasNextPage } } }"""
-VIRTUAL = """query($cat: String!, $p: [String], $after: String) {
-    virtualPositions(catalogue: {ref: $cat}, productRef: $p, first: 100, after: $after) {
+VIRTUAL = """query($cat: String!, $after: String) {
+    virtualPositions(catalogue: {ref: $cat}, first: 100, after: $after) {
     edges { cursor node { ref type status catalogue { ref } } } pageInfo { hasNextPage } } }"""
+VIRTUAL_CATALOGUES = """query($refs: [String!]) { virtualCatalogues(ref: $refs, first: 10) {
+    edges { node { ref type status } } } }"""
 CATALOGUES = """query($refs: [String!]) { inventoryCatalogues(ref: $refs, first: 500) {
     edges { node { ref type status } } } }"""
 
 
 def cases(tag, retailer):
     """(id, clauses, source, filters) - every operator on every filter, alone and together."""
-    a, b, base = f"{tag}A:{retailer}", f"{tag}B:{retailer}", f"BASE:{retailer}"
+    a, b = f"{tag}A:{retailer}", f"{tag}B:{retailer}"
     ta, tb = f"{tag}A", f"{tag}B"
+    va, vb = virtual_catalogues(tag, retailer)
     f = payloads.feed_filter
-    # virtual positions come from DEFAULT:<retailer>, which other checks write to at the same time:
-    # these cases look at this module's own virtual positions only
-    ours = f("REF", "IN", [f"{tag}-V{i}:L{i}" for i in range(4)])
     return [
         (
             "F4",
@@ -113,16 +116,53 @@ def cases(tag, retailer):
             "F5",
             ["FEED-FLT-01", "FEED-FLT-02"],
             "VIRTUAL_POSITION",
-            [f("STATUS", "EQUAL_TO", "AT_RISK"), f("CATALOGUE_REF", "IN", [base, f"AGGREGATE:{retailer}"]), ours],
+            [f("STATUS", "EQUAL_TO", "AT_RISK"), f("CATALOGUE_REF", "IN", [va, vb])],
         ),
         (
             "vp-not-out-of-stock",
             ["FEED-FLT-03"],
             "VIRTUAL_POSITION",
-            [f("CATALOGUE_REF", "EQUAL_TO", base), f("STATUS", "NOT_IN", ["OUT_OF_STOCK"]), ours],
+            [f("CATALOGUE_REF", "EQUAL_TO", va), f("STATUS", "NOT_IN", ["OUT_OF_STOCK"])],
+        ),
+        (
+            "vc-type",
+            ["FEED-FLT-01", "FEED-FLT-04"],
+            "VIRTUAL_CATALOGUE",
+            [f("REF", "IN", [va, vb]), f("TYPE", "EQUAL_TO", "AGGREGATE")],
+        ),
+        (
+            "vc-status-ne",
+            ["FEED-FLT-04"],
+            "VIRTUAL_CATALOGUE",
+            [f("CATALOGUE_REF", "IN", [va, vb]), f("STATUS", "NOT_EQUAL_TO", "ACTIVE")],
         ),
         ("F7", ["FEED-FLT-05"], "INVENTORY_CATALOGUE", None),
     ]
+
+
+def virtual_catalogues(tag, retailer):
+    """This module's own virtual catalogues: one BASE (INACTIVE), one AGGREGATE (ACTIVE)."""
+    return f"{tag}VA:{retailer}", f"{tag}VB:{retailer}"
+
+
+# (catalogue index, product, group, quantity, status): every status a virtual position takes, in both catalogues
+VIRTUAL_POSITIONS = (
+    (0, "V0", "L0", 4, "ACTIVE"),
+    (0, "V1", "L1", 0, "OUT_OF_STOCK"),
+    (0, "V2", "L2", 9, "AT_RISK"),
+    (1, "V3", "L3", 1, "AT_RISK"),
+    (1, "V4", "L4", 2, None),  # left as created
+)
+
+
+def _make_virtual(client, tag, retailer):
+    """The virtual catalogues and positions the VIRTUAL_* cases export, made through the mutations
+    (GQL-VCAT-01, GQL-VPOS-01), not whatever the target derives from its inventory."""
+    catalogues = virtual_catalogues(tag, retailer)
+    make_virtual_catalogue(client, catalogues[0], "BASE", retailer, status="INACTIVE")
+    make_virtual_catalogue(client, catalogues[1], "AGGREGATE", retailer, status="ACTIVE")
+    for index, product, group, quantity, status in VIRTUAL_POSITIONS:
+        make_virtual_position(client, catalogues[index], f"{tag}-{product}", group, quantity, status)
 
 
 def _tag(run_id, request):
@@ -151,8 +191,7 @@ def exports(session_client, profile, run_id, request):
     for catalogue, quantities in ((f"{tag}A:{retailer}", (3, 0, 5)), (f"{tag}B:{retailer}", (0, 7, 2))):
         records = [payloads.record(f"{tag}-P{i + 1}", f"L{1 + i % 2}", q, retailer) for i, q in enumerate(quantities)]
         load(client, lambda kind, c=catalogue: refs(f"{kind}-{c}"), records, retailer, catalogue_ref=catalogue)
-    virtual = [payloads.record(f"{tag}-V{i}", f"L{i}", qty, retailer) for i, qty in enumerate((4, 0, 9, 0))]
-    load(client, lambda kind: refs(f"{kind}-virtual"), virtual, retailer)
+    _make_virtual(client, tag, retailer)
     s3 = s3_client(profile)
     feeds = {}
     try:
@@ -191,17 +230,19 @@ def _entities(client, tag, retailer):
             POSITIONS, "inventoryPositions", f"inventoryPositions of {catalogue}", cat={"ref": catalogue}
         )
     ]
-    products = [f"{tag}-V{i}" for i in range(4)]
-    virtual = connection(
-        VIRTUAL, "virtualPositions", "virtualPositions of this module", cat=f"BASE:{retailer}", p=products
-    )
+    ours = virtual_catalogues(tag, retailer)
+    virtual = [p for c in ours for p in connection(VIRTUAL, "virtualPositions", f"virtualPositions of {c}", cat=c)]
     catalogues = step_data(
         client, "GQL-INV-01", "inventoryCatalogues", CATALOGUES, refs=[f"{tag}A:{retailer}", f"{tag}B:{retailer}"]
     )["inventoryCatalogues"]["edges"]
+    virtual_catalogues_read = step_data(
+        client, "GQL-VCAT-01", "virtualCatalogues", VIRTUAL_CATALOGUES, refs=list(ours)
+    )["virtualCatalogues"]["edges"]
     return {
         "INVENTORY_POSITION": positions,
         "VIRTUAL_POSITION": virtual,
         "INVENTORY_CATALOGUE": [{**e["node"], "catalogueRef": e["node"]["ref"]} for e in catalogues],
+        "VIRTUAL_CATALOGUE": [{**e["node"], "catalogueRef": e["node"]["ref"]} for e in virtual_catalogues_read],
     }
 
 
@@ -237,7 +278,8 @@ def test_a_filtered_export_holds_exactly_what_spec_9_3_says(exports, client, pro
     fields = {e["ref"]: (e["status"], e["catalogueRef"]) for e in entities[source]}
     rows = {r["ref"]: (r.get("status"), r.get("catalogueRef")) for r in run["rows"]}
     assert rows == {ref: fields[ref] for ref in got}, "(status, catalogueRef) of each exported row vs the entity"
-    if case_id in ("F4", "F6", "three-anded", "status-in-many", "type-eq", "ref-eq", "vp-not-out-of-stock"):
+    meant = ("F4", "F5", "F6", "three-anded", "status-in-many", "type-eq", "ref-eq", "vp-not-out-of-stock", "vc-type")
+    if case_id in (*meant, "vc-status-ne"):
         assert got, "a case meant to export something exported nothing"
 
 

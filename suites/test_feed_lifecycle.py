@@ -13,6 +13,7 @@ import time
 import pytest
 
 from invharness.suites.helpers import Position, new_bucket
+from invharness.suites.inventory_writes import UPDATE_VIRTUAL_POSITION, make_virtual_catalogue, make_virtual_position
 from invharness.suites.readback import (
     eventually,
     export_rows,
@@ -217,5 +218,30 @@ def test_a_failed_run_says_why_and_the_next_catches_up(client, ref, profile, s3)
 
         run = eventually(caught_up, budget(profile, 2), 0.2, f"feed {feed.ref}: a SUCCESS run after the failure")
         assert rows(s3, run, feed) == [(position.ref, 2)], "the run after the failure exports the change it missed"
+    finally:
+        switch_off(client, profile, feed)
+
+
+@pytest.mark.clause("FEED-RUN-03", "FEED-OUT-01")
+def test_a_virtual_position_feed_exports_positions_made_and_changed_through_the_api(client, ref, profile, s3):
+    # the check's own virtual catalogue and positions (createVirtualCatalogue / createVirtualPosition),
+    # not whatever the target derives from its inventory
+    catalogue, sku = f"{ref('VC')}:{profile.primary_retailer}", ref("SKU")
+    make_virtual_catalogue(client, catalogue, "BASE", profile.primary_retailer, status="ACTIVE")
+    for i, quantity in enumerate((3, 7)):
+        make_virtual_position(client, catalogue, sku, f"L{i}", quantity)
+    only_ours = [{"name": "CATALOGUE_REF", "operator": "EQUAL_TO", "value": catalogue}]
+    feed = create(client, ref, profile, s3, filters=only_ours, source="VIRTUAL_POSITION")
+    activate(client, feed)
+    try:
+        first = finished(wait_for_runs(client, feed.ref, 1, budget(profile, 1)))[0]
+        assert (first["status"], first["runType"]) == ("SUCCESS", "FULL"), f"the first run: {first}"
+        assert rows(s3, first, feed) == [(f"{sku}:L0", 3), (f"{sku}:L1", 7)], "the first run's rows (ref, quantity)"
+        change = {"ref": f"{sku}:L1", "catalogue": {"ref": catalogue}, "quantity": 1}
+        step_data(client, "GQL-VPOS-01", "updateVirtualPosition", UPDATE_VIRTUAL_POSITION, input=change)
+        before = {r["ref"] for r in runs_of(client, feed.ref)}
+        later = new_success(client, profile, feed, before)
+        assert (later["status"], later["runType"]) == ("SUCCESS", "INCREMENTAL"), f"the run after the change: {later}"
+        assert rows(s3, later, feed) == [(f"{sku}:L1", 1)], "the incremental run's rows: the updated virtual position"
     finally:
         switch_off(client, profile, feed)

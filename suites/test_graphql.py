@@ -9,7 +9,18 @@ import pytest
 from invharness.generators import payloads
 from invharness.suites.clients_helpers import GRAPHQL_JSON, GRAPHQL_RESPONSE_JSON, graphql_post
 from invharness.suites.helpers import CREATE_QUANTITY, CREATE_SETTING, Position
-from invharness.suites.readback import load, pages, read_position, stock
+from invharness.suites.inventory_writes import (
+    CREATE_POSITION,
+    CREATE_VIRTUAL_POSITION,
+    UPDATE_POSITION,
+    UPDATE_VIRTUAL_CATALOGUE,
+    UPDATE_VIRTUAL_POSITION,
+    VIRTUAL_CATALOGUE,
+    VIRTUAL_POSITION,
+    make_virtual_catalogue,
+    make_virtual_position,
+)
+from invharness.suites.readback import add_quantity, load, pages, read_position, stock
 
 GET_SETTING = """query GetSetting($name: [String], $context: [String!], $contextId: [Int!]) {
     settings(name: $name, context: $context, contextId: $contextId) {
@@ -28,6 +39,11 @@ UPDATE_INVENTORY_QUANTITY = """mutation UpdateInventoryQuantity($input: UpdateIn
 UPDATE_SETTING = "mutation($input: UpdateSettingInput) { updateSetting(input: $input) { id value } }"
 QUANTITY = """query($ref: String!, $cat: String!) { inventoryQuantity(ref: $ref, catalogue: {ref: $cat}) {
     ref type status quantity } }"""
+POSITION = """query($r: String!, $cat: String!) { inventoryPosition(ref: $r, catalogue: {ref: $cat}) {
+    ref type status productRef locationRef onHand catalogue { ref }
+    quantities(first: 50) { edges { node { ref } } } } }"""
+VIRTUAL_POSITIONS = """query($cat: String!, $p: [String]) {
+    virtualPositions(catalogue: {ref: $cat}, productRef: $p, first: 10) { edges { node { ref status quantity } } } }"""
 POSITIONS = """query($p: [String!], $cat: String!) {
     inventoryPositions(productRef: $p, catalogue: {ref: $cat}, first: 10) {
     edges { node { ref onHand quantities(first: 50) { edges { node { ref type quantity } } } } } } }"""
@@ -146,15 +162,18 @@ def test_create_and_update_inventory_quantity_are_stored(client, ref, profile):
 
 @pytest.mark.clause("GQL-VP-01", "GQL-PAGE-01")
 def test_get_virtual_positions_pages_with_first_and_after(client, ref, profile):
-    sku = ref("SKU")
-    # six positions in pages of two: the last page is full, and must still say no more follow
-    records = [payloads.record(sku, f"L{i}", i + 1, profile.primary_retailer) for i in range(6)]
-    load(client, ref, records, profile.primary_retailer)
+    sku, catalogue = ref("SKU"), f"{ref('VC')}:{profile.primary_retailer}"
+    # six positions of the check's own catalogue in pages of two: the last page is full, and must still say
+    # no more follow; another product's position there is not one of them
+    make_virtual_catalogue(client, catalogue, "BASE", profile.primary_retailer)
+    for i in range(6):
+        make_virtual_position(client, catalogue, sku, f"L{i}", i + 1)
+    make_virtual_position(client, catalogue, ref("SKU"), "L0", 50)
 
     def fetch(after):
         page = client.data(
             GET_VIRTUAL_POSITIONS,
-            catalogueRef=f"BASE:{profile.primary_retailer}",
+            catalogueRef=catalogue,
             productRef=[sku],
             virtualPositionCount=2,
             virtualPositionCursor=after,
@@ -165,6 +184,75 @@ def test_get_virtual_positions_pages_with_first_and_after(client, ref, profile):
 
     seen = [(n["groupRef"], n["quantity"]) for n in pages(fetch, "GQL-PAGE-01", "GetVirtualPositions", max_pages=6)]
     assert sorted(seen) == [(f"L{i}", i + 1) for i in range(6)], "(groupRef, quantity) over every page"
+
+
+@pytest.mark.clause("GQL-IPOS-01")
+def test_create_inventory_position_stores_a_created_position(client, ref, profile):
+    neighbour, position = Position.new(ref, profile), Position.new(ref, profile)
+    stock(client, ref, neighbour, 1)  # the catalogue exists on any target
+    fields = {"type": "DEFAULT", "productRef": position.sku, "locationRef": position.location}
+    key = {"ref": position.ref, "catalogue": {"ref": position.catalogue}}
+    client.data(CREATE_POSITION, input={**key, **fields})
+    stored = client.data(POSITION, r=position.ref, cat=position.catalogue)["inventoryPosition"]
+    assert stored is not None, f"inventoryPosition {position.ref} finds nothing after createInventoryPosition"
+    seen = {k: stored[k] for k in ("ref", "type", "status", "productRef", "locationRef")}
+    expected = {"ref": position.ref, "status": "CREATED", **fields}
+    assert (seen, stored["catalogue"]) == (expected, key["catalogue"]), "the position read back"
+    again = client.graphql(CREATE_POSITION, input={**key, **fields, "type": "OTHER"})
+    assert again.get("errors"), f"a second position {position.ref} in {position.catalogue}: {again}"
+    kept = client.data(POSITION, r=position.ref, cat=position.catalogue)["inventoryPosition"]
+    assert kept["type"] == "DEFAULT", "the refused duplicate changed the stored position"
+
+
+@pytest.mark.clause("GQL-IPOS-02")
+def test_update_inventory_position_changes_what_is_given(client, ref, profile):
+    position = Position.new(ref, profile)
+    stock(client, ref, position, 10)
+    add_quantity(client, position, ref("RES"), "RESERVED", -2)
+    before = client.data(POSITION, r=position.ref, cat=position.catalogue)["inventoryPosition"]
+    key = {"ref": position.ref, "catalogue": {"ref": position.catalogue}}
+    client.data(UPDATE_POSITION, input={**key, "type": "STORE"})
+    client.data(UPDATE_POSITION, input={**key, "status": "AT_RISK"})
+    after = client.data(POSITION, r=position.ref, cat=position.catalogue)["inventoryPosition"]
+    assert (after["type"], after["status"]) == ("STORE", "AT_RISK"), "(type, status) read back after the updates"
+    unchanged = ("ref", "productRef", "locationRef", "onHand", "quantities")
+    assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}, "what the updates did not name"
+    assert after["onHand"] == 8, "onHand of LOH 10 + RESERVED -2"
+
+
+@pytest.mark.clause("GQL-VCAT-01")
+def test_create_and_update_a_virtual_catalogue(client, ref, profile):
+    catalogue = f"{ref('VC')}:{profile.primary_retailer}"
+    made = make_virtual_catalogue(client, catalogue, "AGGREGATE", profile.primary_retailer)
+    assert (made["status"], made["inventoryCatalogueRef"], made["productCatalogueRef"]) == (
+        "CREATED",
+        f"DEFAULT:{profile.primary_retailer}",
+        f"PC:MASTER:{profile.primary_retailer}",
+    ), f"(status, catalogue refs) read back after createVirtualCatalogue: {made}"
+    change = {"ref": catalogue, "status": "ACTIVE", "description": "changed"}
+    client.data(UPDATE_VIRTUAL_CATALOGUE, input=change)
+    stored = client.data(VIRTUAL_CATALOGUE, r=catalogue)["virtualCatalogue"]
+    assert stored == {**made, "status": "ACTIVE", "description": "changed"}, "read back after updateVirtualCatalogue"
+
+
+@pytest.mark.clause("GQL-VPOS-01")
+def test_create_and_update_a_virtual_position(client, ref, profile):
+    catalogue = f"{ref('VC')}:{profile.primary_retailer}"
+    make_virtual_catalogue(client, catalogue, "BASE", profile.primary_retailer)
+    product, group = ref("SKU"), ref("LOC")
+    key = {"ref": f"{product}:{group}", "catalogue": {"ref": catalogue}}
+    fields = {"type": "BASE", "productRef": product, "groupRef": group, "quantity": 5}
+    client.data(CREATE_VIRTUAL_POSITION, input={**key, **fields})
+    stored = client.data(VIRTUAL_POSITION, r=key["ref"], c=catalogue)["virtualPosition"]
+    expected = {"ref": key["ref"], "status": "CREATED", "catalogue": key["catalogue"], **fields}
+    assert stored == expected, "virtualPosition after createVirtualPosition"
+    client.data(UPDATE_VIRTUAL_POSITION, input={**key, "quantity": 2, "status": "AT_RISK"})
+    listed = client.data(VIRTUAL_POSITIONS, cat=catalogue, p=[product])["virtualPositions"]["edges"]
+    assert [e["node"] for e in listed] == [{"ref": key["ref"], "status": "AT_RISK", "quantity": 2}], (
+        "virtualPositions after updateVirtualPosition"
+    )
+    one = client.data(VIRTUAL_POSITION, r=key["ref"], c=catalogue)["virtualPosition"]
+    assert (one["quantity"], one["status"], one["groupRef"]) == (2, "AT_RISK", group), "virtualPosition after update"
 
 
 @pytest.mark.clause("GQL-PAGE-02")

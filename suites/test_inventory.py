@@ -8,7 +8,9 @@ target pre-processes does not matter here (and the checks never race the setting
 
 import pytest
 
+from invharness.suites.client import StepFailed
 from invharness.suites.helpers import Position
+from invharness.suites.inventory_writes import UPDATE_POSITION, set_position_status
 from invharness.suites.readback import (
     add_quantity,
     load,
@@ -143,3 +145,41 @@ def test_virtual_positions_follow_on_hand_and_never_go_negative(client, ref, pro
     assert virtual(client, position) == [(position.location, 3)], "after RESERVED -1 (onHand 3)"
     add_quantity(client, position, ref("RES"), "RESERVED", -8)
     assert virtual(client, position) == [(position.location, 0)], "onHand -5: the virtual quantity floors at 0"
+
+
+# ---------------------------------------------------------------- H7: an inactive product or location
+
+
+def deactivation_input(profile):
+    """The input that makes a position's product or location inactive (inventory.deactivation_input)."""
+    declared = profile.value("inventory.deactivation_input")
+    if declared == "none":
+        pytest.skip("unsupported: inventory.deactivation_input none - product and location status come from outside")
+    return declared
+
+
+@pytest.mark.clause("INV-INACTIVE-01")
+def test_an_inactive_product_or_location_makes_the_position_inactive(client, ref, profile):
+    deactivation_input(profile)  # position_status: updateInventoryPosition with status INACTIVE
+    position = stocked(client, ref, profile, 8)
+    change = {"ref": position.ref, "catalogue": {"ref": position.catalogue}, "status": "INACTIVE"}
+    step_data(client, "INV-INACTIVE-01", "updateInventoryPosition status INACTIVE", UPDATE_POSITION, input=change)
+    node, _ = read_position(client, position)
+    assert node["status"] == "INACTIVE", f"the position's status after its product or location went inactive: {node}"
+    load(client, ref, [position.record(20, status="ACTIVE")], position.retailer)
+    node, _ = read_position(client, position)
+    assert (node["onHand"], node["status"]) == (20, "INACTIVE"), (
+        f"(onHand, status) after LOH 20 with the product or location still inactive: {node}"
+    )
+
+
+@pytest.mark.clause("INV-INACTIVE-02")
+def test_an_inactive_position_offers_nothing(client, ref, profile):
+    deactivation_input(profile)
+    position = stocked(client, ref, profile, 6)
+    if virtual(client, position) != [(position.location, 6)]:
+        raise StepFailed("INV-VP-02", f"BASE virtual position of LOH 6 at {position.ref}: {virtual(client, position)}")
+    set_position_status(client, position.ref, position.catalogue, "INACTIVE")
+    assert virtual(client, position) == [(position.location, 0)], "an INACTIVE position with onHand 6 offers 0"
+    load(client, ref, [position.record(30, status="ACTIVE")], position.retailer)
+    assert virtual(client, position) == [(position.location, 0)], "still 0 after LOH 30 (position INACTIVE)"

@@ -13,6 +13,7 @@ from typing import Any
 
 from invharness.reference_impl.stores.inventory import to_virtual
 from invharness.reference_impl.stores.protocols import InventoryStore
+from invharness.reference_impl.stores.virtual import StoredVirtualCatalogue, StoredVirtualPosition
 from invharness.reference_impl.vocabulary import base_catalogue_ref
 
 __all__ = ["SOURCE_TYPES", "Row", "matches", "selection"]
@@ -60,17 +61,19 @@ def _entities(inventory: InventoryStore, source_type: str) -> list[Any]:
         return inventory.catalogues()
     if source_type == "INVENTORY_POSITION":
         return [p for c in inventory.catalogues() for p in list(c.positions.values())]
+    created = inventory.stored_virtual_catalogues()  # the virtual catalogues clients made, beside the derived
     if source_type == "VIRTUAL_CATALOGUE":
-        return inventory.base_sources()
+        return [*inventory.base_sources(), *created]
     if source_type == "VIRTUAL_POSITION":
-        return [
+        derived = [
             (p, base_catalogue_ref(c.retailer_id)) for c in inventory.base_sources() for p in list(c.positions.values())
         ]
+        return [*derived, *(p for c in created for p in list(c.positions.values()))]
     raise ValueError(f"unknown inventory data type {source_type}")
 
 
 def _row(source_type: str, entity: Any) -> Row:
-    if source_type == "INVENTORY_CATALOGUE":
+    if source_type == "INVENTORY_CATALOGUE" or isinstance(entity, StoredVirtualCatalogue):
         return Row(source_type, entity.ref, entity.type, entity.status, entity.ref, entity.updated_on)
     if source_type == "VIRTUAL_CATALOGUE":
         ref = base_catalogue_ref(entity.retailer_id)
@@ -88,7 +91,7 @@ def _row(source_type: str, entity: Any) -> Row:
             None,
             entity.on_hand,
         )
-    v = to_virtual(*entity)
+    v = entity if isinstance(entity, StoredVirtualPosition) else to_virtual(*entity)
     return Row(
         source_type,
         v.ref,

@@ -1,5 +1,10 @@
-"""Inventory: what a user may read of catalogues, positions, quantities and the BASE virtual inventory
-derived from them, and the GraphQL quantity mutations (createInventoryQuantity, updateInventoryQuantity).
+"""Inventory: what a user may read of catalogues, positions and quantities, and the GraphQL position and
+quantity mutations (createInventoryPosition, updateInventoryPosition, createInventoryQuantity,
+updateInventoryQuantity). Virtual inventory is services/virtual.py.
+
+updateInventoryPosition with status INACTIVE is how a client says the position's product or location is
+inactive (H7, contracts/decisions.md D-H7-INPUT): the position stays INACTIVE through later stock changes
+until a status input lifts it, and offers nothing to its BASE virtual position.
 
 Filters arrive in the contract's names; list filters match exactly, expectedOn / expiresOn by a range.
 """
@@ -7,38 +12,20 @@ Filters arrive in the contract's names; list filters match exactly, expectedOn /
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.errors import ApiError
-from invharness.reference_impl.services.access import Principal
+from invharness.reference_impl.services import validation
+from invharness.reference_impl.services.access import Principal, require_retailer
 from invharness.reference_impl.services.queries import keep
-from invharness.reference_impl.stores.inventory import Catalogue, Position, Quantity, VirtualPosition
+from invharness.reference_impl.stores.inventory import Catalogue, Position, Quantity
 from invharness.reference_impl.stores.protocols import InventoryStore
-from invharness.reference_impl.vocabulary import SEGMENT_FIELDS, base_catalogue_ref
+from invharness.reference_impl.vocabulary import SEGMENT_FIELDS, default_catalogue_ref
 
-__all__ = ["InventoryService", "VirtualCatalogue", "filter_quantities"]
+__all__ = ["InventoryService", "filter_quantities"]
 
 _RANGED = ("expectedOn", "expiresOn")  # segment fields filtered by a DateRange, not by a list of values
-
-
-@dataclass(slots=True, frozen=True)
-class VirtualCatalogue:
-    """BASE:<retailerId>, derived from the retailer's DEFAULT inventory catalogue."""
-
-    id: int
-    ref: str
-    retailer_id: int
-    created_on: float
-    status: str = "ACTIVE"
-    type: str = "BASE"
-    workflow_ref: str = "VIRTUAL_CATALOGUE::BASE"
-    workflow_version: int = 1
-
-    @property
-    def inventory_catalogue_ref(self) -> str:
-        return f"DEFAULT:{self.retailer_id}"
 
 
 def filter_quantities(quantities: Iterable[Quantity], filters: dict[str, Any]) -> list[Quantity]:
@@ -71,7 +58,7 @@ def _in_range(value: Any, bounds: dict[str, Any] | None) -> bool:
 
 
 class InventoryService:
-    """Reads of the inventory with the user's rights, and the quantity mutations."""
+    """Reads of the inventory with the user's rights, and the position and quantity mutations."""
 
     def __init__(self, store: InventoryStore, clock: Clock) -> None:
         self._store = store
@@ -110,6 +97,50 @@ class InventoryService:
 
     def catalogue_positions(self, catalogue: Catalogue, **filters: Any) -> list[Position]:
         return keep(catalogue.positions.values(), **filters)
+
+    def create_position(self, principal: Principal, data: dict[str, Any]) -> Position:
+        """createInventoryPosition: a new, CREATED position in an existing catalogue of the user's
+        (the retailer's DEFAULT:<retailerId> exists for every retailer, as batches assume)."""
+        validation.inventory_position_input(data)
+        catalogue = self._writable_catalogue(principal, data["catalogue"]["ref"])
+        if data["ref"] in catalogue.positions:
+            raise ApiError.conflict(f"ConstraintViolationException: position {data['ref']} exists in {catalogue.ref}")
+        position = Position(
+            data["ref"],
+            catalogue.ref,
+            data["productRef"],
+            data["locationRef"],
+            data["type"],
+            self._clock.now(),
+            id=self._store.new_id(),
+        )
+        self._store.add_position(catalogue, position)
+        self._store.save(position)
+        return position
+
+    def update_position(self, principal: Principal, data: dict[str, Any]) -> Position:
+        """updateInventoryPosition: status and type change when given. INACTIVE holds (H7); any other
+        status is the fallback threshold control's to change at the next stock change."""
+        validation.inventory_position_input(data)
+        position = self.position(principal, data["catalogue"]["ref"], data["ref"])
+        if position is None:
+            raise ApiError.bad_request(f"no inventory position {data['ref']} in {data['catalogue']['ref']}")
+        for name in ("status", "type"):
+            if data.get(name) is not None:
+                setattr(position, name, data[name])
+        position.updated_on = self._clock.now()
+        self._store.save(position)
+        return position
+
+    def _writable_catalogue(self, principal: Principal, ref: str) -> Catalogue:
+        found = self.catalogue(principal, ref)
+        if found is not None:
+            return found
+        retailer = ref.partition(":")[2]
+        if retailer.isdigit() and ref == default_catalogue_ref(int(retailer)) and self._store.catalogue(ref) is None:
+            require_retailer(principal, int(retailer))
+            return self._store.ensure_catalogue(ref, int(retailer), self._clock.now())
+        raise ApiError.bad_request(f"no inventory catalogue {ref}")
 
     # ------------------------------------------------------------------ quantities
 
@@ -194,26 +225,6 @@ class InventoryService:
         quantity.position.recompute(now)
         self._store.save(quantity.position)
         return quantity
-
-    # ------------------------------------------------------------------ virtual inventory
-
-    def virtual_catalogues(self, principal: Principal, **filters: Any) -> list[VirtualCatalogue]:
-        found = [
-            VirtualCatalogue(c.id, base_catalogue_ref(c.retailer_id), c.retailer_id, c.created_on)
-            for c in self._store.base_sources()
-            if principal.may_act_for(c.retailer_id)
-        ]
-        return keep(found, **filters)
-
-    def virtual_catalogue(self, principal: Principal, ref: str) -> VirtualCatalogue | None:
-        return next(iter(self.virtual_catalogues(principal, ref=[ref])), None)
-
-    def virtual_positions(self, principal: Principal, catalogue_ref: str | None, **filters: Any) -> list[Any]:
-        refs = [v.ref for v in self.virtual_catalogues(principal) if catalogue_ref in (None, v.ref)]
-        return keep((vp for ref in refs for vp in self._store.virtual_positions(ref)), **filters)
-
-    def catalogue_virtual_positions(self, catalogue: VirtualCatalogue, **filters: Any) -> list[VirtualPosition]:
-        return keep(self._store.virtual_positions(catalogue.ref), **filters)
 
 
 def _quantity_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:

@@ -14,10 +14,14 @@ __all__ = [
     "batch_request",
     "event_request",
     "feed_input",
+    "inventory_position_input",
     "job_request",
     "known_retailer",
+    "retailer_ref",
     "setting_input",
     "token_request",
+    "virtual_catalogue_input",
+    "virtual_position_input",
 ]
 
 _JOB = contracts.validator("job-create-request")
@@ -28,6 +32,9 @@ _EVENT = contracts.validator("event-request")
 _TOKEN = contracts.validator("token-request")
 _SETTING = contracts.validator("setting-input")
 _FEED = contracts.validator("feed-input")
+_POSITION = contracts.validator("inventory-position-input")
+_VIRTUAL_CATALOGUE = contracts.validator("virtual-catalogue-input")
+_VIRTUAL_POSITION = contracts.validator("virtual-position-input")
 
 
 def token_request(params: dict[str, str]) -> None:
@@ -86,6 +93,33 @@ def feed_input(data: dict[str, Any]) -> None:
     problem = _FEED.explain(data)
     if problem is not None:
         raise ApiError.bad_request(f"invalid feed input: {problem}")
+
+
+def inventory_position_input(data: dict[str, Any]) -> None:
+    """createInventoryPosition / updateInventoryPosition's input (camelCase)."""
+    _refuse_input("inventory position", _POSITION.explain(data))
+
+
+def virtual_catalogue_input(data: dict[str, Any]) -> None:
+    """createVirtualCatalogue / updateVirtualCatalogue's input (camelCase)."""
+    _refuse_input("virtual catalogue", _VIRTUAL_CATALOGUE.explain(data))
+
+
+def virtual_position_input(data: dict[str, Any]) -> None:
+    """createVirtualPosition / updateVirtualPosition's input (camelCase)."""
+    _refuse_input("virtual position", _VIRTUAL_POSITION.explain(data))
+
+
+def retailer_ref(ref: Any) -> int:
+    """A retailer ref of an input (a retailer id in text, as the contract answers retailerRefs)."""
+    if not isinstance(ref, str) or not ref.isdigit():
+        raise ApiError.bad_request(f"invalid retailer ref {ref!r}: a retailer id is expected")
+    return int(ref)
+
+
+def _refuse_input(what: str, problem: str | None) -> None:
+    if problem is not None:
+        raise ApiError.bad_request(f"invalid {what} input: {problem}")
 
 
 def _refuse(problem: str | None) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from invharness.reference_impl.stores.virtual import StoredVirtualCatalogue
 from invharness.reference_impl.vocabulary import (
     ACTIVE,
     CREATED,
@@ -126,7 +127,8 @@ class Position:
             if q.status == ACTIVE and q.type in ONHAND_TYPES:
                 total += q.quantity
         self.on_hand = total
-        self.status = ACTIVE if total > 0 else OUT_OF_STOCK
+        if self.status != INACTIVE:  # H7: INACTIVE (product or location) holds until a status input lifts it
+            self.status = ACTIVE if total > 0 else OUT_OF_STOCK
         self.updated_on = now
 
     def deactivate(self, types: frozenset[str], now: float) -> None:
@@ -206,6 +208,7 @@ class InMemoryInventory:
 
     def __init__(self) -> None:
         self._catalogues: dict[str, Catalogue] = {}
+        self._virtual: dict[str, StoredVirtualCatalogue] = {}  # the ones clients created, by ref
         self.new_id: Callable[[], int] = itertools.count(1).__next__  # ids of catalogues, positions, quantities
 
     def catalogue(self, ref: str) -> Catalogue | None:
@@ -228,6 +231,22 @@ class InMemoryInventory:
     def save(self, position: Position) -> None:
         """The position and its quantities changed (in memory: already stored)."""
 
+    def add_position(self, catalogue: Catalogue, position: Position) -> None:
+        """A new position (createInventoryPosition) in ``catalogue``."""
+        catalogue.positions[position.ref] = position
+
+    def stored_virtual_catalogue(self, ref: str) -> StoredVirtualCatalogue | None:
+        return self._virtual.get(ref)
+
+    def stored_virtual_catalogues(self) -> list[StoredVirtualCatalogue]:
+        return list(self._virtual.values())
+
+    def add_virtual_catalogue(self, catalogue: StoredVirtualCatalogue) -> None:
+        self._virtual[catalogue.ref] = catalogue
+
+    def save_virtual(self, catalogue: StoredVirtualCatalogue) -> None:
+        """The virtual catalogue, or any of its positions, changed (in memory: already stored)."""
+
     def base_sources(self) -> list[Catalogue]:
         """The catalogues BASE virtual catalogues derive from: each retailer's DEFAULT:<retailerId>.
         (Another catalogue of type DEFAULT, e.g. DEFAULT:abc, has no virtual catalogue.)"""
@@ -242,7 +261,8 @@ class InMemoryInventory:
 
 
 def to_virtual(position: Position, virtual_catalogue_ref: str) -> VirtualPosition:
-    available = max(position.on_hand, 0)
+    # an INACTIVE position (its product or location inactive, H7) is not available at all
+    available = 0 if position.status == INACTIVE else max(position.on_hand, 0)
     return VirtualPosition(
         id=position.id,
         ref=f"{position.product_ref}:{position.location_ref}",

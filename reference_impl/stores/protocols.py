@@ -16,6 +16,7 @@ from invharness.reference_impl.stores.feeds import Feed, FeedRun
 from invharness.reference_impl.stores.inventory import Catalogue, Position, VirtualPosition
 from invharness.reference_impl.stores.jobs import Batch, Job
 from invharness.reference_impl.stores.settings import Setting
+from invharness.reference_impl.stores.virtual import StoredVirtualCatalogue
 
 __all__ = ["EventStore", "FeedStore", "InventoryStore", "JobStore", "SettingsStore"]
 
@@ -35,7 +36,7 @@ class JobStore(Protocol):
 
 
 class InventoryStore(Protocol):
-    """Inventory catalogues with their positions and quantities."""
+    """Inventory catalogues with their positions and quantities, and the virtual catalogues clients created."""
 
     new_id: Callable[[], int]  # the id of a new catalogue, position or quantity
 
@@ -49,6 +50,20 @@ class InventoryStore(Protocol):
 
     def save(self, position: Position) -> None:
         """The position, or any of its quantities, changed."""
+        ...
+
+    def add_position(self, catalogue: Catalogue, position: Position) -> None: ...
+
+    def stored_virtual_catalogue(self, ref: str) -> StoredVirtualCatalogue | None:
+        """A virtual catalogue a client created (with its positions); derived BASE ones are not stored."""
+        ...
+
+    def stored_virtual_catalogues(self) -> list[StoredVirtualCatalogue]: ...
+
+    def add_virtual_catalogue(self, catalogue: StoredVirtualCatalogue) -> None: ...
+
+    def save_virtual(self, catalogue: StoredVirtualCatalogue) -> None:
+        """The virtual catalogue, or any of its positions, changed."""
         ...
 
     def base_sources(self) -> list[Catalogue]: ...

@@ -130,6 +130,40 @@ INLINE: dict[str, list[Any]] = {
             "contextId": 0,
         },
     ],
+    # createInventoryPosition's and updateInventoryPosition's variables (Fluent's input names)
+    "inventory-position-input": [
+        {
+            "ref": "SKU1:LOC1:DEFAULT",
+            "catalogue": {"ref": "DEFAULT:1"},
+            "type": "DEFAULT",
+            "productRef": "SKU1",
+            "locationRef": "LOC1",
+        },
+        {"ref": "SKU1:LOC1:DEFAULT", "catalogue": {"ref": "DEFAULT:1"}, "status": "INACTIVE"},
+    ],
+    "virtual-catalogue-input": [
+        {
+            "ref": "BASE:7",
+            "type": "BASE",
+            "name": "Base",
+            "inventoryCatalogueRef": "DEFAULT:7",
+            "productCatalogueRef": "PC:MASTER:7",
+            "retailerRefs": ["7"],
+            "attributes": [{"name": "controlGroups", "type": "JSON", "value": ["CG1"]}],
+        },
+        {"ref": "AGG:7", "status": "ACTIVE", "networkIds": ["1", "2"]},
+    ],
+    "virtual-position-input": [
+        {
+            "ref": "SKU1:LOC1",
+            "catalogue": {"ref": "BASE:7"},
+            "type": "BASE",
+            "productRef": "SKU1",
+            "groupRef": "LOC1",
+            "quantity": 12,
+        },
+        {"ref": "SKU1:LOC1", "catalogue": {"ref": "BASE:7"}, "status": "AT_RISK", "quantity": 2},
+    ],
     # SPEC §9.2 and §9.3 examples A and B, as GraphQL variables.
     "feed-input": [
         {

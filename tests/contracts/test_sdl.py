@@ -4,7 +4,7 @@ import re
 
 import pytest
 from graphql import build_schema, parse, validate
-from graphql.language import ObjectTypeDefinitionNode
+from graphql.language import InputObjectTypeDefinitionNode, ObjectTypeDefinitionNode, print_ast
 
 from invharness import contracts
 
@@ -119,3 +119,28 @@ def test_the_me_types_are_a_subset_of_fluents(shared_dir, name):
     theirs = dict(re.findall(r"^\s+(\w+)(?:\([^)]*\))?: ([\w!\[\]]+)", block.group(1), re.M))
     ours = {field: str(definition.type) for field, definition in SCHEMA.type_map[name].fields.items()}
     assert {f: t for f, t in ours.items() if theirs.get(f) != t} == {}
+
+
+ISSUE_10_MUTATIONS = {
+    "createInventoryPosition": "CreateInventoryPositionInput",
+    "updateInventoryPosition": "UpdateInventoryPositionInput",
+    "createVirtualCatalogue": "CreateVirtualCatalogueInput",
+    "updateVirtualCatalogue": "UpdateVirtualCatalogueInput",
+    "createVirtualPosition": "CreateVirtualPositionInput",
+    "updateVirtualPosition": "UpdateVirtualPositionInput",
+}
+
+
+def test_the_inventory_mutations_take_a_subset_of_fluents_inputs(shared_dir):
+    # issue 10: the mutations have Fluent's names and signatures, and every input field we declare is
+    # one of Fluent's with the same type (contracts/decisions.md D-INV-WRITES says which are left out).
+    subset = parse((shared_dir / "external/fluent/schema-2020/inventory_subset.graphql").read_text())
+    inputs = {d.name.value: d for d in subset.definitions if isinstance(d, InputObjectTypeDefinitionNode)}
+    fluent = (shared_dir / "external/fluent/schema-2020/schema.graphql").read_text()
+    for mutation, input_name in ISSUE_10_MUTATIONS.items():
+        assert re.search(rf"^\s+{mutation}\(input: {input_name}\): \w+$", fluent, re.M), mutation
+        ours = SCHEMA.mutation_type.fields[mutation]
+        assert str(ours.args["input"].type) == input_name, mutation
+        mine = {f: str(d.type) for f, d in SCHEMA.type_map[input_name].fields.items()}
+        fluents = {f.name.value: print_ast(f.type) for f in inputs[input_name].fields}
+        assert {f: t for f, t in mine.items() if fluents.get(f) != t} == {}, input_name

@@ -430,3 +430,38 @@ def test_a_run_that_breaks_fails_alone_and_the_schedule_goes_on(local_s3, s3, mo
     failed = [r for r in runs if r["status"] == "FAILED"]
     assert failed and "row building broke" in failed[0]["errorMessage"]
     assert any(r["status"] == "SUCCESS" for r in runs), "the scheduler survived the broken run"
+
+
+def test_created_virtual_inventory_and_inactive_positions_are_exported_as_stored(api, server, s3):
+    # issue 10: virtual catalogues and positions a client made are exported beside the derived ones, and an
+    # INACTIVE position (H7) is exported INACTIVE, its BASE virtual position with 0
+    catalogue, sku = unique("VC") + ":1", unique("VS")
+    virtual = {"type": "BASE", "name": "n", "inventoryCatalogueRef": "DEFAULT:1", "productCatalogueRef": "PC:1"}
+    api.gql(
+        "mutation($i: CreateVirtualCatalogueInput) { createVirtualCatalogue(input: $i) { ref } }",
+        i={"ref": catalogue, **virtual},
+    )
+    made = {"ref": f"{sku}:L9", "catalogue": {"ref": catalogue}, "type": "BASE", "productRef": sku, "quantity": 5}
+    api.gql("mutation($i: CreateVirtualPositionInput) { createVirtualPosition(input: $i) { ref } }", i=made)
+    api.run_batch([record(sku, 4)])
+    api.gql(
+        "mutation($i: UpdateInventoryPositionInput) { updateInventoryPosition(input: $i) { ref } }",
+        i={"ref": f"{sku}:LOC1:DEFAULT", "catalogue": {"ref": "DEFAULT:1"}, "status": "INACTIVE"},
+    )
+    cases = (
+        ("VIRTUAL_CATALOGUE", [catalogue], [(catalogue, "CREATED", None)]),
+        ("VIRTUAL_POSITION", [catalogue, "BASE:1"], [(f"{sku}:L9", "CREATED", 5), (f"{sku}:LOC1", "OUT_OF_STOCK", 0)]),
+        ("INVENTORY_POSITION", ["DEFAULT:1"], [(f"{sku}:LOC1:DEFAULT", "INACTIVE", 4)]),
+    )
+    for source_type, catalogues, expected in cases:
+        ref = unique("feed-")
+        filters = [{"name": "CATALOGUE_REF", "operator": "IN", "value": catalogues}]
+        if source_type != "VIRTUAL_CATALOGUE":
+            filters.append({"name": "REF", "operator": "IN", "value": [e[0] for e in expected]})
+        api.gql(CREATE, input=feed_input(ref, source_type, bucket(s3), filters))
+        activate(api, ref)
+        run = run_now(server, ref)
+        assert run.status == "SUCCESS", run.error_message
+        assert sorted((r["ref"], r["status"], r["quantity"]) for r in exported(s3, run)) == sorted(expected), (
+            source_type
+        )

@@ -86,10 +86,11 @@ def test_every_group_has_a_mutant():
 
 def test_every_must_clause_of_the_catalogue_has_a_mutant_of_its_group():
     from tests.suites.mutants_clients import CLIENT_MUTANTS
+    from tests.suites.mutants_mutations import MUTATION_MUTANTS
     from tests.suites.mutants_read import READ_MUTANTS
 
     must = {c.id: c.group for c in contracts.clauses() if c.severity == "MUST"}
-    everything = MUTANTS + PER_CLAUSE + READ_MUTANTS + CLIENT_MUTANTS
+    everything = MUTANTS + PER_CLAUSE + READ_MUTANTS + CLIENT_MUTANTS + MUTATION_MUTANTS
     covered = {m.breaks: m.group for m in everything if m.breaks in must}
     assert set(must) - set(covered) == set()
     assert all(covered[c] == must[c] for c in covered), "a mutant names its clause's group"

@@ -9,9 +9,10 @@ from graphql import GraphQLError
 
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import iso_timestamp
+from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services.access import Principal
 
-__all__ = ["DEFAULT_PAGE", "connection", "context", "page", "serialize_datetime"]
+__all__ = ["DEFAULT_PAGE", "connection", "context", "page", "required", "serialize_datetime"]
 
 DEFAULT_PAGE = 100
 
@@ -19,6 +20,13 @@ DEFAULT_PAGE = 100
 def context(info: Any) -> tuple[Backend, Principal]:
     """The services and the authenticated user of the request a resolver answers."""
     return info.context["backend"], info.context["principal"]
+
+
+def required(input: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``input`` of a mutation; the SDL lets it be null, the mutation cannot do without it."""
+    if input is None:
+        raise ApiError.bad_request("input is required")
+    return input
 
 
 def serialize_datetime(value: Any) -> str:

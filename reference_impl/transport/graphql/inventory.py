@@ -1,4 +1,4 @@
-"""GraphQL inventory: catalogues, positions and quantities (queries, nested fields, quantity mutations)."""
+"""GraphQL inventory: catalogues, positions and quantities (queries, nested fields, position and quantity mutations)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,13 @@ from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
 
-from invharness.reference_impl.errors import ApiError
-from invharness.reference_impl.transport.graphql.common import context, page
+from invharness.reference_impl.transport.graphql.common import context, page, required
 from invharness.reference_impl.transport.graphql.names import to_graphql_keys
 from invharness.reference_impl.vocabulary import SEGMENT_FIELDS
 
 __all__ = ["bind"]
 
 _KINDS = {str: "STRING", int: "INTEGER", float: "FLOAT", bool: "BOOLEAN"}
-
-
-def _required(input: dict[str, Any] | None) -> dict[str, Any]:
-    """The ``input`` of a quantity mutation; the SDL lets it be null, the mutation cannot do without it."""
-    if input is None:
-        raise ApiError.bad_request("input is required")
-    return input
 
 
 def bind(query: QueryType, mutation: MutationType) -> list[ObjectType]:
@@ -80,15 +72,25 @@ def bind(query: QueryType, mutation: MutationType) -> list[ObjectType]:
         )
         return page(info, items, first, after)
 
+    @mutation.field("createInventoryPosition")
+    def resolve_create_position(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
+        backend, principal = context(info)
+        return backend.inventory.create_position(principal, to_graphql_keys(required(input)))
+
+    @mutation.field("updateInventoryPosition")
+    def resolve_update_position(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
+        backend, principal = context(info)
+        return backend.inventory.update_position(principal, to_graphql_keys(required(input)))
+
     @mutation.field("createInventoryQuantity")
     def resolve_create_quantity(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
         backend, principal = context(info)
-        return backend.inventory.create_quantity(principal, to_graphql_keys(_required(input)))
+        return backend.inventory.create_quantity(principal, to_graphql_keys(required(input)))
 
     @mutation.field("updateInventoryQuantity")
     def resolve_update_quantity(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
         backend, principal = context(info)
-        return backend.inventory.update_quantity(principal, to_graphql_keys(_required(input)))
+        return backend.inventory.update_quantity(principal, to_graphql_keys(required(input)))
 
     for kind, workflow in (
         (catalogue_type, "INVENTORY_CATALOGUE"),
