@@ -22,6 +22,7 @@ from werkzeug.http import parse_accept_header
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import fluent_timestamp
 from invharness.reference_impl.errors import ApiError, TokenError, envelope
+from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal
 from invharness.reference_impl.transport.graphql.schema import execute
 
@@ -155,8 +156,8 @@ async def read_batch(request: Request) -> Response:
     batch = _backend(request).batches.batch(
         _principal(request), request.path_params["job_id"], request.path_params["batch_id"]
     )
-    start = _int_param(request, "start", 1, low=1)
-    count = _int_param(request, "count", 10, low=0, high=5000)
+    start = _int_param(request, "start", 1, low=1, high=1_000_000)
+    count = _int_param(request, "count", 10, low=0, high=5000)  # decision 6: a batch holds at most 5,000
     return json_response(_batch_json(batch, start, count))
 
 
@@ -210,8 +211,8 @@ async def search_events(request: Request) -> Response:
             f"Unknown event search parameter(s) {', '.join(repr(u[:40]) for u in unknown[:5])}; "
             f"the search takes {', '.join([*_SEARCH_FIELDS, *_SEARCH_WINDOW])}"
         )
-    if not params.get("retailerId", "0").isdigit():
-        raise ApiError.bad_request(f"'retailerId' must be a whole number, not {params['retailerId'][:40]!r}")
+    if "retailerId" in params:
+        validation.whole_number(params["retailerId"], "retailerId", 0, 2**63 - 1)
     filters = {field: params[name] for name, field in _SEARCH_FIELDS.items() if name in params}
     now = backend.clock.now()
     since = _time_param(request, "from", now - THIRTY_DAYS)
@@ -251,14 +252,9 @@ def _event_json(events: Any, event: Any) -> dict[str, Any]:
     }
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int | None = None) -> int:
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        bounds = f"from {low}" + (f" to {high}" if high is not None else "")
-        raise ApiError.bad_request(f"'{name}' must be a whole number {bounds}, not {raw[:40]!r}")
-    return int(raw)
+    return default if raw is None else validation.whole_number(raw, name, low, high)
 
 
 def _time_param(request: Request, name: str, default: float) -> float:

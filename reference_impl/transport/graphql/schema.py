@@ -18,6 +18,7 @@ from graphql import GraphQLError, GraphQLSchema
 from invharness import contracts
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal
 from invharness.reference_impl.transport.graphql import feeds, inventory, me, settings, virtual
 from invharness.reference_impl.transport.graphql.common import serialize_datetime
@@ -37,13 +38,22 @@ def build_schema() -> GraphQLSchema:
         contracts.sdl(),
         query,
         mutation,
-        ScalarType("DateTime", serializer=serialize_datetime),
+        ScalarType("DateTime", serializer=serialize_datetime, value_parser=_date_time),
         ScalarType("Json"),
         *types,
         convert_names_case=schema_name_converter,
     )
     check_round_trip(schema)
     return schema
+
+
+def _date_time(value: Any) -> str:
+    """A DateTime input (a variable's value or a literal); a GraphQLError says why one is refused (any
+    other exception would be answered as an internal error)."""
+    try:
+        return validation.date_time(value)
+    except ValueError as refused:
+        raise GraphQLError(str(refused)) from None
 
 
 async def execute(schema: GraphQLSchema, backend: Backend, principal: Principal, body: Any) -> tuple[bool, Any]:
