@@ -6,7 +6,6 @@ Backend, and answers JSON; every refusal carries the errors envelope (OAuth-styl
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,7 +27,6 @@ from invharness.reference_impl.transport.graphql.schema import execute
 
 __all__ = ["error_handlers", "routes"]
 
-log = logging.getLogger("reference_impl.http")
 # The search filters of GET /api/v4.1/event that Fluent's "Using the Event API" page documents, and the
 # event field each matches; with from/to/start/count they are every parameter the search takes.
 _SEARCH_FIELDS = {
@@ -371,9 +369,5 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return answer
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return json_response(envelope("500", "Internal server error"), 500)
-
-
-error_handlers: dict[Any, Any] = {ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected}
+# An exception no handler answers is answered (500, once) and logged (once) by the app's AccessLog.
+error_handlers: dict[Any, Any] = {ApiError: _api_error, HTTPException: _http_error}
