@@ -39,7 +39,7 @@ class SettingsService:
 
     def update(self, principal: Principal, changes: dict[str, Any]) -> Setting:
         """Change the setting ``changes["id"]``: fields not given (or null) keep their value."""
-        setting_id = validation.setting_id(changes.get("id"))
+        setting_id = validation.decimal_id(changes.get("id"))
         existing = self._store.get(setting_id) if setting_id is not None else None
         if existing is None:
             raise ApiError.not_found(f"no setting with id {str(changes.get('id'))[:40]!r}", graphql_code="S0001E")

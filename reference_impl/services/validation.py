@@ -19,12 +19,12 @@ __all__ = [
     "batch_request",
     "bucket_policy",
     "date_time",
+    "decimal_id",
     "event_request",
     "feed_input",
     "job_request",
     "known_retailer",
     "quantity_input",
-    "setting_id",
     "setting_input",
     "token_request",
     "whole_number",
@@ -42,6 +42,8 @@ _FEED = contracts.validator("feed-input")
 # 19 digits hold every signed 64-bit id; a longer number is no id and no page of ours.
 _WHOLE = re.compile(r"[0-9]{1,19}")
 _DATE_TIME = re.compile(contracts.schema("common")["$defs"]["isoDateTime"]["pattern"])
+_REF = contracts.schema("common")["$defs"]["ref"]
+_REF_PATTERN = re.compile(_REF["pattern"])
 
 
 def token_request(params: dict[str, str]) -> None:
@@ -109,8 +111,9 @@ def whole_number(raw: str, name: str, low: int, high: int) -> int:
     return int(raw)
 
 
-def setting_id(value: Any) -> int | None:
-    """A setting id as updateSetting names it (a GraphQL ID: a string of ASCII digits); None for anything else."""
+def decimal_id(value: Any) -> int | None:
+    """An id or offset written as ASCII decimal digits (a setting's GraphQL ID, a cursor's offset); None for
+    anything else, "²" and a 400-digit number included."""
     text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
     return int(text) if _WHOLE.fullmatch(text) else None
 
@@ -128,8 +131,12 @@ def date_time(value: Any) -> str:
 
 
 def quantity_input(data: dict[str, Any]) -> None:
-    """The input of createInventoryQuantity / updateInventoryQuantity (camelCase keys): every attribute
-    an object (the SDL lets a list item be null; a null attribute names nothing)."""
+    """The input of createInventoryQuantity / updateInventoryQuantity (camelCase keys): a ref as the contract
+    has refs (no control characters, decision D-REF-CHARS), every attribute an object (the SDL lets a list
+    item be null; a null attribute names nothing)."""
+    ref = data.get("ref")
+    if isinstance(ref, str) and (_REF_PATTERN.search(ref) is None or len(ref) > _REF["maxLength"]):
+        raise ApiError.bad_request(f"ref must be 1 to {_REF['maxLength']} characters, none a control character")
     attributes = data.get("attributes") or []
     for index, attribute in enumerate(attributes):
         if not isinstance(attribute, dict):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import time
 
 import pytest
 import requests
@@ -255,26 +257,31 @@ def test_feed_refs_that_are_not_safe_object_keys_are_refused(api, ref):
 
 
 def test_a_500_is_one_error_line_and_the_access_log_shows_500(server, api, caplog, monkeypatch):
-    from invharness.reference_impl.transport import http_api
-
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(server.backend.jobs, "create_job", broken)
     with caplog.at_level(logging.INFO):
         answer = api.post("/api/v4.1/job", {"name": "x", "retailerId": "1"})
-    assert answer.status_code == 500
+        assert answer.status_code == 500
+        _wait_for(lambda: _access(caplog, " /api/v4.1/job 500 "))  # logged once the answer is sent
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1, [r.getMessage() for r in errors]
     assert errors[0].exc_info is not None
-    access = [r.getMessage() for r in caplog.records if r.name == "reference_impl.access"]
-    assert any(" /api/v4.1/job 500 " in line for line in access), access
-    del http_api
+    assert len(_access(caplog, " /api/v4.1/job ")) == 1, _access(caplog, "")
+
+
+def _access(caplog, part: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "reference_impl.access" and part in r.getMessage()]
+
+
+def _wait_for(condition, timeout_s: float = 5) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.02)
 
 
 def test_a_client_that_goes_away_mid_upload_is_one_info_line(server, caplog):
-    import socket
-
     token = Api(server).session.headers["Authorization"]
     host, port = server.url.removeprefix("http://").split(":")
     with caplog.at_level(logging.INFO):
@@ -284,13 +291,27 @@ def test_a_client_that_goes_away_mid_upload_is_one_info_line(server, caplog):
                 f"Authorization: {token}\r\nContent-Length: 100000\r\n\r\n"
             )
             sock.sendall(head.encode() + b'{"name": "')
-        requests.get(f"{server.url}/healthz", timeout=5)  # the server noticed by now
-        deadline = __import__("time").monotonic() + 5
-        while __import__("time").monotonic() < deadline and not _gone(caplog):
-            __import__("time").sleep(0.05)
+        requests.get(f"{server.url}/healthz", timeout=5)
+        _wait_for(lambda: _gone(caplog))
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == [], [r.getMessage() for r in caplog.records]
     assert len(_gone(caplog)) == 1, [r.getMessage() for r in caplog.records]
 
 
 def _gone(caplog) -> list:
     return [r for r in caplog.records if r.levelno == logging.INFO and "went away" in r.getMessage()]
+
+
+def test_graphql_quantity_refs_with_control_characters_are_refused(api):
+    sku, position = _position(api)
+    data = _quantity_input(sku, position, ref=f"{position}:SALE:\x00")
+    assert "ref" in _refused(_graphql(api, QUANTITY_CREATE, {"input": data}))
+    assert data["ref"] not in api.quantities(sku)
+
+
+@pytest.mark.parametrize("offset", ["²", "1" * 5000, "-1"])
+def test_a_cursor_with_an_odd_offset_is_refused(api, offset):
+    import base64
+
+    cursor = base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+    query = "query($after: String) { inventoryPositions(first: 1, after: $after) { edges { node { ref } } } }"
+    assert "cursor" in _refused(_graphql(api, query, {"after": cursor}))
