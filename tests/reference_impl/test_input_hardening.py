@@ -315,3 +315,16 @@ def test_a_cursor_with_an_odd_offset_is_refused(api, offset):
     cursor = base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
     query = "query($after: String) { inventoryPositions(first: 1, after: $after) { edges { node { ref } } } }"
     assert "cursor" in _refused(_graphql(api, query, {"after": cursor}))
+
+
+def test_a_graphql_internal_error_is_one_error_line_with_its_traceback(server, api, caplog, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(server.backend.settings, "search", broken)
+    with caplog.at_level(logging.INFO):
+        body = _graphql(api, "{ settings { edges { node { id } } } }")
+    assert body["errors"][0]["message"] == "internal error: RuntimeError", body
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is not None, [r.getMessage() for r in errors]
+    assert "boom" not in json.dumps(body), "the details stay in the log"

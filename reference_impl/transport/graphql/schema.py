@@ -9,6 +9,7 @@ Fluent's code for it; any other exception as an internal error, its details kept
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 import orjson
@@ -27,6 +28,7 @@ from invharness.reference_impl.transport.graphql.names import check_round_trip, 
 __all__ = ["build_schema", "execute"]
 
 AREAS = (me, settings, inventory, virtual, feeds)
+log = logging.getLogger("reference_impl.graphql")
 
 
 @functools.cache
@@ -82,6 +84,8 @@ def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
         formatted["extensions"] = original.graphql_extensions()
     elif original is not None and not isinstance(original, GraphQLError):
         formatted["message"] = f"internal error: {type(original).__name__}"
+        # a bug, like a REST 500: one error line with its traceback (ariadne's own log is silenced)
+        log.error("internal error in GraphQL %s", error.path or "request", exc_info=original)
     extensions = formatted.get("extensions")
     if isinstance(extensions, dict) and extensions.get("code") in _REFUSED:
         extensions["classification"] = "BAD_REQUEST"
