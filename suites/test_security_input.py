@@ -8,6 +8,7 @@ to the same position ref never share a position.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from typing import Any
@@ -15,8 +16,15 @@ from typing import Any
 import pytest
 
 from invharness.generators import payloads
-from invharness.suites.helpers import CREATE_QUANTITY, UPDATE_QUANTITY, Position, new_batch, new_job
-from invharness.suites.readback import load, read_position, step_data
+from invharness.suites.helpers import (
+    CREATE_QUANTITY,
+    UPDATE_FEED,
+    UPDATE_QUANTITY,
+    Position,
+    new_batch,
+    new_job,
+)
+from invharness.suites.readback import feed_status, load, make_feed, read_position, step_data
 
 ODD_INTEGERS = ["²", "٣", "9" * 5000, "+1", "-1", "1e3"]
 UNREADABLE = {"²", "9" * 5000}
@@ -134,6 +142,34 @@ def test_a_datetime_that_is_no_date_time_is_refused_and_not_stored(client, ref, 
 def test_update_setting_with_an_id_that_is_no_id_is_refused(client, setting_id):
     data = {"id": setting_id, "name": "x", "valueType": "STRING", "value": "x", "context": "ACCOUNT", "contextId": 0}
     _refused_as_input(client, _UPDATE_SETTING, f"updateSetting id {setting_id[:12]!r}", input=data)
+
+
+@pytest.mark.clause("SEC-INPUT-02")
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Allow", "Principal": {"AWS": [None]}, "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": "*", "Action": 5, "Resource": "*"},
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": [["*"]]},
+    ],
+    ids=["null-principal", "numeric-action", "nested-resource"],
+)
+def test_activation_against_a_malformed_bucket_policy_is_refused(client, ref, profile, statement):
+    from botocore.exceptions import ClientError
+
+    from invharness.suites.helpers import s3_client
+
+    s3 = s3_client(profile)
+    bucket, feed_ref = ref("dest").lower().replace("_", "-")[:60], ref("feed")
+    feed = make_feed(client, s3, profile, feed_ref, bucket, "INVENTORY_POSITION", install_policy=False)
+    try:
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    except ClientError:
+        pytest.skip("unsupported: this S3 refuses a malformed bucket policy, so no target can meet one")
+    _refused_as_input(
+        client, UPDATE_FEED, "activation against a malformed policy", input={"ref": feed.ref, "status": "ACTIVE"}
+    )
+    assert feed_status(client, feed.ref) != "ACTIVE", "the feed is ACTIVE after the refused activation"
 
 
 # ---------------------------------------------------------------------- SEC-INPUT-03
