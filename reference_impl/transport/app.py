@@ -24,6 +24,7 @@ from invharness.reference_impl.transport.http_api import error_handlers, routes
 __all__ = ["AccessLog", "BodyLimit", "create_app"]
 
 access_log = logging.getLogger("reference_impl.access")
+error_log = logging.getLogger("reference_impl.http")  # a server's own fault: never silenced with the access log
 
 
 class AccessLog:
@@ -32,9 +33,9 @@ class AccessLog:
     the batch worker gives way to.
 
     The last word on a request, so that each outcome is logged once: an exception no handler answered is
-    one error line with its traceback and a 500 with the errors envelope (re-raised, Starlette's
-    ServerErrorMiddleware would answer it again and the server log it a second time); a client that went
-    away before its request was read is one info line, for it is no fault of the server's."""
+    one error line with its traceback and a 500 with the errors envelope, and goes no further (re-raised,
+    Starlette's ServerErrorMiddleware would answer it again and uvicorn log it a second time); a client that
+    went away before its request was read is one info line, for it is no fault of the server's."""
 
     def __init__(self, app: Any, backend: Backend) -> None:
         self.app = app
@@ -59,7 +60,7 @@ class AccessLog:
         except ClientDisconnect:
             outcome = "client went away"
         except Exception:
-            access_log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            error_log.exception("unexpected error on %s %s", scope["method"], scope["path"])
             if status[0] == 0:
                 await _server_error(send_and_note)
         finally:
