@@ -3,7 +3,8 @@
 Malformed input of each class is the caller's fault: a 4xx (or a GraphQL error that is not an internal
 one), never a 5xx, and nothing of it stored (read back). Credentials are refused alike whatever their
 characters and whoever they name, and no answer echoes a secret it was sent. Two records whose refs join
-to the same position ref never share a position.
+to the same position ref never share a position, and a feed ref never becomes an object key that climbs
+out of its place (decision D-REF-CHARS).
 """
 
 from __future__ import annotations
@@ -17,14 +18,24 @@ import pytest
 
 from invharness.generators import payloads
 from invharness.suites.helpers import (
+    CREATE_FEED,
     CREATE_QUANTITY,
     UPDATE_FEED,
     UPDATE_QUANTITY,
     Position,
     new_batch,
+    new_bucket,
     new_job,
 )
-from invharness.suites.readback import feed_status, load, make_feed, read_position, step_data
+from invharness.suites.readback import (
+    feed_status,
+    load,
+    make_feed,
+    read_position,
+    set_feed_status,
+    step_data,
+    wait_for_runs,
+)
 
 ODD_INTEGERS = ["²", "٣", "9" * 5000, "+1", "-1", "1e3"]
 UNREADABLE = {"²", "9" * 5000}
@@ -258,3 +269,50 @@ def test_refs_that_join_alike_never_share_a_position(client, ref, profile):
             f"(sku, location, onHand) stored: {kept}; expected each record in a position of its own, "
             f"{sorted(pairs)} (or both refused; refused: {sorted(refused)})"
         )
+
+
+# ---------------------------------------------------------------------- SEC-INPUT-06
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _unsafe_keys(keys: list[str]) -> list[str]:
+    return [k for k in keys if _CONTROL.search(k) or {".", ".."} & set(k.split("/"))]
+
+
+@pytest.mark.clause("SEC-INPUT-06")
+@pytest.mark.parametrize("shape", ["../{}", "{}/../../x", "{}\x00"], ids=["dot-dot", "inner-dot-dot", "nul"])
+def test_a_feed_ref_never_becomes_an_unsafe_object_key(client, ref, profile, shape):
+    from invharness.suites.helpers import s3_client
+
+    every = float(profile.value("feed.default_interval_s"))
+    if every > 60:
+        pytest.skip(f"unsupported: waiting for a run of a {every:.0f}s schedule exceeds the check's budget")
+    s3 = s3_client(profile)
+    bucket, feed_ref = ref("dest").lower().replace("_", "-")[:60], shape.format(ref("feed"))
+    new_bucket(s3, bucket, profile.s3_region)
+    answer = client.request(
+        "POST",
+        "/graphql",
+        json={
+            "query": CREATE_FEED,
+            "variables": {"input": payloads.feed_input(feed_ref, "INVENTORY_POSITION", bucket)},
+        },
+    )
+    assert answer.status_code < 500, f"createInventoryFeed {feed_ref!r}: answered {answer.status_code}"
+    body = answer.json()
+    if body.get("errors"):  # refused: as bad input, and nothing stored
+        assert not [e for e in body["errors"] if _internal(e)], f"refused as an internal error: {body['errors']}"
+        assert feed_status(client, feed_ref) is None, f"the refused feed {feed_ref!r} was stored"
+        return
+    created = body["data"]["createInventoryFeed"]
+    policy = {a["name"]: a["value"] for a in created["attributes"] or []}.get(profile.value("feed.policy_attribute"))
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+    set_feed_status(client, feed_ref, "ACTIVE", "FEED-ACT-03")
+    try:
+        runs = wait_for_runs(client, feed_ref, 1, every * 2 + 10)
+    finally:
+        set_feed_status(client, feed_ref, profile.value("feed.inactive_status"), "FEED-ACT-04")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    locations = [r["fileLocation"] for r in runs if r.get("fileLocation")]
+    assert _unsafe_keys(keys + locations) == [], f"feed ref {feed_ref!r} became unsafe object keys"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from invharness.reference_impl.errors import TokenError
-from invharness.reference_impl.services import auth, validation
+from invharness.reference_impl.errors import ApiError, TokenError
+from invharness.reference_impl.services import auth, feeds, validation
 from invharness.reference_impl.transport import http_api
 from tests.suites.mutants import Mutant, applied
 
@@ -68,10 +68,26 @@ def _colon_refs_taken(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(validation, "batch_request", batch_request)
 
 
+def _feed_refs_used_raw_as_keys(mp: pytest.MonkeyPatch) -> None:
+    """The issue's code: any feed ref taken, and written as the first segment of its files' keys."""
+    original = validation.feed_input
+
+    def feed_input(data: dict[str, Any]) -> None:
+        try:
+            original(data)
+        except ApiError as refused:
+            if "$.ref" not in refused.message:
+                raise
+
+    mp.setattr(validation, "feed_input", feed_input)
+    mp.setattr(feeds, "feed_object_key", lambda feed_ref, run_ref: f"{feed_ref}/{run_ref}.parquet")
+
+
 INPUT_MUTANTS = [
     Mutant("integer parameters read with isdigit then int", "security", "SEC-INPUT-01", _isdigit_then_int),
     Mutant("a null quantity attribute read unchecked", "security", "SEC-INPUT-02", _null_attributes_unchecked),
     Mutant("credentials compared as str", "security", "SEC-INPUT-03", _credentials_compared_as_str),
     Mutant("a refused token request echoes the secret", "security", "SEC-INPUT-04", _wrong_password_echoed),
     Mutant("colons in product and location refs taken", "security", "SEC-INPUT-05", _colon_refs_taken),
+    Mutant("feed refs used raw as object keys", "security", "SEC-INPUT-06", _feed_refs_used_raw_as_keys),
 ]
