@@ -159,13 +159,17 @@ def _profile_file(args: argparse.Namespace, overrides: dict[str, Any], directory
 
 def _selection(groups: list[str]) -> list[str]:
     """The suite files of the groups asked for (all of suites/ when none): the checks of group
-    ``bpp-precedence`` live in suites/test_bpp_precedence.py, and so on for every group."""
+    ``bpp-precedence`` live in suites/test_bpp_precedence.py, and so on for every group; a group whose
+    checks are split by area has one file per area (``security``: suites/test_security_<area>.py)."""
     known = contracts.catalogue().groups
     unknown = set(groups) - set(known)
     if unknown:
         raise ValueError(f"unknown group(s) {', '.join(sorted(unknown))}; known: {', '.join(known)}")
     root = Path(suites.__file__).parent
-    return [str(root / f"test_{g.replace('-', '_')}.py") for g in groups] if groups else [str(root)]
+    if not groups:
+        return [str(root)]
+    stems = [g.replace("-", "_") for g in groups]
+    return [str(p) for s in stems for p in [*root.glob(f"test_{s}.py"), *sorted(root.glob(f"test_{s}_*.py"))]]
 
 
 @dataclass(slots=True, frozen=True)

@@ -3,6 +3,10 @@ are built. Pure names and functions, no state."""
 
 from __future__ import annotations
 
+import re
+
+from invharness import contracts
+
 __all__ = [
     "ACTIVE",
     "CREATED",
@@ -15,6 +19,7 @@ __all__ = [
     "base_catalogue_ref",
     "catalogue_type",
     "default_catalogue_ref",
+    "feed_object_key",
     "position_ref",
 ]
 
@@ -58,5 +63,20 @@ def base_catalogue_ref(retailer_id: int) -> str:
 
 
 def position_ref(product_ref: str, location_ref: str, catalogue_ref: str) -> str:
-    """<productRef>:<locationRef>:<catalogueType>, e.g. SKU1:LOC1:DEFAULT."""
+    """<productRef>:<locationRef>:<catalogueType>, e.g. SKU1:LOC1:DEFAULT. The contract refuses a product
+    or location ref with a colon (decision D-REF-CHARS), so no two (product, location) pairs share a ref:
+    ("COL:A", "B") and ("COL", "A:B") would both be COL:A:B:DEFAULT."""
     return f"{product_ref}:{location_ref}:{catalogue_type(catalogue_ref)}"
+
+
+# The contract's one definition of a ref that may be an object key segment (decision D-REF-CHARS).
+_KEY_SEGMENT = re.compile(contracts.schema("common")["$defs"]["objectKeyRef"]["pattern"])
+
+
+def feed_object_key(feed_ref: str, run_ref: str) -> str:
+    """<feedRef>/<runRef>.parquet (decision 25). Both refs are single, safe key segments: a ref with a /,
+    a .. or a NUL would name another object (or, on a file-backed S3, another file); ValueError then."""
+    for ref in (feed_ref, run_ref):
+        if _KEY_SEGMENT.fullmatch(ref) is None:
+            raise ValueError(f"{ref[:60]!r} is not a safe object key segment")
+    return f"{feed_ref}/{run_ref}.parquet"

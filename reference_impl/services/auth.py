@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 from dataclasses import dataclass
@@ -14,6 +15,15 @@ from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal
 
 __all__ = ["Authenticator", "Principal", "TokenError"]
+
+
+_NOBODY = secrets.token_urlsafe(24)  # what an unknown client's secret or user's password is compared with
+
+
+def _same(expected: str, given: str) -> bool:
+    """Credentials compared in constant time as UTF-8 bytes: hmac.compare_digest refuses a str that is not
+    ASCII (TypeError, a 500 once), and a lone surrogate is still bytes (surrogatepass)."""
+    return hmac.compare_digest(expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(slots=True)
@@ -36,12 +46,13 @@ class Authenticator:
     def issue(self, params: dict[str, str]) -> dict[str, Any]:
         """Answer a token request (query string and body merged); TokenError when it is refused."""
         validation.token_request(params)
-        clients = self._config.account.clients
-        if clients.get(params["client_id"]) != params["client_secret"]:
+        secret = self._config.account.clients.get(params["client_id"])
+        # an unknown client or user is compared all the same, so the time taken tells nothing either
+        if not _same(secret if secret is not None else _NOBODY, params["client_secret"]) or secret is None:
             raise TokenError(401, "invalid_client", "Bad client credentials")
         if params["grant_type"] == "password":
             user = self._users.get(params["username"])
-            if user is None or not secrets.compare_digest(user.password, params["password"]):
+            if not _same(user.password if user else _NOBODY, params["password"]) or user is None:
                 raise TokenError(400, "invalid_grant", "Bad credentials")
         else:
             user = self._redeem(params["refresh_token"])

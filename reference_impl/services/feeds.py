@@ -30,8 +30,9 @@ from invharness.reference_impl.services.feed_filters import Row, selection
 from invharness.reference_impl.services.queries import keep
 from invharness.reference_impl.stores.feeds import Feed, FeedRun
 from invharness.reference_impl.stores.protocols import FeedStore, InventoryStore
+from invharness.reference_impl.vocabulary import feed_object_key
 
-__all__ = ["FEED_PRINCIPAL", "FeedError", "FeedService", "S3Settings", "feed_policy"]
+__all__ = ["FEED_PRINCIPAL", "FeedError", "FeedService", "S3Settings", "feed_policy", "grants_write"]
 
 POLICY_ATTRIBUTE = "S3_BUCKET_POLICY"
 FEED_PRINCIPAL = "arn:aws:iam::000000000000:role/invharness-inventory-feeds"
@@ -102,29 +103,15 @@ def feed_policy(bucket: str) -> str:
     )
 
 
-def _grants_write(policy_text: str, bucket: str) -> bool:
-    try:
-        policy = json.loads(policy_text)
-    except ValueError:
-        return False
-    statements = policy.get("Statement", []) if isinstance(policy, dict) else []
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-            continue
-        principal = statement.get("Principal", {})
-        principals = principal.get("AWS", []) if isinstance(principal, dict) else principal
-        principals = [principals] if isinstance(principals, str) else principals
-        actions = statement.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = statement.get("Resource", [])
-        resources = [resources] if isinstance(resources, str) else resources
-        if (
-            (FEED_PRINCIPAL in principals or "*" in principals)
-            and _WRITE_ACTIONS & set(actions)
-            and {f"arn:aws:s3:::{bucket}/*", "*"} & set(resources)
-        ):
-            return True
-    return False
+def grants_write(statements: list[validation.PolicyStatement], bucket: str) -> bool:
+    """Whether a bucket policy's statements let the feed principal write the feed's objects."""
+    return any(
+        s.effect == "Allow"
+        and (FEED_PRINCIPAL in s.principals or "*" in s.principals)
+        and bool(_WRITE_ACTIONS & s.actions)
+        and bool({f"arn:aws:s3:::{bucket}/*", "*"} & s.resources)
+        for s in statements
+    )
 
 
 class FeedService:
@@ -225,7 +212,14 @@ class FeedService:
                     f"{POLICY_ATTRIBUTE} attribute as its policy"
                 ) from None
             raise
-        if not _grants_write(policy, bucket):
+        try:
+            statements = validation.bucket_policy(policy)
+        except ApiError as malformed:
+            raise FeedError(
+                f"the bucket policy of {bucket} is malformed ({malformed.message}); install the feed's "
+                f"{POLICY_ATTRIBUTE} attribute"
+            ) from None
+        if not grants_write(statements, bucket):
             raise FeedError(
                 f"the bucket policy of {bucket} does not allow {FEED_PRINCIPAL} s3:PutObject on "
                 f"arn:aws:s3:::{bucket}/*; install the feed's {POLICY_ATTRIBUTE} attribute"
@@ -300,8 +294,8 @@ class FeedService:
 
     def finish_run(self, run: FeedRun, rows: list[Row]) -> FeedRun:
         """Write the Parquet file and replicate it (blocking S3 calls: run it in a thread)."""
-        key = f"{run.feed.ref}/{run.ref}.parquet"
         try:
+            key = feed_object_key(run.feed.ref, run.ref)
             body = _parquet(rows)
             client = self._s3()
             self._ensure_source(client)
@@ -309,7 +303,7 @@ class FeedService:
             client.copy_object(
                 Bucket=run.feed.bucket, Key=key, CopySource={"Bucket": self.s3.source_bucket, "Key": key}
             )
-        except (ClientError, BotoCoreError, OSError) as exc:
+        except (ClientError, BotoCoreError, OSError, ValueError) as exc:
             return self.fail_run(run, f"replication to s3://{run.feed.bucket} failed: {exc}")
         run.status, run.record_count = "SUCCESS", len(rows)
         run.file_location = f"s3://{run.feed.bucket}/{key}"

@@ -172,6 +172,7 @@ class InventoryService:
 
     def create_quantity(self, principal: Principal, data: dict[str, Any]) -> Quantity:
         """createInventoryQuantity: a new quantity in an existing position of the user's catalogue."""
+        validation.quantity_input(data)
         position_key = data["position"]
         catalogue = self.catalogue(principal, data["catalogue"]["ref"])
         if catalogue is None:
@@ -207,6 +208,7 @@ class InventoryService:
 
     def update_quantity(self, principal: Principal, data: dict[str, Any]) -> Quantity:
         """updateInventoryQuantity: the fields given change, the others keep their value."""
+        validation.quantity_input(data)
         quantity = self.quantity(principal, data["catalogue"]["ref"], data["ref"])
         if quantity is None:
             raise ApiError.bad_request(f"no inventory quantity {data['ref']} in {data['catalogue']['ref']}")

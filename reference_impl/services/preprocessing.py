@@ -20,7 +20,14 @@ from invharness.reference_impl.stores.events import EventBlock
 from invharness.reference_impl.stores.inventory import Position, Quantity
 from invharness.reference_impl.stores.jobs import Batch, Job
 from invharness.reference_impl.stores.protocols import EventStore, InventoryStore
-from invharness.reference_impl.vocabulary import ACTIVE, LAST_ON_HAND, LOH_DEACTIVATES, SEGMENT_FIELDS, catalogue_type
+from invharness.reference_impl.vocabulary import (
+    ACTIVE,
+    LAST_ON_HAND,
+    LOH_DEACTIVATES,
+    SEGMENT_FIELDS,
+    catalogue_type,
+    position_ref,
+)
 
 __all__ = ["DEFAULT_TRANSIENTS", "BatchProcessor", "GroupOutcome", "preprocessing_applies"]
 
@@ -92,7 +99,6 @@ class BatchProcessor:
         """(batch, index, entity, catalogue ref, quantity ref, type, position ref) of each conforming record."""
         records = []
         for batch in batches:
-            ctype = catalogue_type(batch.catalogue_ref)
             invalid = batch.invalid
             for index, entity in enumerate(batch.entities):
                 if invalid and index in invalid:
@@ -107,7 +113,7 @@ class BatchProcessor:
                     )
                     continue
                 kind = entity.get("type") or LAST_ON_HAND
-                pos_ref = f"{entity['skuRef']}:{entity['locationRef']}:{ctype}"
+                pos_ref = position_ref(entity["skuRef"], entity["locationRef"], batch.catalogue_ref)
                 ref = entity.get("ref") or f"{pos_ref}:{kind}"
                 records.append((batch, index, entity, batch.catalogue_ref, ref, kind, pos_ref))
         return records

@@ -39,10 +39,10 @@ class SettingsService:
 
     def update(self, principal: Principal, changes: dict[str, Any]) -> Setting:
         """Change the setting ``changes["id"]``: fields not given (or null) keep their value."""
-        setting_id = changes.get("id")
-        existing = self._store.get(int(setting_id)) if str(setting_id or "").isdigit() else None
+        setting_id = validation.decimal_id(changes.get("id"))
+        existing = self._store.get(setting_id) if setting_id is not None else None
         if existing is None:
-            raise ApiError.not_found(f"no setting with id {setting_id}", graphql_code="S0001E")
+            raise ApiError.not_found(f"no setting with id {str(changes.get('id'))[:40]!r}", graphql_code="S0001E")
         require_setting_context(principal, existing.context, existing.context_id)
         current = {
             "name": existing.name,

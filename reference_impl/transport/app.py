@@ -11,11 +11,12 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig
-from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.errors import ApiError, envelope
 from invharness.reference_impl.services.feed_scheduler import FeedScheduler
 from invharness.reference_impl.transport.graphql.schema import build_schema
 from invharness.reference_impl.transport.http_api import error_handlers, routes
@@ -23,12 +24,18 @@ from invharness.reference_impl.transport.http_api import error_handlers, routes
 __all__ = ["AccessLog", "BodyLimit", "create_app"]
 
 access_log = logging.getLogger("reference_impl.access")
+error_log = logging.getLogger("reference_impl.http")  # a server's own fault: never silenced with the access log
 
 
 class AccessLog:
-    """One line per request: method, path, status, milliseconds. Never the query string (the token
+    """One line per request: method, path, the status sent, milliseconds. Never the query string (the token
     endpoint takes credentials there) nor any header. Also counts the requests in flight, which
-    the batch worker gives way to."""
+    the batch worker gives way to.
+
+    The last word on a request, so that each outcome is logged once: an exception no handler answered is
+    one error line with its traceback and a 500 with the errors envelope, and goes no further (re-raised,
+    Starlette's ServerErrorMiddleware would answer it again and uvicorn log it a second time); a client that
+    went away before its request was read is one info line, for it is no fault of the server's."""
 
     def __init__(self, app: Any, backend: Backend) -> None:
         self.app = app
@@ -47,13 +54,28 @@ class AccessLog:
                 status[0] = message["status"]
             await send(message)
 
+        outcome = ""
         try:
             await self.app(scope, receive, send_and_note)
+        except ClientDisconnect:
+            outcome = "client went away"
+        except Exception:
+            error_log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            if status[0] == 0:
+                await _server_error(send_and_note)
         finally:
             self.backend.requests_in_flight -= 1
             if access_log.isEnabledFor(logging.INFO):
                 elapsed = (time.perf_counter() - started) * 1000
-                access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status[0], elapsed)
+                sent = outcome or str(status[0])
+                access_log.info("%s %s %s %.1fms", scope["method"], scope["path"], sent, elapsed)
+
+
+async def _server_error(send: Any) -> None:
+    body = orjson.dumps(envelope("500", "Internal server error"))
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodyLimit:

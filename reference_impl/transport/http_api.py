@@ -6,7 +6,6 @@ Backend, and answers JSON; every refusal carries the errors envelope (OAuth-styl
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,12 +21,12 @@ from werkzeug.http import parse_accept_header
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import fluent_timestamp
 from invharness.reference_impl.errors import ApiError, TokenError, envelope
+from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal
 from invharness.reference_impl.transport.graphql.schema import execute
 
 __all__ = ["error_handlers", "routes"]
 
-log = logging.getLogger("reference_impl.http")
 # The search filters of GET /api/v4.1/event that Fluent's "Using the Event API" page documents, and the
 # event field each matches; with from/to/start/count they are every parameter the search takes.
 _SEARCH_FIELDS = {
@@ -155,8 +154,8 @@ async def read_batch(request: Request) -> Response:
     batch = _backend(request).batches.batch(
         _principal(request), request.path_params["job_id"], request.path_params["batch_id"]
     )
-    start = _int_param(request, "start", 1, low=1)
-    count = _int_param(request, "count", 10, low=0, high=5000)
+    start = _int_param(request, "start", 1, low=1, high=1_000_000)
+    count = _int_param(request, "count", 10, low=0, high=5000)  # decision 6: a batch holds at most 5,000
     return json_response(_batch_json(batch, start, count))
 
 
@@ -210,8 +209,8 @@ async def search_events(request: Request) -> Response:
             f"Unknown event search parameter(s) {', '.join(repr(u[:40]) for u in unknown[:5])}; "
             f"the search takes {', '.join([*_SEARCH_FIELDS, *_SEARCH_WINDOW])}"
         )
-    if not params.get("retailerId", "0").isdigit():
-        raise ApiError.bad_request(f"'retailerId' must be a whole number, not {params['retailerId'][:40]!r}")
+    if "retailerId" in params:
+        validation.whole_number(params["retailerId"], "retailerId", 0, 2**63 - 1)
     filters = {field: params[name] for name, field in _SEARCH_FIELDS.items() if name in params}
     now = backend.clock.now()
     since = _time_param(request, "from", now - THIRTY_DAYS)
@@ -251,14 +250,9 @@ def _event_json(events: Any, event: Any) -> dict[str, Any]:
     }
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int | None = None) -> int:
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        bounds = f"from {low}" + (f" to {high}" if high is not None else "")
-        raise ApiError.bad_request(f"'{name}' must be a whole number {bounds}, not {raw[:40]!r}")
-    return int(raw)
+    return default if raw is None else validation.whole_number(raw, name, low, high)
 
 
 def _time_param(request: Request, name: str, default: float) -> float:
@@ -375,9 +369,5 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return answer
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return json_response(envelope("500", "Internal server error"), 500)
-
-
-error_handlers: dict[Any, Any] = {ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected}
+# An exception no handler answers is answered (500, once) and logged (once) by the app's AccessLog.
+error_handlers: dict[Any, Any] = {ApiError: _api_error, HTTPException: _http_error}

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import iso_timestamp
 from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal
 
 __all__ = ["DEFAULT_PAGE", "connection", "context", "page", "required", "serialize_datetime"]
@@ -59,8 +60,9 @@ def _cursor(offset: int) -> str:
 def _offset(cursor: str) -> int:
     try:
         kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "o" and number.isdigit():
-            return int(number)
+        offset = validation.decimal_id(number)
+        if kind == "o" and offset is not None:
+            return offset
     except (ValueError, UnicodeDecodeError):
         pass
     raise GraphQLError(f"invalid cursor {cursor!r}", extensions={"code": "C0120E"})

@@ -9,6 +9,7 @@ Fluent's code for it; any other exception as an internal error, its details kept
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 import orjson
@@ -18,6 +19,7 @@ from graphql import GraphQLError, GraphQLSchema
 from invharness import contracts
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.errors import ApiError
+from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal
 from invharness.reference_impl.transport.graphql import feeds, inventory, me, settings, virtual
 from invharness.reference_impl.transport.graphql.common import serialize_datetime
@@ -26,6 +28,7 @@ from invharness.reference_impl.transport.graphql.names import check_round_trip, 
 __all__ = ["build_schema", "execute"]
 
 AREAS = (me, settings, inventory, virtual, feeds)
+log = logging.getLogger("reference_impl.graphql")
 
 
 @functools.cache
@@ -37,13 +40,22 @@ def build_schema() -> GraphQLSchema:
         contracts.sdl(),
         query,
         mutation,
-        ScalarType("DateTime", serializer=serialize_datetime),
+        ScalarType("DateTime", serializer=serialize_datetime, value_parser=_date_time),
         ScalarType("Json"),
         *types,
         convert_names_case=schema_name_converter,
     )
     check_round_trip(schema)
     return schema
+
+
+def _date_time(value: Any) -> str:
+    """A DateTime input (a variable's value or a literal); a GraphQLError says why one is refused (any
+    other exception would be answered as an internal error)."""
+    try:
+        return validation.date_time(value)
+    except ValueError as refused:
+        raise GraphQLError(str(refused)) from None
 
 
 async def execute(schema: GraphQLSchema, backend: Backend, principal: Principal, body: Any) -> tuple[bool, Any]:
@@ -72,6 +84,8 @@ def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
         formatted["extensions"] = original.graphql_extensions()
     elif original is not None and not isinstance(original, GraphQLError):
         formatted["message"] = f"internal error: {type(original).__name__}"
+        # a bug, like a REST 500: one error line with its traceback (ariadne's own log is silenced)
+        log.error("internal error in GraphQL %s", error.path or "request", exc_info=original)
     extensions = formatted.get("extensions")
     if isinstance(extensions, dict) and extensions.get("code") in _REFUSED:
         extensions["classification"] = "BAD_REQUEST"
