@@ -159,13 +159,21 @@ def _profile_file(args: argparse.Namespace, overrides: dict[str, Any], directory
 
 def _selection(groups: list[str]) -> list[str]:
     """The suite files of the groups asked for (all of suites/ when none): the checks of group
-    ``bpp-precedence`` live in suites/test_bpp_precedence.py, and so on for every group."""
+    ``bpp-precedence`` live in suites/test_bpp_precedence.py, and so on for every group; a group
+    shared by several areas (``security``) lives in suites/test_security_<area>.py."""
     known = contracts.catalogue().groups
     unknown = set(groups) - set(known)
     if unknown:
         raise ValueError(f"unknown group(s) {', '.join(sorted(unknown))}; known: {', '.join(known)}")
     root = Path(suites.__file__).parent
-    return [str(root / f"test_{g.replace('-', '_')}.py") for g in groups] if groups else [str(root)]
+    if not groups:
+        return [str(root)]
+    files = []
+    for group in groups:
+        name = group.replace("-", "_")
+        whole = root / f"test_{name}.py"
+        files += [str(whole)] if whole.exists() else sorted(str(p) for p in root.glob(f"test_{name}_*.py"))
+    return files
 
 
 @dataclass(slots=True, frozen=True)
