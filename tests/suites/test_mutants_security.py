@@ -54,3 +54,14 @@ def test_every_isolation_clause_has_a_mutant_of_its_group():
     assert set(ISOLATION) - {m.breaks for m in SECURITY_MUTANTS} == set()
     assert [m.name for m in SECURITY_MUTANTS if groups.get(m.breaks) != m.group] == []
     assert len({m.name for m in SECURITY_MUTANTS}) == len(SECURITY_MUTANTS), "mutant names identify them"
+
+
+def test_without_another_retailers_user_the_isolation_checks_leave_the_run_incomplete(local_s3, tmp_path):
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("credentials: {client_id: DEMO, client_secret: demo-secret, username: admin, password: admin}\n")
+    with server(local_s3) as running:
+        done, results = verify_clauses(running.url, profile, ["SEC-ISO-01"], tmp_path / "report")
+    checks = [c for c in results["checks"] if "SEC-ISO-01" in c["clauses"]]
+    assert checks and {c["verdict"] for c in checks} == {"skipped"}, results["checks"]
+    assert "no other_user" in checks[0]["message"]
+    assert done.returncode == 4, done.stdout[-2000:]
