@@ -89,11 +89,14 @@ def settle_if_taken(other: TargetClient, job_id: str, answer: Any, what: str) ->
     """A batch the target took (200) is waited for; any other answer must be a refusal (4xx)."""
     if answer.status_code == 200:
         batch_id = answer.json()["id"]
-        other.poll(
-            lambda: other.read_batch(job_id, batch_id).json(),
-            lambda body: body.get("status") not in ("PENDING", "RUNNING"),
-            f"{what}: the batch taken to settle",
-        )
+        try:
+            other.poll(
+                lambda: other.read_batch(job_id, batch_id).json(),
+                lambda body: body.get("status") not in ("PENDING", "RUNNING"),
+                f"{what}: the batch taken to settle",
+            )
+        except AssertionError as exc:  # never settling is the batch's fail; the effect cannot be judged
+            raise StepFailed("BATCH-STATUS-01", str(exc)) from None
     else:
         assert 400 <= answer.status_code < 500, f"{what}: answered {answer.status_code}, neither taken nor refused"
 
@@ -149,14 +152,21 @@ def test_a_delta_into_another_retailers_catalogue_changes_nothing(client, other,
         event = payloads.delta_event([delta], str(profile.secondary_retailer), catalogue_ref=position.catalogue)
         answer = other.request("POST", f"/api/v4.1/event/{route}", json=event)
         assert answer.status_code < 500, f"/event/{route} answered {answer.status_code}"
-        event_id = answer.json().get("id") or answer.json().get("eventId") if answer.status_code == 200 else None
-        if event_id:  # taken: wait until it is processed (as its sender reads it), then judge the effect
-            other.poll(
-                lambda i=event_id: other.request("GET", f"/api/v4.1/event/{i}").json(),
-                lambda body: body.get("eventStatus") not in ("PENDING", "RUNNING", None),
-                f"the {route} delta event {event_id} to be processed",
-            )
+        if route == "async" and answer.status_code == 200:  # taken: judge the effect once it is processed
+            processed(other, answer.json().get(profile.value("event.async_id_field")))
         unchanged(client, position, before, f"an INVENTORY_DELTA ({route}) of the other user into {position.catalogue}")
+
+
+def processed(other: TargetClient, event_id: Any) -> None:
+    """Wait until the sender reads its async event as processed; not getting there fails EVT-ASYNC-01."""
+    try:
+        other.poll(
+            lambda: other.request("GET", f"/api/v4.1/event/{event_id}").json(),
+            lambda body: body.get("eventStatus") not in ("PENDING", "RUNNING", None),
+            f"the async delta event {event_id} to be processed",
+        )
+    except AssertionError as exc:
+        raise StepFailed("EVT-ASYNC-01", str(exc)) from None
 
 
 @pytest.mark.clause("SEC-ISO-03")
