@@ -371,6 +371,27 @@ def test_a_delta_into_another_retailers_catalogue_fails_like_one_into_a_missing_
     assert answers[position.catalogue] == answers[nowhere], f"another retailer's catalogue vs a missing one: {answers}"
 
 
+def graphql_errors(body: dict[str, Any], field: str, *ids: str) -> Any:
+    """A GraphQL answer with the ids masked: its errors' messages and codes, and what it shows of ``field``."""
+    errors = [(masked(str(e.get("message")), *ids), e.get("extensions")) for e in body.get("errors") or []]
+    return errors, seen(body, field)
+
+
+@pytest.mark.clause("SEC-ISO-07")
+def test_a_quantity_in_another_retailers_catalogue_answers_like_one_in_a_missing_catalogue(client, other, ref, profile):
+    position, before = owned(client, ref, profile)
+    nowhere = f"{ref('NOCAT')}:{profile.primary_retailer}"
+    answers = {}
+    for catalogue in (position.catalogue, nowhere):
+        key = {"ref": catalogue}
+        data = {"ref": ref("Q"), "catalogue": key, "type": "SALE", "status": "ACTIVE", "quantity": 1}
+        data["position"] = {"ref": position.ref, "catalogue": key}
+        body = other.graphql(CREATE_QUANTITY, input=data)
+        answers[catalogue] = graphql_errors(body, "createInventoryQuantity", catalogue, data["ref"])
+    assert answers[position.catalogue] == answers[nowhere], f"another retailer's catalogue vs a missing one: {answers}"
+    unchanged(client, position, before, "createInventoryQuantity by the other user")
+
+
 @pytest.mark.clause("SEC-ISO-07")
 @pytest.mark.requires("settings_writes")
 def test_updating_another_retailers_setting_answers_like_a_missing_one(client, other, ref, profile):

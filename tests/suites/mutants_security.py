@@ -118,6 +118,19 @@ def _hidden_job_named_in_its_404(mp: MP) -> None:
     mp.setattr(jobs.JobService, "job", job)
 
 
+def _quantity_refusal_names_the_owner(mp: MP) -> None:
+    # createInventoryQuantity refuses another retailer's catalogue with 403, a missing one with 400
+    original = InventoryService.create_quantity
+
+    def create(self: Any, principal: Any, data: Any) -> Any:
+        found = self._store.catalogue(data["catalogue"]["ref"])
+        if found is not None and not principal.may_act_for(found.retailer_id):
+            raise ApiError.forbidden(f"User {principal.username} may not act for retailer {found.retailer_id}")
+        return original(self, principal, data)
+
+    mp.setattr(InventoryService, "create_quantity", create)
+
+
 def _feeds_readable_by_all(mp: MP) -> None:
     mp.setattr(feeds.FeedService, "find", lambda self, _principal, ref: self._store.feed(ref))
 
@@ -136,6 +149,12 @@ SECURITY_MUTANTS = [
     Mutant("ACCOUNT settings shown to every user", "security", "SEC-ISO-05", _account_settings_shown_to_all),
     Mutant("403 for another retailer's job", "security", "SEC-ISO-06", _forbidden_for_another_retailers_job),
     Mutant("another retailer's job named in its 404", "security", "SEC-ISO-07", _hidden_job_named_in_its_404),
+    Mutant(
+        "createInventoryQuantity refuses another retailer's catalogue with 403",
+        "security",
+        "SEC-ISO-07",
+        _quantity_refusal_names_the_owner,
+    ),
     Mutant("first writer owns a catalogue whose ref names no retailer", "security", "SEC-ISO-08", _first_writer_owns),
     Mutant("catalogue refs naming no retailer taken", "security", "SEC-ISO-09", _unsuffixed_refs_taken),
     Mutant("inventory feeds readable by every user", "security", "SEC-ISO-10", _feeds_readable_by_all),
