@@ -314,6 +314,9 @@ def test_another_retailers_jobs_batches_and_events_are_not_answered(client, othe
         assert answer.status_code == declared, f"another retailer's {what}: {answer.status_code}, declared {declared}"
         assert mine["name"] not in answer.text, f"another retailer's {what}: the answer shows its data"
         assert isinstance(answer.json().get("errors"), list), f"another retailer's {what}: no errors envelope"
+    own_job = attacker_job(other, ref, profile)  # the owner's batch id under a job of the other user's own
+    crossed = other.request("GET", f"/api/v4.1/job/{own_job}/batch/{mine['batch']}")
+    assert 400 <= crossed.status_code < 500, f"the owner's batch read under another job: {crossed.status_code}"
     record = payloads.record(ref("SKU"), ref("LOC"), 1, profile.secondary_retailer)
     posted = other.post_batch(mine["job"], payloads.batch([record]))
     assert posted.status_code == declared, f"a batch to another retailer's job: {posted.status_code}, not {declared}"
