@@ -69,7 +69,7 @@ class Backend:
             self.processor, self.config.processing_window_s, self.config.manage_gc, lambda: self.requests_in_flight > 0
         )
         self.jobs = JobService(self.stores.jobs, self.config, self.clock)
-        self.batches = BatchService(self.stores.jobs, self.jobs, self.worker)
+        self.batches = BatchService(self.stores.jobs, self.jobs, self.worker, self.stores.inventory)
         self.feeds = FeedService(
             self.stores.feeds,
             self.stores.inventory,

@@ -6,11 +6,11 @@ from typing import Any
 
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
-from invharness.reference_impl.services.access import Principal, require_retailer
+from invharness.reference_impl.services.access import Principal, require_batch_catalogue, require_retailer
 from invharness.reference_impl.services.jobs import JobService
 from invharness.reference_impl.services.worker import BatchWorker
 from invharness.reference_impl.stores.jobs import Batch
-from invharness.reference_impl.stores.protocols import JobStore
+from invharness.reference_impl.stores.protocols import InventoryStore, JobStore
 from invharness.reference_impl.vocabulary import default_catalogue_ref
 
 __all__ = ["BatchService"]
@@ -19,8 +19,9 @@ __all__ = ["BatchService"]
 class BatchService:
     """Accepts batches into jobs and finds them."""
 
-    def __init__(self, store: JobStore, jobs: JobService, worker: BatchWorker) -> None:
+    def __init__(self, store: JobStore, jobs: JobService, worker: BatchWorker, inventory: InventoryStore) -> None:
         self._store = store
+        self._inventory = inventory
         self._jobs = jobs
         self._worker = worker
 
@@ -36,11 +37,14 @@ class BatchService:
         )
         for retailer in retailers:
             require_retailer(principal, int(retailer))
+        catalogue_ref = payload.get("catalogueRef") or default_catalogue_ref(job.retailer_id)
+        existing = self._inventory.catalogue(catalogue_ref)
+        require_batch_catalogue(job.retailer_id, catalogue_ref, None if existing is None else existing.retailer_id)
         conditions = (payload.get("conditions") or {}).get("hasRelatedInventoryQuantities")
         batch = self._store.add_batch(
             job,
             entities=entities,
-            catalogue_ref=payload.get("catalogueRef") or default_catalogue_ref(job.retailer_id),
+            catalogue_ref=catalogue_ref,
             event=payload.get("event") or "InventoryChanged",
             source=payload.get("source") or "batch",
             transients=None if conditions is None else frozenset((c["type"], c["status"]) for c in conditions),

@@ -10,7 +10,7 @@ from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
-from invharness.reference_impl.services.access import Principal, require_retailer
+from invharness.reference_impl.services.access import Principal, require_retailer, require_visible
 from invharness.reference_impl.services.deltas import apply_deltas
 from invharness.reference_impl.stores.events import AnyEvent, Event
 from invharness.reference_impl.stores.protocols import EventStore, InventoryStore
@@ -34,12 +34,9 @@ class EventService:
     def post_event(self, principal: Principal, payload: Any, sync: bool) -> Event:
         """Validate and record an event; sync processes it now, async on the next loop turn."""
         validation.event_request(payload)
-        retailer_id = (
-            validation.known_retailer(payload["retailerId"], self._config.account.retailers)
-            if "retailerId" in payload
-            else principal.user.retailer_id
-        )
-        require_retailer(principal, retailer_id)
+        retailer_id = int(payload["retailerId"]) if "retailerId" in payload else principal.user.retailer_id
+        require_retailer(principal, retailer_id)  # before existence: no oracle of which retailers exist
+        validation.known_retailer(retailer_id, self._config.account.retailers)
         event = self._store.append(
             payload["name"],
             self._clock.now(),
@@ -67,19 +64,23 @@ class EventService:
             event.status, event.error_message = "NO_MATCH", f"No ruleset matches event {event.name}"
             return
         catalogue = self._inventory.catalogue(event.entity_ref or "")
-        if catalogue is None:
+        # another retailer's catalogue (of the event's retailer or the user's) fails like a missing one
+        if (
+            catalogue is None
+            or catalogue.retailer_id != event.retailer_id
+            or not principal.may_act_for(catalogue.retailer_id)
+        ):
             event.status, event.error_message = "FAILED", f"Inventory catalogue {event.entity_ref} not found"
-            return
-        if not principal.may_act_for(catalogue.retailer_id):
-            event.status, event.error_message = "FAILED", f"User may not act for catalogue {catalogue.ref}"
             return
         outcome = apply_deltas(self._inventory, catalogue.ref, event.attributes["deltas"], self._clock.now())
         event.status, event.error_message = outcome.status, outcome.error
 
     def event(self, principal: Principal, event_id: str) -> AnyEvent:
         event = self._store.get(event_id)
-        if event is None or not principal.may_act_for(event.retailer_id):
-            raise ApiError.not_found(f"Event {event_id} not found")
+        missing = lambda: ApiError.not_found(f"Event {event_id} not found")  # noqa: E731
+        if event is None:
+            raise missing()
+        require_visible(principal, event.retailer_id, missing)
         return event
 
     def event_id(self, event: AnyEvent) -> str:

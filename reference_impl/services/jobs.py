@@ -8,7 +8,7 @@ from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
-from invharness.reference_impl.services.access import Principal, require_retailer
+from invharness.reference_impl.services.access import Principal, require_retailer, require_visible
 from invharness.reference_impl.stores.jobs import Job
 from invharness.reference_impl.stores.protocols import JobStore
 
@@ -25,16 +25,18 @@ class JobService:
 
     def create_job(self, principal: Principal, payload: Any) -> Job:
         validation.job_request(payload)
+        # access first: a user of one retailer learns nothing about which other retailers exist
+        require_retailer(principal, int(payload["retailerId"]))
         retailer_id = validation.known_retailer(payload["retailerId"], self._config.account.retailers)
-        require_retailer(principal, retailer_id)
         return self._store.create_job(payload["name"], retailer_id, payload.get("meta"))
 
     def job(self, principal: Principal, job_id: str) -> Job:
-        """The job ``job_id``; 404 when there is none, 403 when the user may not act for its retailer."""
+        """The job ``job_id``; 404 when there is none or it is another retailer's (no existence oracle)."""
         job = self._store.job(job_id)
+        missing = lambda: ApiError.not_found(f"Job {job_id} not found")  # noqa: E731
         if job is None:
-            raise ApiError.not_found(f"Job {job_id} not found")
-        require_retailer(principal, job.retailer_id)
+            raise missing()
+        require_visible(principal, job.retailer_id, missing)
         return job
 
     def status(self, job: Job) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
-from invharness.reference_impl.services.access import Principal, require_setting_context
+from invharness.reference_impl.services.access import Principal, may_read_setting, require_setting_context
 from invharness.reference_impl.stores.protocols import SettingsStore
 from invharness.reference_impl.stores.settings import Setting
 
@@ -27,8 +27,10 @@ class SettingsService:
     def __init__(self, store: SettingsStore) -> None:
         self._store = store
 
-    def search(self, **filters: list[Any] | None) -> list[Setting]:
-        return self._store.search(**filters)
+    def search(self, principal: Principal, **filters: list[Any] | None) -> list[Setting]:
+        """The settings matching the filters that the user may read (never another retailer's, nor
+        ACCOUNT settings for a retailer's user)."""
+        return [s for s in self._store.search(**filters) if may_read_setting(principal, s.context, s.context_id)]
 
     def create(self, principal: Principal, data: dict[str, Any]) -> Setting:
         """A new setting from its fields (camelCase); 409 when its (name, context, contextId) is taken."""
@@ -41,9 +43,9 @@ class SettingsService:
         """Change the setting ``changes["id"]``: fields not given (or null) keep their value."""
         setting_id = validation.decimal_id(changes.get("id"))
         existing = self._store.get(setting_id) if setting_id is not None else None
-        if existing is None:
+        if existing is None or not may_read_setting(principal, existing.context, existing.context_id):
+            # a setting the user may not see is a missing one: no existence oracle
             raise ApiError.not_found(f"no setting with id {str(changes.get('id'))[:40]!r}", graphql_code="S0001E")
-        require_setting_context(principal, existing.context, existing.context_id)
         current = {
             "name": existing.name,
             "valueType": existing.value_type,

@@ -249,7 +249,7 @@ class InMemoryInventory:
 
     def base_sources(self) -> list[Catalogue]:
         """The catalogues BASE virtual catalogues derive from: each retailer's DEFAULT:<retailerId>.
-        (Another catalogue of type DEFAULT, e.g. DEFAULT:abc, has no virtual catalogue.)"""
+        (Another catalogue of type DEFAULT, e.g. DEFAULT:abc:1, has no virtual catalogue.)"""
         return [c for c in self._catalogues.values() if c.ref == default_catalogue_ref(c.retailer_id)]
 
     def virtual_positions(self, virtual_catalogue_ref: str) -> Iterator[VirtualPosition]:

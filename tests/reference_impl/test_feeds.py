@@ -384,10 +384,10 @@ def test_retailer_users_may_not_manage_feeds(server, s3):
 
 
 def test_a_default_typed_catalogue_of_another_ref_has_no_virtual_catalogue(api, server, s3):
-    # DEFAULT:abc is of type DEFAULT but is not DEFAULT:<retailerId>: BASE:1 derives from DEFAULT:1 only
+    # DEFAULT:abc:1 is retailer 1's, of type DEFAULT, but not DEFAULT:<retailerId>: BASE:1 derives from DEFAULT:1 only
     sku = unique("VX")
     api.run_batch([record(sku, 4)])
-    api.run_batch([record(sku, 6)], catalogueRef="DEFAULT:abc")
+    api.run_batch([record(sku, 6)], catalogueRef="DEFAULT:abc:1")
     listed = api.gql("{ virtualCatalogues { edges { node { ref } } } }")["virtualCatalogues"]["edges"]
     assert [e["node"]["ref"] for e in listed] == ["BASE:1"]
     for source_type, expected in (("VIRTUAL_POSITION", [f"{sku}:LOC1"]), ("VIRTUAL_CATALOGUE", ["BASE:1"])):

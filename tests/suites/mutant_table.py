@@ -10,13 +10,14 @@ from __future__ import annotations
 import yaml
 
 from invharness import contracts
-from tests.suites.mutants import MUTANTS, PER_CLAUSE
+from tests.suites.mutants import MUTANTS, PER_CLAUSE, Mutant
 from tests.suites.mutants_clients import CLIENT_MUTANTS
 from tests.suites.mutants_input import INPUT_MUTANTS
 from tests.suites.mutants_mutations import MUTATION_MUTANTS
 from tests.suites.mutants_read import READ_MUTANTS
+from tests.suites.mutants_security import SECURITY_MUTANTS
 
-__all__ = ["render", "table"]
+__all__ = ["every_mutant", "render", "table"]
 
 PATH = contracts.CONTRACTS_DIR / "mutants.yaml"
 HEADER = (
@@ -26,9 +27,23 @@ HEADER = (
 )
 
 
+def every_mutant() -> list[Mutant]:
+    """Every mutant of every module: the one list the table and the coverage tests read (a new module of
+    mutants is added here, once)."""
+    return [
+        *MUTANTS,
+        *PER_CLAUSE,
+        *READ_MUTANTS,
+        *CLIENT_MUTANTS,
+        *MUTATION_MUTANTS,
+        *INPUT_MUTANTS,
+        *SECURITY_MUTANTS,
+    ]
+
+
 def table() -> dict[str, list[str]]:
     found: dict[str, set[str]] = {}
-    for mutant in MUTANTS + PER_CLAUSE + READ_MUTANTS + CLIENT_MUTANTS + MUTATION_MUTANTS + INPUT_MUTANTS:
+    for mutant in every_mutant():
         found.setdefault(mutant.breaks, set()).add(mutant.name)
     order = [c.id for c in contracts.clauses()]
     return {clause: sorted(found[clause]) for clause in order if clause in found}

@@ -4,11 +4,9 @@ import json
 
 from invharness import contracts
 from invharness.cli import main
+from tests.suites import mutant_table
 from tests.suites.mutant_table import PATH, render
-from tests.suites.mutants import MUTANTS, PER_CLAUSE, applied
-from tests.suites.mutants_clients import CLIENT_MUTANTS
-from tests.suites.mutants_mutations import MUTATION_MUTANTS
-from tests.suites.mutants_read import READ_MUTANTS
+from tests.suites.mutants import applied
 
 
 def test_the_shipped_table_is_the_one_the_mutants_make():
@@ -27,7 +25,7 @@ def test_every_mutant_patches_something_the_reference_has():
     """A mutant patches reference internals by name; after a rename it must fail loudly, not mutate nothing
     (monkeypatch refuses to set a missing attribute)."""
     refused = []
-    for mutant in MUTANTS + PER_CLAUSE + READ_MUTANTS + CLIENT_MUTANTS + MUTATION_MUTANTS:
+    for mutant in mutant_table.every_mutant():
         try:
             with applied(mutant):
                 pass

@@ -16,6 +16,7 @@ import yaml
 from invharness import contracts, suites
 from invharness.reference_impl.config import AccountConfig, ServerConfig
 from invharness.reference_impl.server import EmbeddedServer
+from tests.suites import mutant_table
 from tests.suites.mutants import INGESTION_GROUPS, MUTANTS, PER_CLAUSE, applied
 from tests.suites.test_coverage import clauses_cited
 
@@ -80,20 +81,15 @@ def test_a_group_that_fails_its_mutant_says_so_and_leaks_nothing(local_s3, targe
 
 def test_every_group_has_a_mutant():
     from invharness.contracts import catalogue
-    from tests.suites.mutants_input import INPUT_MUTANTS  # the security group's own (test_mutants_input.py)
+    from tests.suites.mutants_input import INPUT_MUTANTS  # the security group's own (test_mutants_input.py,
+    from tests.suites.mutants_security import SECURITY_MUTANTS  # test_mutants_security.py)
 
-    assert {m.group for m in MUTANTS + INPUT_MUTANTS} == set(catalogue().groups)
+    assert {m.group for m in MUTANTS + INPUT_MUTANTS + SECURITY_MUTANTS} == set(catalogue().groups)
 
 
 def test_every_must_clause_of_the_catalogue_has_a_mutant_of_its_group():
-    from tests.suites.mutants_clients import CLIENT_MUTANTS
-    from tests.suites.mutants_input import INPUT_MUTANTS
-    from tests.suites.mutants_mutations import MUTATION_MUTANTS
-    from tests.suites.mutants_read import READ_MUTANTS
-
     must = {c.id: c.group for c in contracts.clauses() if c.severity == "MUST"}
-    everything = MUTANTS + PER_CLAUSE + READ_MUTANTS + CLIENT_MUTANTS + MUTATION_MUTANTS + INPUT_MUTANTS
-    covered = {m.breaks: m.group for m in everything if m.breaks in must}
+    covered = {m.breaks: m.group for m in mutant_table.every_mutant() if m.breaks in must}
     assert set(must) - set(covered) == set()
     assert all(covered[c] == must[c] for c in covered), "a mutant names its clause's group"
 

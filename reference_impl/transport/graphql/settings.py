@@ -17,7 +17,8 @@ def bind(query: QueryType, mutation: MutationType) -> list[ObjectType]:
 
     @query.field("settings")
     def resolve_settings(_: Any, info: Any, first: int | None = None, after: str | None = None, **filters: Any) -> Any:
-        return page(info, context(info)[0].settings.search(**filters), first, after)
+        backend, principal = context(info)
+        return page(info, backend.settings.search(principal, **filters), first, after)
 
     @mutation.field("createSetting")
     def resolve_create_setting(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
