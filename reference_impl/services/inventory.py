@@ -17,7 +17,7 @@ from typing import Any
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
-from invharness.reference_impl.services.access import Principal, require_retailer
+from invharness.reference_impl.services.access import Principal, catalogue_retailer, require_visible
 from invharness.reference_impl.services.queries import keep
 from invharness.reference_impl.stores.inventory import Catalogue, Position, Quantity
 from invharness.reference_impl.stores.protocols import InventoryStore
@@ -136,11 +136,13 @@ class InventoryService:
         found = self.catalogue(principal, ref)
         if found is not None:
             return found
-        retailer = ref.partition(":")[2]
-        if retailer.isdigit() and ref == default_catalogue_ref(int(retailer)) and self._store.catalogue(ref) is None:
-            require_retailer(principal, int(retailer))
-            return self._store.ensure_catalogue(ref, int(retailer), self._clock.now())
-        raise ApiError.bad_request(f"no inventory catalogue {ref}")
+        missing = lambda: ApiError.bad_request(f"no inventory catalogue {ref}")  # noqa: E731
+        retailer = catalogue_retailer(ref)
+        if retailer is None or ref != default_catalogue_ref(retailer) or self._store.catalogue(ref) is not None:
+            raise missing()
+        # another retailer's DEFAULT catalogue is a missing one, whether or not it exists yet (no oracle)
+        require_visible(principal, retailer, missing)
+        return self._store.ensure_catalogue(ref, retailer, self._clock.now())
 
     # ------------------------------------------------------------------ quantities
 

@@ -147,3 +147,19 @@ def test_another_retailers_job_batch_and_event_answer_like_missing_ones(admin, o
         assert a.text.replace(ids[0], "<id>") == b.text.replace(ids[1], "<id>"), what
     post = other.post(f"/api/v4.1/job/{job_id}/batch", batch_body([record("X", 1, retailerId=2)]))
     assert post.status_code == 404 and admin.get(f"/api/v4.1/job/{job_id}").json()["batch"][0]["batchId"] == batch_id
+
+
+def test_create_position_in_another_retailers_default_catalogue_answers_like_a_missing_one(admin, other):
+    """Before DEFAULT:1 exists and after: the same refusal, so retailer 2 learns nothing of retailer 1."""
+    create = """mutation($input: CreateInventoryPositionInput) { createInventoryPosition(input: $input) { ref } }"""
+
+    def attempt() -> list:
+        sku = unique("CP")
+        position = {"ref": f"{sku}:L1:DEFAULT", "catalogue": {"ref": "DEFAULT:1"}, "type": "DEFAULT"}
+        return other.gql_errors(create, input={**position, "productRef": sku, "locationRef": "L1"})
+
+    before = attempt()
+    admin.run_batch([record(unique("CP"), 1)], job_id=admin.job(retailer="1"))  # now DEFAULT:1 exists
+    after = attempt()
+    assert before and [e["message"] for e in before] == [e["message"] for e in after], (before, after)
+    assert "no inventory catalogue DEFAULT:1" in before[0]["message"]
