@@ -15,7 +15,7 @@ from typing import Any
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
-from invharness.reference_impl.services.access import Principal, require_retailer
+from invharness.reference_impl.services.access import Principal, catalogue_retailer, require_retailer
 from invharness.reference_impl.services.queries import keep
 from invharness.reference_impl.stores.protocols import InventoryStore
 from invharness.reference_impl.stores.virtual import StoredVirtualCatalogue, StoredVirtualPosition
@@ -109,6 +109,11 @@ class VirtualService:
         """createVirtualCatalogue: a new catalogue of the retailers given (the user's own by default)."""
         validation.virtual_catalogue_input(data)
         retailers = _retailers(principal, data.get("retailerRefs"))
+        named = catalogue_retailer(data["ref"])
+        if named is not None and named not in retailers:  # a ref naming another retailer: no squatting
+            raise ApiError.bad_request(
+                f"virtual catalogue ref {data['ref']} names retailer {named}, not one of {list(retailers)}"
+            )
         if self._taken(data["ref"]):
             raise ApiError.conflict(f"ConstraintViolationException: virtual catalogue {data['ref']} exists")
         now = self._clock.now()
@@ -190,7 +195,8 @@ class VirtualService:
         """The created catalogue ``ref`` the user may write; a derived one is refused, saying why."""
         catalogue = self._store.stored_virtual_catalogue(ref)
         if catalogue is None or not _readable(principal, catalogue):
-            if any(base_catalogue_ref(c.retailer_id) == ref for c in self._store.base_sources()):
+            derived = (c for c in self._store.base_sources() if base_catalogue_ref(c.retailer_id) == ref)
+            if any(principal.may_act_for(c.retailer_id) for c in derived):  # another's is a missing one
                 raise ApiError.bad_request(f"virtual catalogue {ref} is derived from the inventory: not writable")
             raise ApiError.bad_request(f"no virtual catalogue {ref}")
         for retailer in catalogue.retailer_ids:

@@ -163,3 +163,13 @@ def test_create_position_in_another_retailers_default_catalogue_answers_like_a_m
     after = attempt()
     assert before and [e["message"] for e in before] == [e["message"] for e in after], (before, after)
     assert "no inventory catalogue DEFAULT:1" in before[0]["message"]
+
+
+def test_a_virtual_catalogue_ref_naming_another_retailer_is_refused(admin, other):
+    """Squatting a virtual catalogue: retailer 2 may not create a ref that names retailer 1."""
+    create = """mutation($input: CreateVirtualCatalogueInput) { createVirtualCatalogue(input: $input) { ref } }"""
+    ref = f"{unique('VC')}:1"
+    fields = {"type": "BASE", "name": "squat", "inventoryCatalogueRef": "DEFAULT:2", "productCatalogueRef": "PC:2"}
+    errors = other.gql_errors(create, input={"ref": ref, **fields})
+    assert errors and "names retailer 1" in errors[0]["message"], errors
+    assert admin.gql(create, input={"ref": ref, **fields, "retailerRefs": ["1"]})["createVirtualCatalogue"]["ref"] == ref
