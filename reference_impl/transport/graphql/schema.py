@@ -17,10 +17,12 @@ from graphql import GraphQLError, GraphQLSchema
 
 from invharness import contracts
 from invharness.reference_impl.backend import Backend
+from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services.access import Principal
 from invharness.reference_impl.transport.graphql import feeds, inventory, me, settings, virtual
-from invharness.reference_impl.transport.graphql.common import serialize_datetime
+from invharness.reference_impl.transport.graphql.common import DEFAULT_PAGE, serialize_datetime
+from invharness.reference_impl.transport.graphql.limits import QueryLimits, limit_rule
 from invharness.reference_impl.transport.graphql.names import check_round_trip, schema_name_converter
 
 __all__ = ["build_schema", "execute"]
@@ -53,11 +55,25 @@ async def execute(schema: GraphQLSchema, backend: Backend, principal: Principal,
     coerce) answers no "data" entry, as the GraphQL specification says: graphql-core answers
     ``data: null`` for variable errors, which are told from field errors by having no path."""
     success, result = await graphql(
-        schema, body, context_value={"backend": backend, "principal": principal}, error_formatter=_format_error
+        schema,
+        body,
+        context_value={"backend": backend, "principal": principal},
+        error_formatter=_format_error,
+        validation_rules=lambda _context, _document, data: [limit_rule(_limits(backend.config), data.get("variables"))],
     )
     if result.get("data", ...) is None and not any(e.get("path") for e in result.get("errors") or []):
         del result["data"]
     return success, result
+
+
+def _limits(config: ServerConfig) -> QueryLimits:
+    return QueryLimits(
+        config.graphql_max_depth,
+        config.graphql_max_aliases,
+        config.graphql_max_complexity,
+        DEFAULT_PAGE,
+        config.page_size_cap,
+    )
 
 
 # Fluent's codes of a refused input; the classification says so to generic clients (graphql-java's field)

@@ -1,0 +1,88 @@
+"""Resource limits of issue 15: GraphQL cost bombs refused before they run, JSON depth both ways,
+slow S3 and slow clients off the event loop, event search from indexes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support import Api, record, unique
+
+POSITIONS = "inventoryPositions(first: 500) { edges { node { ref onHand } } }"
+NESTED = """{ inventoryCatalogues(first: 500) { edges { node { ref
+    inventoryPositions(first: 500) { edges { node { ref
+        quantities(first: 500) { edges { node { ref } } } } } } } } } }"""
+
+
+def _limit_errors(api: Api, query: str, **variables: object) -> list[str]:
+    answer = api.post("/graphql", {"query": query, "variables": variables})
+    body = answer.json()
+    assert "data" not in body, body  # refused as a request error: nothing ran
+    return [e["extensions"]["limit"] for e in body["errors"] if "limit" in e.get("extensions", {})]
+
+
+def test_a_thousand_aliases_of_a_full_page_are_refused_before_they_run(api):
+    api.run_batch([record(unique("SKU"), 1)])
+    bomb = "{ " + " ".join(f"a{i}: {POSITIONS}" for i in range(1000)) + " }"
+    started = time.perf_counter()
+    limits = _limit_errors(api, bomb)
+    assert "aliases" in limits and "complexity" in limits
+    assert time.perf_counter() - started < 5  # the unlimited server took 11 s to answer it
+
+
+def test_three_nested_connection_levels_are_refused_for_complexity(api):
+    assert _limit_errors(api, NESTED) == ["complexity"]
+
+
+def test_complexity_counts_first_given_by_a_variable_and_the_default_page_when_absent(api):
+    query = """query($n: Int) { a: inventoryPositions(first: $n) { edges { node { ref
+        quantities { edges { node { ref } } } } } } }"""
+    # 500 positions x 100 default quantities x 3 fields: over 50,000; at first: 10 it is within
+    assert _limit_errors(api, query, n=500) == ["complexity"]
+    assert "a" in api.gql(query, n=10)
+
+
+def _parents(levels: int) -> str:
+    """inventoryQuantities -> edges -> node -> parent x levels -> ref: 4 + levels fields deep."""
+    return (
+        "{ inventoryQuantities(first: 1) { edges { node { " + "parent { " * levels + "ref" + " }" * (levels + 3) + " }"
+    )
+
+
+def test_depth_over_the_limit_is_refused_and_names_the_limit(api):
+    assert "inventoryQuantities" in api.gql(_parents(8))  # 12 deep: the limit
+    assert _limit_errors(api, _parents(9)) == ["depth"]
+    spread = "fragment P on InventoryQuantity { parent { parent { ref } } } " + _parents(7).replace("ref", "...P")
+    assert _limit_errors(api, spread) == ["depth"]  # depth counted through a fragment
+
+
+def test_a_query_within_every_limit_answers(api):
+    sku = unique("SKU")
+    api.run_batch([record(sku, 3)])
+    aliased = "{ " + " ".join(f"p{i}: {POSITIONS}" for i in range(20)) + " }"
+    data = api.gql(aliased)
+    assert any(e["node"]["ref"].startswith(sku) for e in data["p19"]["edges"])
+
+
+def test_a_fragment_spread_many_times_is_measured_once_and_scaled():
+    from graphql import parse, validate
+
+    from invharness.reference_impl.transport.graphql.limits import QueryLimits, limit_rule
+    from invharness.reference_impl.transport.graphql.schema import build_schema
+
+    limits = QueryLimits(max_depth=12, max_aliases=100, max_complexity=50_000, default_page=100, page_cap=500)
+    # a fragment that spreads the one before it ten times, twelve levels: 10**12 fields if expanded
+    fragments = ["fragment F0 on Query { me { username } }"]
+    fragments += [f"fragment F{i} on Query {{ {' '.join(f'...F{i - 1}' for _ in range(10))} }}" for i in range(1, 13)]
+    document = parse("{ ...F12 } " + " ".join(fragments))
+    started = time.perf_counter()
+    errors = validate(build_schema(), document, [limit_rule(limits, {})])
+    assert time.perf_counter() - started < 1
+    assert [e.extensions["limit"] for e in errors] == ["complexity"]
+
+
+@pytest.mark.parametrize("cycle", ["fragment A on Query { ...B } fragment B on Query { ...A } { ...A }"])
+def test_a_fragment_cycle_is_refused_not_a_crash(api, cycle):
+    errors = api.post("/graphql", {"query": cycle}).json()["errors"]
+    assert any("cycle" in e["message"].lower() or "spread" in e["message"].lower() for e in errors)
