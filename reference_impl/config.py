@@ -61,10 +61,10 @@ class ServerConfig:
     feed_source_bucket: str = "invharness-feed-source"
     clock_control: bool = False  # POST /_invharness/clock {"advance_s": N} moves the server's clock (harness only)
     # Resource limits (issue 15; README "Resource limits"). A GraphQL document over one is refused before
-    # it runs; complexity counts each field once and a connection's selection once per node of its page.
+    # it runs; complexity is the nodes a query can answer (each connection: its page x (1 + nodes below)).
     graphql_max_depth: int = 12  # profile key limits.graphql.max_depth
     graphql_max_aliases: int = 100  # profile key limits.graphql.max_aliases
-    graphql_max_complexity: int = 50_000  # profile key limits.graphql.max_complexity
+    graphql_max_complexity: int = 100_000  # profile key limits.graphql.max_complexity
     # JSON input nested deeper is refused (400): every answer can then write back what was stored, its
     # envelope (at most 2 x graphql_max_depth + 2 levels) included, within orjson's 254 levels.
     max_json_depth: int = 128  # profile key limits.json.max_depth

@@ -3,11 +3,11 @@
 A document over a limit is refused as a request error naming the limit (``extensions.limit``), so a
 cost bomb (1,000 aliases of a 500-node page, three nested connection levels) costs its sender a parse.
 
-Complexity: each field costs 1 plus its selection's cost, times the page size when the field is a
-connection (has a ``first`` argument): ``first`` as given (literal or variable), the server's default
-page when absent, at most the page cap. ariadne's ``cost_validator`` was the library to use, but it
-counts a connection without ``first`` as one node where the server pages 100, knows no cap, and
-re-walks a fragment per spread; here a fragment is measured once and scaled where it is spread.
+Complexity is the number of nodes the query can answer, GitHub's node limit: every connection (a field
+with a ``first`` argument) counts its page times (1 + the nodes below it); ``first`` as given (literal or
+variable), the server's default page when absent, at most the page cap. ariadne's ``cost_validator``
+was the library to use, but it counts a connection without ``first`` as one node where the server
+pages 100, knows no cap, and re-walks a fragment per spread; here a fragment is measured once.
 """
 
 from __future__ import annotations
@@ -85,8 +85,11 @@ class _Measurer:
         definition = fields.get(node.name.value)
         child_type = get_named_type(definition.type) if definition else None
         inner = self.selection_set(node.selection_set, child_type)
-        pages = self._page(node) if definition is not None and "first" in definition.args else 1
-        return Measure(inner.depth + 1, inner.aliases + (node.alias is not None), 1 + pages * inner.complexity)
+        connection = definition is not None and "first" in definition.args
+        nodes = self._page(node) * (1 + inner.complexity) if connection else inner.complexity
+        # Introspection (__schema, __type) nests ofType as deep as tools ask, bounded by the schema itself.
+        depth = 0 if node.name.value.startswith("__") else inner.depth + 1
+        return Measure(depth, inner.aliases + (node.alias is not None), nodes)
 
     def fragment(self, name: str) -> Measure:
         if name in self.fragments:
