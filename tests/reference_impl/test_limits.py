@@ -71,7 +71,7 @@ def test_a_fragment_spread_many_times_is_measured_once_and_scaled():
     from invharness.reference_impl.transport.graphql.limits import QueryLimits, limit_rule
     from invharness.reference_impl.transport.graphql.schema import build_schema
 
-    limits = QueryLimits(max_depth=12, max_aliases=100, max_complexity=100_000, default_page=100, page_cap=500)
+    limits = QueryLimits(12, 100, 100_000, default_page=100, page_cap=500, max_json_depth=128)
     # a fragment that spreads the one before it ten times, twelve levels: 10**12 fields if expanded
     fragments = ["fragment F0 on Query { inventoryPositions(first: 1) { edges { node { ref } } } }"]
     fragments += [f"fragment F{i} on Query {{ {' '.join(f'...F{i - 1}' for _ in range(10))} }}" for i in range(1, 13)]
@@ -86,3 +86,47 @@ def test_a_fragment_spread_many_times_is_measured_once_and_scaled():
 def test_a_fragment_cycle_is_refused_not_a_crash(api, cycle):
     errors = api.post("/graphql", {"query": cycle}).json()["errors"]
     assert any("cycle" in e["message"].lower() or "spread" in e["message"].lower() for e in errors)
+
+
+def _nested(levels: int) -> object:
+    value: object = "leaf"
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+def _event(name: str, attributes: object) -> dict[str, object]:
+    return {"name": name, "entityType": "INVENTORY_CATALOGUE", "entityRef": "DEFAULT:1", "attributes": attributes}
+
+
+def test_an_event_deeper_than_the_server_can_answer_is_refused_and_search_keeps_answering(api):
+    name = unique("DEEP")
+    refused = api.post("/api/v4.1/event/async", _event(name, _nested(300)))  # orjson reads it, could not write it
+    assert refused.status_code == 400 and "deeper than 128" in refused.text
+    within = api.post("/api/v4.1/event/async", _event(name, _nested(126)))  # body: 2 levels above attributes
+    assert within.status_code == 200, within.text
+    found = api.get("/api/v4.1/event", name=name)
+    assert found.status_code == 200 and len(found.json()["results"]) == 1
+    assert api.get("/api/v4.1/event").status_code == 200
+
+
+def test_job_meta_and_batch_attributes_over_the_depth_limit_are_refused(api):
+    assert api.post("/api/v4.1/job", {"name": "j", "retailerId": "1", "meta": _nested(128)}).status_code == 400
+    job = api.job()
+    deep = record(unique("SKU"), 1, attributes=_nested(127))
+    answer = api.post(f"/api/v4.1/job/{job}/batch", {"action": "UPSERT", "entityType": "INVENTORY", "entities": [deep]})
+    assert answer.status_code == 400
+
+
+SETTING = """mutation($input: CreateSettingInput) { createSetting(input: $input) { id lobValue } }"""
+
+
+def test_setting_lob_value_over_the_depth_limit_is_refused_as_variable_and_as_literal(api):
+    setting = {"name": unique("deep."), "valueType": "JSON", "context": "ACCOUNT", "contextId": 0}
+    over = api.post("/graphql", {"query": SETTING, "variables": {"input": {**setting, "lobValue": _nested(200)}}})
+    assert over.status_code in (200, 400) and "deeper than 128" in over.text
+    literal = 'mutation { createSetting(input: {name: "x", valueType: "JSON", context: "ACCOUNT", contextId: 0, '
+    literal += "lobValue: " + "{a: " * 130 + '"v"' + "}" * 130 + "}) { id } }"
+    assert _limit_errors(api, literal) == ["JSON literal depth"]
+    stored = api.gql(SETTING, input={**setting, "lobValue": _nested(100)})["createSetting"]
+    assert stored["lobValue"] == _nested(100)  # and it reads back

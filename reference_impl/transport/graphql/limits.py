@@ -45,6 +45,7 @@ class QueryLimits:
     max_complexity: int
     default_page: int
     page_cap: int
+    max_json_depth: int  # list/object literals in the document (a Json argument is stored as written)
 
 
 @dataclass(slots=True, frozen=True)
@@ -122,6 +123,20 @@ def limit_rule(limits: QueryLimits, variables: Mapping[str, Any] | None) -> type
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
             self.measurer = _Measurer(context, limits, variables)
+            self.literal_depth = 0
+
+        def enter_list_value(self, *_: Any) -> None:
+            self._nest(1)
+
+        def leave_list_value(self, *_: Any) -> None:
+            self.literal_depth -= 1
+
+        enter_object_value, leave_object_value = enter_list_value, leave_list_value
+
+        def _nest(self, step: int) -> None:
+            self.literal_depth += step
+            if self.literal_depth == limits.max_json_depth + 1:  # reported once per literal that crosses it
+                self.report_error(_refusal("JSON literal depth", self.literal_depth, limits.max_json_depth))
 
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             root = self.context.schema.get_root_type(node.operation)
@@ -139,11 +154,11 @@ def refusals(measured: Measure, limits: QueryLimits) -> list[GraphQLError]:
         ("aliases", measured.aliases, limits.max_aliases),
         ("complexity", measured.complexity, limits.max_complexity),
     )
-    return [
-        GraphQLError(
-            f"Query {name} {actual} exceeds the limit of {maximum}",
-            extensions={"code": "C0120E", "limit": name, "maximum": maximum, "actual": actual},
-        )
-        for name, actual, maximum in checks
-        if actual > maximum
-    ]
+    return [_refusal(name, actual, maximum) for name, actual, maximum in checks if actual > maximum]
+
+
+def _refusal(name: str, actual: int, maximum: int) -> GraphQLError:
+    return GraphQLError(
+        f"Query {name} {actual} exceeds the limit of {maximum}",
+        extensions={"code": "C0120E", "limit": name, "maximum": maximum, "actual": actual},
+    )

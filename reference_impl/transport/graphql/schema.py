@@ -73,6 +73,7 @@ def _limits(config: ServerConfig) -> QueryLimits:
         config.graphql_max_complexity,
         DEFAULT_PAGE,
         config.page_size_cap,
+        config.max_json_depth,
     )
 
 
