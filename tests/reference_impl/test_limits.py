@@ -3,10 +3,17 @@ slow S3 and slow clients off the event loop, event search from indexes."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
+from dataclasses import replace
 
 import pytest
+import requests
 
+from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.server import EmbeddedServer
 from tests.support import Api, record, unique
 
 POSITIONS = "inventoryPositions(first: 500) { edges { node { ref onHand } } }"
@@ -130,3 +137,64 @@ def test_setting_lob_value_over_the_depth_limit_is_refused_as_variable_and_as_li
     assert _limit_errors(api, literal) == ["JSON literal depth"]
     stored = api.gql(SETTING, input={**setting, "lobValue": _nested(100)})["createSetting"]
     assert stored["lobValue"] == _nested(100)  # and it reads back
+
+
+class SilentS3:
+    """A local socket that accepts connections and never answers (an S3 endpoint gone dead)."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.accepted: list[socket.socket] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():  # bounded by stop, set when the test ends
+            with contextlib.suppress(TimeoutError):
+                self.accepted.append(self.socket.accept()[0])
+
+    def __enter__(self) -> SilentS3:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        for connection in [*self.accepted, self.socket]:
+            connection.close()
+
+
+def test_feed_activation_against_an_s3_that_never_answers_holds_only_its_own_request(clock):
+    from invharness.generators import payloads
+
+    update = "mutation($input: UpdateInventoryFeedInput) { updateInventoryFeed(input: $input) { ref status } }"
+    create = "mutation($input: CreateInventoryFeedInput) { createInventoryFeed(input: $input) { ref } }"
+    config = ServerConfig(s3_connect_timeout_s=0.5, s3_read_timeout_s=2.0, s3_max_attempts=1)
+    with SilentS3() as silent, EmbeddedServer(replace(config, s3_endpoint=silent.url), clock=clock) as server:
+        api, ref = Api(server), unique("silent-")
+        api.gql(create, input=payloads.feed_input(ref, "INVENTORY_POSITION", "dest-bucket"))
+        answers: list[requests.Response] = []
+        activation = threading.Thread(
+            target=lambda: answers.append(
+                api.post("/graphql", {"query": update, "variables": {"input": {"ref": ref, "status": "ACTIVE"}}})
+            ),
+        )
+        started = time.perf_counter()
+        activation.start()
+        health: list[float] = []
+        while activation.is_alive() and time.perf_counter() - started < 30:
+            asked = time.perf_counter()
+            assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
+            health.append(time.perf_counter() - asked)
+            time.sleep(0.05)
+        activation.join(timeout=30)
+        assert silent.accepted, "the activation never reached the silent S3"
+        assert len(health) >= 5 and max(health) < 1.0  # the loop kept answering while S3 held the activation
+        body = answers[0].json()
+        assert "not reachable" in body["errors"][0]["message"] and body["data"]["updateInventoryFeed"] is None
+        assert time.perf_counter() - started < 10  # bounded: 2 s read timeout, 1 attempt
+        assert api.gql("query($r: String!) { inventoryFeed(ref: $r) { status } }", r=ref)["inventoryFeed"] == {
+            "status": "CREATED"
+        }
