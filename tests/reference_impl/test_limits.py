@@ -14,6 +14,7 @@ import requests
 
 from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.server import EmbeddedServer
+from invharness.reference_impl.stores.events import EventBlock, InMemoryEventLog
 from tests.support import Api, record, unique
 
 POSITIONS = "inventoryPositions(first: 500) { edges { node { ref onHand } } }"
@@ -198,3 +199,66 @@ def test_feed_activation_against_an_s3_that_never_answers_holds_only_its_own_req
         assert api.gql("query($r: String!) { inventoryFeed(ref: $r) { status } }", r=ref)["inventoryFeed"] == {
             "status": "CREATED"
         }
+
+
+def _log(events: int, retention: int = 1_000_000, batch_started: float = 0.0) -> InMemoryEventLog:
+    """A log of single events (retailer 1 or 2, four names, one a second), then batch-record events
+    generated at ``batch_started`` (a batch's events carry its start, however late they are appended)."""
+    log = InMemoryEventLog(retention)
+    block = EventBlock("BATCH", batch_started, 2, "INVENTORY_POSITION", None, None, None, "admin")
+    for i in range(events):
+        log.append(f"N{i % 4}", float(i), retailer_id=1 + i % 2, entity_type="X", entity_ref=f"E{i % 10}")
+    log.append_records([(block, f"P{i}", f"Q{i}", "DELTA", i) for i in range(events // 10)])
+    return log
+
+
+def _naive(log: InMemoryEventLog, filters: dict[str, str], since: float, until: float, retailers: set) -> list:
+    every = [log._view(seq) for seq in range(log._first_seq, log._next_seq)]
+    return [
+        log.event_id(e)
+        for e in reversed(every)
+        if since <= e.generated_on <= until
+        and e.retailer_id in retailers
+        and all(str(getattr(e, f)) == v for f, v in filters.items())
+    ]
+
+
+class _Counting:
+    """The visibility callable of a search, counting the events it was asked about."""
+
+    def __init__(self, retailers: set) -> None:
+        self.retailers, self.asked = retailers, 0
+
+    def __call__(self, event: object) -> bool:
+        self.asked += 1
+        return event.retailer_id in self.retailers  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"name": "N1"}, {"entity_ref": "E3"}, {"type": "ORCHESTRATION"}, {"name": "BATCH"}, {"entity_ref": "P5"}],
+)
+@pytest.mark.parametrize("retailers", [{1, 2, None}, {2, None}])
+def test_event_search_from_indexes_answers_what_a_scan_would(filters, retailers):
+    log = _log(2_000, retention=1_500)  # trimmed: the oldest tenth dropped, twice
+    for since, until in ((0.0, 1e9), (700.0, 900.0), (1_999.0, 1_999.0)):
+        found, more = log.search(filters, since, until, 0, 5_000, _Counting(retailers), retailers=retailers)
+        assert [log.event_id(e) for e in found] == _naive(log, filters, since, until, retailers) and not more
+    page, more = log.search(filters, 0.0, 1e9, 3, 5, _Counting(retailers), retailers=retailers)
+    assert [log.event_id(e) for e in page] == _naive(log, filters, 0.0, 1e9, retailers)[3:8]
+
+
+def test_a_user_who_can_see_nothing_reads_nothing():
+    log, visible = _log(20_000), _Counting({3, None})
+    assert log.search({}, 0.0, 1e9, 0, 100, visible, retailers={3, None}) == ([], False)
+    assert visible.asked == 0  # the unindexed search asked about every one of 22,000 events
+
+
+def test_event_search_reads_only_the_time_window_and_the_indexed_name_or_type():
+    log = _log(20_000, batch_started=19_990.0)
+    visible = _Counting({1, 2, None})
+    found, _ = log.search({}, 100.0, 109.0, 0, 100, visible)
+    assert len(found) == 10 and visible.asked == 10
+    visible = _Counting({1, 2, None})
+    assert log.search({"type": "ORCHESTRATION_AUDIT"}, 0.0, 1e9, 0, 100, visible) == ([], False)
+    assert log.search({"name": "NONE"}, 0.0, 1e9, 0, 100, visible) == ([], False) and visible.asked == 0
