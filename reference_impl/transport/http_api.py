@@ -22,9 +22,9 @@ from werkzeug.http import parse_accept_header
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import fluent_timestamp
 from invharness.reference_impl.errors import ApiError, TokenError, envelope
-from invharness.reference_impl.json_depth import within_depth
 from invharness.reference_impl.services.access import Principal
 from invharness.reference_impl.transport.graphql.schema import execute
+from invharness.reference_impl.transport.json_depth import within_depth
 
 __all__ = ["error_handlers", "routes"]
 

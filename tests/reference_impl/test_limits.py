@@ -262,3 +262,50 @@ def test_event_search_reads_only_the_time_window_and_the_indexed_name_or_type():
     visible = _Counting({1, 2, None})
     assert log.search({"type": "ORCHESTRATION_AUDIT"}, 0.0, 1e9, 0, 100, visible) == ([], False)
     assert log.search({"name": "NONE"}, 0.0, 1e9, 0, 100, visible) == ([], False) and visible.asked == 0
+
+
+@pytest.fixture
+def impatient(clock):
+    """A server that waits half a second for a request head or body."""
+    config = ServerConfig(header_timeout_s=0.5, body_read_timeout_s=0.5, keep_alive_timeout_s=1)
+    with EmbeddedServer(config, clock=clock) as server:
+        yield server
+
+
+def _answer(connection: socket.socket, within_s: float = 5.0) -> bytes:
+    """What the server sends before it closes the connection (bounded by ``within_s``)."""
+    connection.settimeout(within_s)
+    received = b""
+    with contextlib.suppress(TimeoutError, ConnectionResetError):
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+def test_a_request_head_sent_byte_by_byte_is_cut_off_while_others_are_served(impatient):
+    with socket.create_connection(("127.0.0.1", impatient.port), timeout=5) as slow:
+        started, closed_after = time.perf_counter(), None
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"y" * 40:  # a byte every 0.1 s
+            try:
+                slow.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                closed_after = time.perf_counter() - started
+                break
+            assert requests.get(f"{impatient.url}/healthz", timeout=5).status_code == 200
+            time.sleep(0.1)
+        assert closed_after is not None and 0.4 < closed_after < 3  # the head's deadline is 0.5 s
+
+
+def test_a_body_that_stops_arriving_answers_408(impatient):
+    with socket.create_connection(("127.0.0.1", impatient.port), timeout=5) as slow:
+        slow.sendall(b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n")
+        slow.sendall(b"Content-Length: 100\r\n\r\nclient_id=DEMO&")  # 85 bytes short, for good
+        answer = _answer(slow)
+    assert answer.startswith(b"HTTP/1.1 408") and b"not received within 0.5 s" in answer
+
+
+def test_a_whole_request_is_answered_and_the_kept_alive_connection_closes_when_idle(impatient):
+    with socket.create_connection(("127.0.0.1", impatient.port), timeout=5) as client:
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        started = time.perf_counter()
+        assert _answer(client).startswith(b"HTTP/1.1 200") and time.perf_counter() - started < 4
