@@ -159,13 +159,23 @@ def _profile_file(args: argparse.Namespace, overrides: dict[str, Any], directory
 
 def _selection(groups: list[str]) -> list[str]:
     """The suite files of the groups asked for (all of suites/ when none): the checks of group
-    ``bpp-precedence`` live in suites/test_bpp_precedence.py, and so on for every group."""
+    ``bpp-precedence`` live in suites/test_bpp_precedence.py, and so on for every group; a group
+    may be split by area (``security``: suites/test_security_limits.py, ...)."""
     known = contracts.catalogue().groups
     unknown = set(groups) - set(known)
     if unknown:
         raise ValueError(f"unknown group(s) {', '.join(sorted(unknown))}; known: {', '.join(known)}")
     root = Path(suites.__file__).parent
-    return [str(root / f"test_{g.replace('-', '_')}.py") for g in groups] if groups else [str(root)]
+    if not groups:
+        return [str(root)]
+    chosen = []
+    for group in groups:
+        stem = f"test_{group.replace('-', '_')}"
+        files = sorted(root.glob(f"{stem}.py")) + sorted(root.glob(f"{stem}_*.py"))
+        if not files:
+            raise ValueError(f"group {group} has no suite file {stem}.py or {stem}_*.py")
+        chosen += [str(path) for path in files]
+    return chosen
 
 
 @dataclass(slots=True, frozen=True)

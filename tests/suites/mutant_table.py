@@ -12,6 +12,7 @@ import yaml
 from invharness import contracts
 from tests.suites.mutants import MUTANTS, PER_CLAUSE
 from tests.suites.mutants_clients import CLIENT_MUTANTS
+from tests.suites.mutants_limits import LIMIT_MUTANTS
 from tests.suites.mutants_read import READ_MUTANTS
 
 __all__ = ["render", "table"]
@@ -26,7 +27,7 @@ HEADER = (
 
 def table() -> dict[str, list[str]]:
     found: dict[str, set[str]] = {}
-    for mutant in MUTANTS + PER_CLAUSE + READ_MUTANTS + CLIENT_MUTANTS:
+    for mutant in MUTANTS + PER_CLAUSE + READ_MUTANTS + CLIENT_MUTANTS + LIMIT_MUTANTS:
         found.setdefault(mutant.breaks, set()).add(mutant.name)
     order = [c.id for c in contracts.clauses()]
     return {clause: sorted(found[clause]) for clause in order if clause in found}

@@ -7,6 +7,7 @@ from invharness.cli import main
 from tests.suites.mutant_table import PATH, render
 from tests.suites.mutants import MUTANTS, PER_CLAUSE, applied
 from tests.suites.mutants_clients import CLIENT_MUTANTS
+from tests.suites.mutants_limits import LIMIT_MUTANTS
 from tests.suites.mutants_read import READ_MUTANTS
 
 
@@ -26,7 +27,7 @@ def test_every_mutant_patches_something_the_reference_has():
     """A mutant patches reference internals by name; after a rename it must fail loudly, not mutate nothing
     (monkeypatch refuses to set a missing attribute)."""
     refused = []
-    for mutant in MUTANTS + PER_CLAUSE + READ_MUTANTS + CLIENT_MUTANTS:
+    for mutant in MUTANTS + PER_CLAUSE + READ_MUTANTS + CLIENT_MUTANTS + LIMIT_MUTANTS:
         try:
             with applied(mutant):
                 pass
