@@ -376,6 +376,11 @@ class FeedService:
         """A whole run at once (tests, and servers without a loop)."""
         return self.finish_run(*self.start_run_all(feed))
 
+    def warm_up(self) -> None:
+        """Make the S3 client now (in a thread): botocore's first client loads its service models, which
+        holds the interpreter for half a second; done during the first activation, it stalls every request."""
+        self._s3()
+
     def _s3(self) -> Any:
         with self._client_lock:  # called from worker threads; boto3 clients are thread-safe, making one is not
             if self._client is None:

@@ -133,9 +133,15 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await backend.worker.start()
         await scheduler.start()
+        warming = None
+        if backend.config.manage_gc:  # `invharness serve`, the process its own: see FeedService.warm_up
+            warming = asyncio.create_task(asyncio.to_thread(backend.feeds.warm_up))
         try:
             yield
         finally:
+            if warming is not None:
+                with contextlib.suppress(Exception):  # a client that cannot be made fails where it is used
+                    await warming
             await scheduler.stop()
             await backend.worker.stop()  # accepted batches are finished before exit
 

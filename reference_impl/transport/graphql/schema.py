@@ -9,11 +9,12 @@ Fluent's code for it; any other exception as an internal error, its details kept
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from typing import Any
 
 import orjson
 from ariadne import MutationType, QueryType, ScalarType, graphql, make_executable_schema
-from graphql import GraphQLError, GraphQLSchema
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, specified_rules, validate
 
 from invharness import contracts
 from invharness.reference_impl.backend import Backend
@@ -60,10 +61,21 @@ async def execute(schema: GraphQLSchema, backend: Backend, principal: Principal,
         context_value={"backend": backend, "principal": principal},
         error_formatter=_format_error,
         validation_rules=lambda _context, _document, data: [limit_rule(_limits(backend.config), data.get("variables"))],
+        query_validator=_limits_first,
     )
     if result.get("data", ...) is None and not any(e.get("path") for e in result.get("errors") or []):
         del result["data"]
     return success, result
+
+
+def _limits_first(
+    schema: GraphQLSchema, document: DocumentNode, rules: Collection[type[ASTValidationRule]], **options: Any
+) -> list[GraphQLError]:
+    """Validation with the limit rule alone first: a document over a limit is refused without running the
+    specification's rules, some of which grow with the square of its fields (OverlappingFieldsCanBeMerged
+    took 2.5 s over 1,000 aliases)."""
+    ours = [rule for rule in rules if rule not in specified_rules]
+    return validate(schema, document, ours, **options) or validate(schema, document, specified_rules, **options)
 
 
 def _limits(config: ServerConfig) -> QueryLimits:
