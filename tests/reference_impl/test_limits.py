@@ -208,7 +208,9 @@ def _log(events: int, retention: int = 1_000_000, batch_started: float = 0.0) ->
     block = EventBlock("BATCH", batch_started, 2, "INVENTORY_POSITION", None, None, None, "admin")
     for i in range(events):
         log.append(f"N{i % 4}", float(i), retailer_id=1 + i % 2, entity_type="X", entity_ref=f"E{i % 10}")
-    log.append_records([(block, f"P{i}", f"Q{i}", "DELTA", i) for i in range(events // 10)])
+    other = EventBlock("BATCH2", batch_started, 1, "INVENTORY_POSITION", None, None, None, "admin")
+    # two batches' records interleaved in one chunk, as the worker writes them
+    log.append_records([(other if i % 3 == 0 else block, f"P{i}", f"Q{i}", "DELTA", i) for i in range(events // 10)])
     return log
 
 
@@ -236,7 +238,7 @@ class _Counting:
 
 @pytest.mark.parametrize(
     "filters",
-    [{}, {"name": "N1"}, {"entity_ref": "E3"}, {"type": "ORCHESTRATION"}, {"name": "BATCH"}, {"entity_ref": "P5"}],
+    [{}, {"name": "N1"}, {"entity_ref": "E3"}, {"type": "ORCHESTRATION"}, {"name": "BATCH2"}, {"entity_ref": "P5"}],
 )
 @pytest.mark.parametrize("retailers", [{1, 2, None}, {2, None}])
 def test_event_search_from_indexes_answers_what_a_scan_would(filters, retailers):
@@ -309,3 +311,9 @@ def test_a_whole_request_is_answered_and_the_kept_alive_connection_closes_when_i
         client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         started = time.perf_counter()
         assert _answer(client).startswith(b"HTTP/1.1 200") and time.perf_counter() - started < 4
+
+
+def test_a_json_depth_the_answers_could_not_carry_is_refused_at_start():
+    with pytest.raises(ValueError, match="orjson writes"):
+        ServerConfig(max_json_depth=240)  # + the deepest answer envelope (2 x 12 + 2) > 254
+    assert ServerConfig(max_json_depth=228).max_json_depth == 228
