@@ -159,8 +159,8 @@ def _profile_file(args: argparse.Namespace, overrides: dict[str, Any], directory
 
 def _selection(groups: list[str]) -> list[str]:
     """The suite files of the groups asked for (all of suites/ when none): the checks of group
-    ``bpp-precedence`` live in suites/test_bpp_precedence.py, and so on for every group; a group whose
-    checks are split by area has one file per area (``security``: suites/test_security_<area>.py)."""
+    ``bpp-precedence`` live in suites/test_bpp_precedence.py, and so on for every group; a group
+    may be split by area (``security``: suites/test_security_limits.py, ...)."""
     known = contracts.catalogue().groups
     unknown = set(groups) - set(known)
     if unknown:
@@ -168,8 +168,14 @@ def _selection(groups: list[str]) -> list[str]:
     root = Path(suites.__file__).parent
     if not groups:
         return [str(root)]
-    stems = [g.replace("-", "_") for g in groups]
-    return [str(p) for s in stems for p in [*root.glob(f"test_{s}.py"), *sorted(root.glob(f"test_{s}_*.py"))]]
+    chosen = []
+    for group in groups:
+        stem = f"test_{group.replace('-', '_')}"
+        files = sorted(root.glob(f"{stem}.py")) + sorted(root.glob(f"{stem}_*.py"))
+        if not files:
+            raise ValueError(f"group {group} has no suite file {stem}.py or {stem}_*.py")
+        chosen += [str(path) for path in files]
+    return chosen
 
 
 @dataclass(slots=True, frozen=True)

@@ -74,7 +74,14 @@ class Backend:
             self.stores.feeds,
             self.stores.inventory,
             self.clock,
-            S3Settings(self.config.s3_endpoint, self.config.feed_region, self.config.feed_source_bucket),
+            S3Settings(
+                self.config.s3_endpoint,
+                self.config.feed_region,
+                self.config.feed_source_bucket,
+                connect_timeout_s=self.config.s3_connect_timeout_s,
+                read_timeout_s=self.config.s3_read_timeout_s,
+                max_attempts=self.config.s3_max_attempts,
+            ),
             self.config.feed_interval_s,
             self.config.account.account_id,
         )

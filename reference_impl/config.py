@@ -13,7 +13,9 @@ from typing import Any
 
 import yaml
 
-__all__ = ["AccountConfig", "ServerConfig", "User", "load_config"]
+__all__ = ["ORJSON_MAX_DEPTH", "AccountConfig", "ServerConfig", "User", "load_config"]
+
+ORJSON_MAX_DEPTH = 254  # orjson.dumps refuses deeper values ("Recursion limit reached")
 
 
 @dataclass(slots=True, frozen=True)
@@ -58,6 +60,28 @@ class ServerConfig:
     s3_endpoint: str | None = None  # any S3 (AWS, MinIO, moto); `invharness serve` starts moto when None
     feed_source_bucket: str = "invharness-feed-source"
     clock_control: bool = False  # POST /_invharness/clock {"advance_s": N} moves the server's clock (harness only)
+    # Resource limits (issue 15; README "Resource limits"). A GraphQL document over one is refused before
+    # it runs; complexity is the nodes a query can answer (each connection: its page x (1 + nodes below)).
+    graphql_max_depth: int = 12  # profile key limits.graphql.max_depth
+    graphql_max_aliases: int = 100  # profile key limits.graphql.max_aliases
+    graphql_max_complexity: int = 100_000  # profile key limits.graphql.max_complexity
+    # JSON input nested deeper is refused (400): every answer can then write back what was stored, its
+    # envelope (at most 2 x graphql_max_depth + 2 levels) included, within orjson's 254 levels.
+    max_json_depth: int = 128  # profile key limits.json.max_depth
+    body_read_timeout_s: float = 30.0  # a request body not fully received in this time answers 408
+    header_timeout_s: float = 10.0  # a connection that has not sent a whole request head in this time is closed
+    keep_alive_timeout_s: int = 5  # an idle kept-alive connection is closed after this
+    s3_connect_timeout_s: float = 2.0  # every S3 call of feeds: bounded connect, read and attempts
+    s3_read_timeout_s: float = 5.0
+    s3_max_attempts: int = 2
+
+    def __post_init__(self) -> None:
+        envelope = 2 * self.graphql_max_depth + 2
+        if self.max_json_depth + envelope > ORJSON_MAX_DEPTH:
+            raise ValueError(
+                f"max_json_depth {self.max_json_depth} + answer envelope {envelope} exceeds the {ORJSON_MAX_DEPTH}"
+                " levels orjson writes: a stored value could not be answered"
+            )
 
 
 def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> ServerConfig:

@@ -21,6 +21,7 @@ from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig, load_config
 from invharness.reference_impl.local_s3 import LocalS3
 from invharness.reference_impl.transport.app import create_app
+from invharness.reference_impl.transport.head_timeout import head_timeout_protocol
 
 __all__ = ["EmbeddedServer", "add_arguments", "is_loopback", "main", "run_from_args", "serve"]
 
@@ -150,8 +151,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
     # access_log=False: uvicorn's own access log prints query strings, which can carry credentials.
+    # Slow clients: a request head must arrive within header_timeout_s, an idle kept-alive connection
+    # closes after keep_alive_timeout_s (the body's deadline is the app's BodyLimit).
+    config: ServerConfig = app.state.backend.config
     return uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=30
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=30,
+        http=head_timeout_protocol(config.header_timeout_s),
+        timeout_keep_alive=config.keep_alive_timeout_s,
     )
 
 

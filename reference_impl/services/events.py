@@ -89,5 +89,12 @@ class EventService:
     def search(
         self, principal: Principal, filters: dict[str, str], since: float, until: float, start: int, count: int
     ) -> tuple[list[AnyEvent], bool]:
-        """Newest first, the page of events the user may see that match every filter; and hasMore."""
-        return self._store.search(filters, since, until, start, count, lambda e: principal.may_act_for(e.retailer_id))
+        """Newest first, the page of events the user may see that match every filter; and hasMore.
+
+        The store reads only the events of the retailers the user may act for (and of none), by its
+        retailer index: a user who can see nothing reads nothing, whatever the log holds."""
+        user = principal.user
+        retailers = None if user.account_admin else (user.retailer_id, None)
+        return self._store.search(
+            filters, since, until, start, count, lambda e: principal.may_act_for(e.retailer_id), retailers=retailers
+        )

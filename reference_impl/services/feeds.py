@@ -10,8 +10,10 @@ copies it to the destination ("replication"); a failed run records why, and the 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +71,11 @@ class S3Settings:
     source_bucket: str = "invharness-feed-source"
     access_key: str = "invharness"
     secret_key: str = "invharness"
+    # An S3 that accepts and never answers must not hold a request for minutes: every call is bounded
+    # (connect, each read, attempts in all; ServerConfig s3_connect_timeout_s, s3_read_timeout_s, s3_max_attempts).
+    connect_timeout_s: float = 2.0
+    read_timeout_s: float = 5.0
+    max_attempts: int = 2
 
     def client(self) -> Any:
         credentials = (
@@ -80,7 +87,11 @@ class S3Settings:
             "s3",
             endpoint_url=self.endpoint_url,
             region_name=self.region,
-            config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=30),
+            config=Config(
+                retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+                connect_timeout=self.connect_timeout_s,
+                read_timeout=self.read_timeout_s,
+            ),
             **credentials,
         )
 
@@ -114,6 +125,18 @@ def grants_write(statements: list[validation.PolicyStatement], bucket: str) -> b
     )
 
 
+@dataclass(slots=True, frozen=True)
+class _FeedChange:
+    """An update of a feed, validated, not yet applied (its destination may need checking first)."""
+
+    feed: Feed
+    merged: dict[str, Any]
+    status: str | None
+    bucket: str
+    name: str | None
+    needs_check: bool
+
+
 class FeedService:
     """Feeds and their runs; S3 calls block, so runs are meant for a worker thread."""
 
@@ -133,6 +156,7 @@ class FeedService:
         self.interval_s = interval_s
         self._store = store
         self._client: Any = None
+        self._client_lock = threading.Lock()
         self._source_ready = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -159,6 +183,19 @@ class FeedService:
 
     def update(self, principal: Principal, data: dict[str, Any]) -> Feed:
         """updateInventoryFeed (account admins): switching it ACTIVE validates the destination first."""
+        change = self._change(principal, data)
+        if change.needs_check:
+            self.validate_destination(change.bucket)  # raises before anything is saved
+        return self._apply(change)
+
+    async def update_off_loop(self, principal: Principal, data: dict[str, Any]) -> Feed:
+        """update, with the destination's S3 calls in a thread: a slow S3 holds this request, no other."""
+        change = self._change(principal, data)
+        if change.needs_check:
+            await asyncio.to_thread(self.validate_destination, change.bucket)
+        return self._apply(change)
+
+    def _change(self, principal: Principal, data: dict[str, Any]) -> _FeedChange:
         require_admin(principal, "manage inventory feeds")
         feed = self._store.feed(data.get("ref", ""))
         if feed is None:
@@ -172,10 +209,13 @@ class FeedService:
         if status is not None and status not in ("ACTIVE", "INACTIVE"):
             raise FeedError(f"a feed's status is ACTIVE or INACTIVE, not {status}")
         bucket = {a["key"]: a["value"] for a in merged["destination"]["destinationAttributes"]}["AWS_S3_BUCKET_NAME"]
-        if status == "ACTIVE" or (status is None and feed.status == "ACTIVE" and bucket != feed.bucket):
-            self.validate_destination(bucket)  # raises before anything is saved
+        needs_check = status == "ACTIVE" or (status is None and feed.status == "ACTIVE" and bucket != feed.bucket)
+        return _FeedChange(feed, merged, status, bucket, data.get("name"), needs_check)
+
+    def _apply(self, change: _FeedChange) -> Feed:
+        feed, merged, status = change.feed, change.merged, change.status
         feed.source_type, feed.filters = merged["source"]["type"], list(merged["source"].get("filters") or [])
-        feed.bucket, feed.name = bucket, data.get("name") or feed.name
+        feed.bucket, feed.name = change.bucket, change.name or feed.name
         now = self._clock.now()
         if status == "ACTIVE" and feed.status != "ACTIVE":
             feed.next_run_at = now + self.interval_s
@@ -205,6 +245,8 @@ class FeedService:
             )
         try:
             policy = client.get_bucket_policy(Bucket=bucket)["Policy"]
+        except BotoCoreError as exc:
+            raise FeedError(f"S3 is not reachable: {exc}") from None
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "NoSuchBucketPolicy":
                 raise FeedError(
@@ -328,10 +370,16 @@ class FeedService:
         """A whole run at once (tests, and servers without a loop)."""
         return self.finish_run(*self.start_run_all(feed))
 
+    def warm_up(self) -> None:
+        """Make the S3 client now (in a thread): botocore's first client loads its service models, which
+        holds the interpreter for half a second; done during the first activation, it stalls every request."""
+        self._s3()
+
     def _s3(self) -> Any:
-        if self._client is None:
-            self._client = self.s3.client()
-        return self._client
+        with self._client_lock:  # called from worker threads; boto3 clients are thread-safe, making one is not
+            if self._client is None:
+                self._client = self.s3.client()
+            return self._client
 
     def _ensure_source(self, client: Any) -> None:
         if self._source_ready:

@@ -8,9 +8,14 @@ a view — a million of them must stay cheap to make and to keep.
 
 from __future__ import annotations
 
+import array
+import bisect
+import heapq
+import itertools
+import operator
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,15 +86,24 @@ AnyEvent = Event | RecordEvent
 
 
 class InMemoryEventLog:
-    """Events in arrival order, with indexes by name and by entity ref (the EventStore in memory)."""
+    """Events in arrival order, with indexes by name, type, retailer and entity ref (the EventStore in memory)."""
 
     def __init__(self, retention: int = 2_000_000) -> None:
         self._prefix = str(uuid.uuid4())[:23]
         self._events: list[Any] = []  # Event, or (EventBlock, entity ref, quantity ref, type, qty) tuples
         self._first_seq = 1
+        # name, type and retailer -> the ascending seqs of their events (an event's seq object is shared)
         self._by_name: dict[str, list[int]] = {}
+        self._by_type: dict[str, list[int]] = {}
+        self._by_retailer: dict[int | None, list[int]] = {}
         # entity ref -> seq, or a list of seqs once it has several: most positions have one event.
         self._by_entity: dict[str, int | list[int]] = {}
+        # Time: a batch's record events carry the batch's start, appended while other events arrive, so
+        # generated_on is not ordered by seq. The arrival clock (the latest generated_on so far, by seq)
+        # is; an event generated at t arrived within [t, t + max lag], which bounds the bisection.
+        self._arrival = array.array("d")
+        self._latest = float("-inf")
+        self._max_lag = 0.0
         self._retention = retention
         self._lock = threading.Lock()
 
@@ -104,7 +118,10 @@ class InMemoryEventLog:
         with self._lock:
             event = Event(self._next_seq, name, generated_on, **fields)
             self._events.append(event)
+            self._arrive(generated_on, 1)
             self._by_name.setdefault(name, []).append(event.seq)
+            self._by_type.setdefault(event.type, []).append(event.seq)
+            self._by_retailer.setdefault(event.retailer_id, []).append(event.seq)
             if event.entity_ref is not None:
                 self._index_entity(event.entity_ref, event.seq)
             self._trim()
@@ -122,19 +139,34 @@ class InMemoryEventLog:
     def append_records(self, records: list[tuple[EventBlock, str, str, str, int]]) -> None:
         """Store batch-record events (block, position ref, quantity ref, type, qty) in order.
 
-        The hot path of ingestion: one call per chunk of records, the indexes kept here."""
+        The hot path of ingestion: one call per chunk of records, the indexes kept here. The name, type
+        and retailer indexes take each run of records sharing a block in one extend; every index holds
+        the same int objects (a million seqs in four indexes are a million ints, not four)."""
+        if not records:
+            return
         with self._lock:
-            seq = self._first_seq + len(self._events)
+            first = self._first_seq + len(self._events)
             self._events.extend(records)
-            by_name, index_entity = self._by_name, self._index_entity
-            name, seqs = None, None
-            for stored in records:
-                if stored[0].name != name:
-                    name = stored[0].name
-                    seqs = by_name.setdefault(name, [])
-                seqs.append(seq)  # type: ignore[union-attr]
+            seqs = list(range(first, first + len(records)))
+            index_entity = self._index_entity
+            for stored, seq in zip(records, seqs, strict=True):
                 index_entity(stored[1], seq)
-                seq += 1
+            generated = []
+            for block, start, end in _runs(list(map(_BLOCK, records))):
+                generated.append(block.generated_on)
+                run = seqs[start:end]
+                self._by_name.setdefault(block.name, []).extend(run)
+                self._by_type.setdefault(block.type, []).extend(run)
+                self._by_retailer.setdefault(block.retailer_id, []).extend(run)
+            # every record of the chunk arrives at once, when the latest of its blocks was made
+            self._arrive(max(generated), 0)
+            self._arrive(min(generated), len(records))
+
+    def _arrive(self, generated_on: float, count: int) -> None:
+        """Note ``count`` events generated at ``generated_on`` arriving now."""
+        self._latest = max(self._latest, generated_on)
+        self._max_lag = max(self._max_lag, self._latest - generated_on)
+        self._arrival.extend(itertools.repeat(self._latest, count))
 
     def trim(self) -> None:
         """Drop the oldest tenth when over retention (called after bulk raising)."""
@@ -145,7 +177,11 @@ class InMemoryEventLog:
         if len(self._events) > self._retention:
             count = len(self._events) // 10
             del self._events[:count]
+            del self._arrival[:count]
             self._first_seq += count
+            for index in (self._by_name, self._by_type, self._by_retailer):
+                for seqs in index.values():
+                    del seqs[: bisect.bisect_left(seqs, self._first_seq)]
 
     def _view(self, seq: int) -> AnyEvent | None:
         index = seq - self._first_seq
@@ -171,17 +207,18 @@ class InMemoryEventLog:
         start: int,
         count: int,
         visible: Callable[[Any], bool],
+        retailers: Collection[int | None] | None = None,
     ) -> tuple[list[AnyEvent], bool]:
         """Newest first: the page [start, start+count) of events matching every filter (the field's
-        value as text equals the filter's); and hasMore."""
+        value as text equals the filter's) that ``visible`` lets through; and hasMore.
+
+        ``retailers`` (None: any) is a superset of the retailers whose events ``visible`` can let
+        through: the search reads only their events. It walks the smallest index that applies (name,
+        entity ref, type, the retailers') within the time window found by bisection, never every event."""
         matched: list[AnyEvent] = []
         skipped = 0
-        for event in self._newest_first(filters):
-            if event.generated_on < since:
-                break
-            if event.generated_on > until or not visible(event):
-                continue
-            if any(_text(getattr(event, field)) != value for field, value in filters.items()):
+        for event in self._candidates(filters, since, until, retailers):
+            if not visible(event) or any(_text(getattr(event, f)) != value for f, value in filters.items()):
                 continue
             if skipped < start:
                 skipped += 1
@@ -191,20 +228,67 @@ class InMemoryEventLog:
             matched.append(event)
         return matched, False
 
-    def _newest_first(self, filters: dict[str, str]) -> Iterator[AnyEvent]:
+    def _candidates(
+        self, filters: dict[str, str], since: float, until: float, retailers: Collection[int | None] | None
+    ) -> Iterator[AnyEvent]:
+        """Newest first, the events of the smallest index that applies, generated within [since, until]."""
+        indexes: list[Sequence[int]] = []
         if "entity_ref" in filters:
             known = self._by_entity.get(filters["entity_ref"], [])
-            seqs: list[int] | None = [known] if type(known) is int else known  # type: ignore[list-item]
-        else:
-            seqs = self._by_name.get(filters["name"], []) if "name" in filters else None
-        if seqs is None:
-            seqs = range(self._first_seq, self._next_seq)  # type: ignore[assignment]
-        for seq in reversed(seqs):
-            if seq < self._first_seq:
-                break
-            event = self._view(seq)
-            if event is not None:
+            indexes.append([known] if type(known) is int else known)  # type: ignore[list-item]
+        for field, index in (("name", self._by_name), ("type", self._by_type)):
+            if field in filters:
+                indexes.append(index.get(filters[field], []))
+        if retailers is not None:
+            indexes.append(_Merged([self._by_retailer.get(r, []) for r in set(retailers)]))
+        seqs: Sequence[int] = min(indexes, key=len) if indexes else range(self._first_seq, self._next_seq)
+        low = bisect.bisect_left(seqs, since, key=self._arrived)
+        high = bisect.bisect_right(seqs, until + self._max_lag, key=self._arrived)
+        for position in range(high - 1, low - 1, -1):
+            event = self._view(seqs[position])
+            if event is not None and since <= event.generated_on <= until:
                 yield event
+
+    def _arrived(self, seq: int) -> float:
+        """The arrival clock at event ``seq``; -inf once it is dropped (so bisection passes it)."""
+        index = seq - self._first_seq
+        return self._arrival[index] if index >= 0 else float("-inf")
+
+
+_BLOCK = operator.itemgetter(0)
+
+
+def _runs(blocks: list[EventBlock]) -> list[tuple[EventBlock, int, int]]:
+    """(block, start, end) of each run of one block; a chunk is usually one run, found at C speed."""
+    if blocks.count(blocks[0]) == len(blocks):  # identity first: no EventBlock.__eq__ call
+        return [(blocks[0], 0, len(blocks))]
+    runs, start = [], 0
+    for end in range(1, len(blocks) + 1):
+        if end == len(blocks) or blocks[end] is not blocks[start]:
+            runs.append((blocks[start], start, end))
+            start = end
+    return runs
+
+
+class _Merged(Sequence[int]):
+    """Several ascending seq lists read as one ascending sequence (the retailers' indexes together).
+
+    Most users see one retailer (and events of none), so this is usually one list; merging more is
+    done once, on first use."""
+
+    def __init__(self, lists: list[list[int]]) -> None:
+        non_empty = [seqs for seqs in lists if seqs]
+        self._lists = non_empty
+        self._seqs: list[int] | None = non_empty[0] if len(non_empty) == 1 else None
+        self._length = sum(len(seqs) for seqs in non_empty)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: Any) -> Any:
+        if self._seqs is None:
+            self._seqs = list(heapq.merge(*self._lists))
+        return self._seqs[index]
 
 
 def _text(value: Any) -> str | None:

@@ -8,7 +8,7 @@ that changes an object hands it back with ``save`` (a no-op in memory, where the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, Protocol
 
 from invharness.reference_impl.stores.events import AnyEvent, Event, EventBlock
@@ -94,7 +94,13 @@ class EventStore(Protocol):
         start: int,
         count: int,
         visible: Callable[[Any], bool],
-    ) -> tuple[list[AnyEvent], bool]: ...
+        retailers: Collection[int | None] | None = None,
+    ) -> tuple[list[AnyEvent], bool]:
+        """Newest first, the page of events matching every filter that ``visible`` lets through; hasMore.
+
+        Served from indexes (name, entity ref, type, time, retailer), not a scan of every event:
+        ``retailers`` (None: any) is a superset of the retailers whose events ``visible`` may let through."""
+        ...
 
 
 class SettingsStore(Protocol):

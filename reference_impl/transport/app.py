@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -80,34 +81,57 @@ async def _server_error(send: Any) -> None:
 
 class BodyLimit:
     """413 for a request body over ``limit`` bytes, before it is read: at once when its Content-Length
-    says so; by counting as it streams when there is none (chunked), the handler's read failing then."""
+    says so; by counting as it streams when there is none (chunked), the handler's read failing then.
+    408 for a body not wholly received ``read_timeout_s`` after the request began (a slow client holds
+    no more than its own request, and not for long)."""
 
-    def __init__(self, app: Any, limit: int) -> None:
+    def __init__(self, app: Any, limit: int, read_timeout_s: float = 30.0) -> None:
         self.app = app
         self.limit = limit
+        self.read_timeout_s = read_timeout_s
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        timed = self._timed(receive)
         if declared is not None:
-            if declared.isdigit() and int(declared) > self.limit:
-                await self._refuse(send)
-                return
-            await self.app(scope, receive, send)  # the server holds the body to its declared length
+            await self.app(scope, timed, send)  # the server holds the body to its declared length
             return
         received = 0
 
         async def counted() -> dict:
             nonlocal received
-            message = await receive()
+            message = await timed()
             received += len(message.get("body", b""))
             if received > self.limit:
                 raise self._error()
             return message
 
         await self.app(scope, counted, send)
+
+    def _timed(self, receive: Any) -> Any:
+        """``receive`` with a deadline for the body; after its last part (a wait for disconnect) none."""
+        deadline = asyncio.get_running_loop().time() + self.read_timeout_s
+        whole = False
+
+        async def timed() -> dict:
+            nonlocal whole
+            if whole:
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise ApiError(408, f"Request body not received within {self.read_timeout_s:g} s") from None
+            whole = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        return timed
 
     def _error(self) -> ApiError:
         return ApiError(413, f"Request body over {self.limit} bytes")
@@ -131,9 +155,15 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await backend.worker.start()
         await scheduler.start()
+        warming = None
+        if backend.config.manage_gc:  # `invharness serve`, the process its own: see FeedService.warm_up
+            warming = asyncio.create_task(asyncio.to_thread(backend.feeds.warm_up))
         try:
             yield
         finally:
+            if warming is not None:
+                with contextlib.suppress(Exception):  # a client that cannot be made fails where it is used
+                    await warming
             await scheduler.stop()
             await backend.worker.stop()  # accepted batches are finished before exit
 
@@ -141,7 +171,12 @@ def create_app(
         routes=routes,
         exception_handlers=error_handlers,
         lifespan=lifespan,
-        middleware=[Middleware(AccessLog, backend=backend), Middleware(BodyLimit, limit=backend.config.max_body_bytes)],
+        middleware=[
+            Middleware(AccessLog, backend=backend),
+            Middleware(
+                BodyLimit, limit=backend.config.max_body_bytes, read_timeout_s=backend.config.body_read_timeout_s
+            ),
+        ],
     )
     app.state.backend = backend
     app.state.graphql_schema = build_schema()

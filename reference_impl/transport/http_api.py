@@ -24,6 +24,7 @@ from invharness.reference_impl.errors import ApiError, TokenError, envelope
 from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal
 from invharness.reference_impl.transport.graphql.schema import execute
+from invharness.reference_impl.transport.json_depth import within_depth
 
 __all__ = ["error_handlers", "routes"]
 
@@ -68,9 +69,14 @@ async def _json(request: Request) -> Any:
     if not body.strip():
         raise ApiError.bad_request("The request body is empty; a JSON object is required")
     try:
-        return orjson.loads(body)
+        parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ApiError.bad_request(f"The request body is not valid JSON: {exc}") from None
+    limit = _backend(request).config.max_json_depth
+    # one bracket count in C settles nearly every body; only one with more brackets than the limit is measured
+    if body.count(b"[") + body.count(b"{") > limit and not within_depth(parsed, limit):
+        raise ApiError.bad_request(f"The request body nests JSON deeper than {limit} levels (the server's limit)")
+    return parsed
 
 
 # ---------------------------------------------------------------------- auth

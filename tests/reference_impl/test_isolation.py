@@ -172,4 +172,5 @@ def test_a_virtual_catalogue_ref_naming_another_retailer_is_refused(admin, other
     fields = {"type": "BASE", "name": "squat", "inventoryCatalogueRef": "DEFAULT:2", "productCatalogueRef": "PC:2"}
     errors = other.gql_errors(create, input={"ref": ref, **fields})
     assert errors and "names retailer 1" in errors[0]["message"], errors
-    assert admin.gql(create, input={"ref": ref, **fields, "retailerRefs": ["1"]})["createVirtualCatalogue"]["ref"] == ref
+    made = admin.gql(create, input={"ref": ref, **fields, "retailerRefs": ["1"]})
+    assert made["createVirtualCatalogue"]["ref"] == ref

@@ -13,6 +13,7 @@ from invharness import contracts
 from tests.suites.mutants import MUTANTS, PER_CLAUSE, Mutant
 from tests.suites.mutants_clients import CLIENT_MUTANTS
 from tests.suites.mutants_input import INPUT_MUTANTS
+from tests.suites.mutants_limits import LIMIT_MUTANTS
 from tests.suites.mutants_mutations import MUTATION_MUTANTS
 from tests.suites.mutants_read import READ_MUTANTS
 from tests.suites.mutants_security import SECURITY_MUTANTS
@@ -38,6 +39,7 @@ def every_mutant() -> list[Mutant]:
         *MUTATION_MUTANTS,
         *INPUT_MUTANTS,
         *SECURITY_MUTANTS,
+        *LIMIT_MUTANTS,
     ]
 
 

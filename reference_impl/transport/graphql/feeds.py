@@ -21,9 +21,9 @@ def bind(query: QueryType, mutation: MutationType) -> list[ObjectType]:
         return backend.feeds.create(principal, _camel_deep(input or {}))
 
     @mutation.field("updateInventoryFeed")
-    def resolve_update_feed(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
+    async def resolve_update_feed(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
         backend, principal = context(info)
-        return backend.feeds.update(principal, _camel_deep(input or {}))
+        return await backend.feeds.update_off_loop(principal, _camel_deep(input or {}))
 
     @query.field("inventoryFeed")
     def resolve_feed(_: Any, info: Any, ref: str) -> Any:
