@@ -27,6 +27,8 @@ def _limit_errors(api: Api, query: str, **variables: object) -> list[str]:
     answer = api.post("/graphql", {"query": query, "variables": variables})
     body = answer.json()
     assert "data" not in body, body  # refused as a request error: nothing ran
+    limited = [e for e in body["errors"] if "limit" in e.get("extensions", {})]
+    assert all(e["extensions"]["code"] == "C0001E" for e in limited), limited  # Fluent's API-limit range
     return [e["extensions"]["limit"] for e in body["errors"] if "limit" in e.get("extensions", {})]
 
 

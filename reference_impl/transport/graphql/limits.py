@@ -158,7 +158,8 @@ def refusals(measured: Measure, limits: QueryLimits) -> list[GraphQLError]:
 
 
 def _refusal(name: str, actual: int, maximum: int) -> GraphQLError:
+    # C0001-C0019 are Fluent's codes of API limits, "e.g. query too complex" (SPEC §3, [C API-ERR])
     return GraphQLError(
         f"Query {name} {actual} exceeds the limit of {maximum}",
-        extensions={"code": "C0120E", "limit": name, "maximum": maximum, "actual": actual},
+        extensions={"code": "C0001E", "limit": name, "maximum": maximum, "actual": actual},
     )
