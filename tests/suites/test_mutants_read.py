@@ -87,8 +87,10 @@ def test_the_unbroken_server_passes_every_read_group(local_s3, target_profile, t
 def test_every_must_clause_of_the_read_groups_has_a_mutant():
     from tests.suites.mutants_clients import CLIENT_MUTANTS  # the clauses real clients prompted (issue 14)
 
+    from tests.suites.mutants_mutations import MUTATION_MUTANTS  # the inventory mutations' (issue 10)
+
     must = {c.id for c in contracts.clauses() if c.group in GROUPS and c.severity == "MUST"}
-    assert must - {m.breaks for m in READ_MUTANTS + CLIENT_MUTANTS} == set()
+    assert must - {m.breaks for m in READ_MUTANTS + CLIENT_MUTANTS + MUTATION_MUTANTS} == set()
 
 
 def test_each_mutant_breaks_a_clause_of_its_own_group():
