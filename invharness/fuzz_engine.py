@@ -95,6 +95,7 @@ def graphql_errors_shape(ctx: Any, response: Any, case: Any) -> bool | None:
 # every retailer's batches (the ACCOUNT fc.enable.batch.preprocessing setting is one of theirs).
 EXCLUDED_BY_DEFAULT = ("Mutation.createSetting", "Mutation.updateSetting")
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
+_TOKEN_REFRESH_S = 300  # a proactive re-login this often; a 401 brings one sooner
 _KEEP_ONE_IN = 8  # one generated id in eight stays as drawn, so unknown parents (404) are fuzzed too
 BATCH_POST = "POST /api/v4.1/job/{jobId}/batch"
 EVENT_SYNC = "POST /api/v4.1/event/sync"
@@ -169,9 +170,17 @@ def _phase(name: str, enabled: bool) -> dict[str, Any]:
 
 
 def _authenticate(schema: Any, client: TargetClient) -> None:
-    @schema.auth(refresh_interval=None)  # the client caches the token and logs in again before it expires
+    """Every case carries a bearer token of the profile's user. schemathesis caches it and, when a request that
+    carried it is answered 401 (the token expired or was revoked mid-run), drops it, asks for a new one and
+    sends the request once more (its reactive re-authentication, as verify's client does): a 401 is judged
+    only if it comes back with a fresh token."""
+
+    @schema.auth(refresh_interval=_TOKEN_REFRESH_S, retry_on=[401])
     class _Token:
         def get(self, case: Any, ctx: Any) -> str:
+            # asked only at the start, every _TOKEN_REFRESH_S and after a 401: always log in again then
+            # (the client would hand back its cached token, which may be the revoked one)
+            client._token = None  # the client's own way to forget a token (see its request())
             return client.token()
 
         def set(self, case: Any, data: str, ctx: Any) -> None:

@@ -18,6 +18,7 @@ from starlette.routing import request_response
 from invharness.cli import main
 from invharness.reference_impl.server import EmbeddedServer
 from invharness.reference_impl.services import validation
+from invharness.reference_impl.services.auth import Authenticator
 from invharness.reference_impl.transport import http_api
 
 from ..suites.mutants import _batch_json
@@ -156,6 +157,39 @@ def test_the_same_seed_replays_the_run_exactly_stateful_phase_included(tmp_path)
     assert first["cases"]["rest stateful"] > 10, first["cases"]  # the links were walked
     assert first["digests"] == again["digests"] and first["cases"] == again["cases"]
     assert other["digests"]["rest"] != first["digests"]["rest"]
+
+
+def test_a_token_revoked_mid_run_is_fetched_again_without_a_spurious_401(target, tmp_path, monkeypatch):
+    """A reference variant that revokes each access token after a few uses: the run logs in again and resends,
+    as verify's client does, and finds nothing."""
+    original = Authenticator.authenticate
+    uses: dict[str, int] = {}
+    revoked: list[str] = []
+
+    def authenticate(self: Authenticator, authorization: str | None) -> Any:
+        principal = original(self, authorization)  # 401 for a revoked token
+        token = (authorization or "").partition(" ")[2].strip()
+        uses[token] = uses.get(token, 0) + 1
+        if uses[token] >= 8:
+            self._access.pop(token, None)
+            revoked.append(token)
+        return principal
+
+    monkeypatch.setattr(Authenticator, "authenticate", authenticate)
+    code, results = _fuzz(
+        target.url,
+        tmp_path,
+        "--operation",
+        r"^GET /api/v4\.1/job/\{jobId\}$",
+        "--no-generators",
+        "--max-examples",
+        "25",
+        "--seed",
+        "3",
+    )
+    assert code == 0 and results["findings"] == [], results["findings"]
+    assert len(revoked) >= 2, "the variant revoked tokens mid-run, and the run went on with new ones"
+    assert sum(results["run"]["cases"].values()) > 24
 
 
 def test_usage_errors_are_one_line(tmp_path, capsys):
