@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     out = args.report_dir.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    for stale in ("results.json", "junit.xml"):
+    for stale in ("results.json", "junit.xml", "report.html"):
         (out / stale).unlink(missing_ok=True)
     try:
         with target(args.target_url, out, "fuzzing") as url:
@@ -315,4 +315,4 @@ def _print_findings(run_info: Run, findings: list[Finding], out: Path) -> None:
     for error in run_info.errors:
         print(f"\nharness error: {error[:500]}")
     verdict = f"{len(findings)} failure(s) found" if findings else "no failures found"
-    print(f"\n{verdict}; reports in {out}/ (results.json, junit.xml); replay: {run_info.replay}")
+    print(f"\n{verdict}; reports in {out}/ (report.html, results.json, junit.xml); replay: {run_info.replay}")

@@ -82,6 +82,8 @@ def test_a_500_to_one_malformed_body_is_found_with_a_reproduction_that_fails_aga
     reproduction = errors[0]["reproduction"]
     assert '"Authorization: Bearer $TOKEN"' in reproduction and "demo-secret" not in json.dumps(results)
     assert _rerun(reproduction, target.url)[0] == 500
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'id="finding-1"' in page and "not_a_server_error" in page and "demo-secret" not in page
 
 
 def test_a_negative_qty_accepted_without_error_is_found_by_its_rule(target, tmp_path, monkeypatch):
