@@ -9,7 +9,8 @@ type, headers and body, invalid input refused with a 4xx, valid input accepted, 
 answer within the profile's request timeout; GraphQL errors in the `errors` shape.
 
 With no --target-url the reference server is started in its own process. Requests carry a token from
-the profile's credentials (renewed before it expires); a batch or a read needs a parent, so the run
+the profile's credentials (one that expires or is revoked mid-run is fetched again on its 401 and the
+request resent once, as verify's client does); a batch or a read needs a parent, so the run
 creates an open job, a batch and an event of the profile's primary retailer first, and valid bodies
 carry that retailer and the run's ref prefix (fz<seed>-). Writes go only to a loopback target unless
 --allow-remote-writes.

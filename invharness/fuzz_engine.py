@@ -1,7 +1,8 @@
 """`invharness fuzz` on schemathesis's own engine: the REST and GraphQL schemas of the contract, configured
-(seed, examples, workers, checks, the profile's timeout), authenticated through the harness's client
-(token renewed on expiry), steered to this run's parents (a batch needs an open job), and run by
-``schemathesis.engine``; its deduplicated failures become findings with a curl reproduction."""
+(seed, examples, workers, checks, the profile's timeout), authenticated through the harness's client (a token
+that expired or was revoked is fetched again on its 401, the request resent once), steered to this run's
+parents (a batch needs an open job), and run by ``schemathesis.engine``; its deduplicated failures become
+findings with a curl reproduction; a Transcript hashes every request sent, so a replay can be compared."""
 
 from __future__ import annotations
 
