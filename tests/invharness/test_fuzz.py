@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,14 @@ def test_usage_errors_are_one_line(tmp_path, capsys):
     assert main(["fuzz", "--target-url", "http://example.com", "--report-dir", str(tmp_path)]) == 2
     assert "--allow-remote-writes" in capsys.readouterr().err
     assert main(["fuzz", "--operation", "(", "--report-dir", str(tmp_path)]) == 2
+
+
+def test_an_unreachable_target_is_the_harness_s_exit_3_not_a_failure(tmp_path, capsys):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["fuzz", "--target-url", f"http://127.0.0.1:{port}", "--report-dir", str(tmp_path)]) == 3
+    assert "unreachable" in capsys.readouterr().err
 
 
 def test_help_lists_the_mutations_left_out():
