@@ -111,13 +111,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"also fuzz {' and '.join(EXCLUDED_BY_DEFAULT)} (they change account-wide state; off by default)",
     )
     parser.add_argument(
-        "--report-dir", type=Path, default=Path("invharness-fuzz"), metavar="DIR", help="default ./invharness-fuzz"
+        "--report-dir",
+        type=Path,
+        default=Path("invharness-fuzz"),
+        metavar="DIR",
+        help="where report.html, results.json and junit.xml go (default ./invharness-fuzz)",
     )
     parser.add_argument(
         "--allow-remote-writes", action="store_true", help="allow fuzzing a target that is not on loopback"
     )
-
-
 
 
 def _phases(text: str) -> tuple[str, ...]:

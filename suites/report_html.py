@@ -88,7 +88,7 @@ def _outcome(results: dict[str, Any], line: str, directory: Path | None) -> str:
     stopped = f'<p class="stopped">The run stopped early: {_e(stopped)}</p>' if stopped else ""
     return (
         f'<header id="verdict" class="outcome {kind}" data-outcome="{_e(summary["outcome"])}">'
-        f"<h1>{_e(summary['outcome'])}</h1><p class=\"line\">{_e(line)}</p>{stopped}"
+        f'<h1>{_e(summary["outcome"])}</h1><p class="line">{_e(line)}</p>{stopped}'
         f'<h2>What to do next</h2><ol id="next">{steps}</ol></header>'
     )
 
@@ -486,7 +486,7 @@ def _fuzz_findings(findings: list[dict[str, Any]], seed: int) -> str:
         repro = _copyable(f"repro-{number}", reproduction) if reproduction else '<p class="none">no request</p>'
         articles.append(
             f'<article class="finding" id="finding-{number}" data-verdict="fail" data-check="{_e(finding["check"])}">'
-            f'<h3>{number}. {_badge("fail")} <code>{_e(finding["operation"])}</code> {_e(finding["title"])}</h3>'
+            f"<h3>{number}. {_badge('fail')} <code>{_e(finding['operation'])}</code> {_e(finding['title'])}</h3>"
             f'<p class="facts">check <code class="check">{_e(finding["check"])}</code> · {_e(finding["source"])}'
             f"{_e(status)} · seed <code>{_e(seed)}</code></p>"
             f'<pre class="message">{_e(finding["message"])}</pre><h4>reproduce</h4>{repro}</article>'

@@ -9,7 +9,9 @@ from invharness.cli import main
 from invharness.fuzz_report import Finding, Run, write_reports
 from tests.suites.chromium import CHROMIUM, chromium_page
 
-CURL = "curl -X POST -H \"Authorization: Bearer $TOKEN\" -d '{\"retailerId\": \"<b>9</b>\"}' http://127.0.0.1:9/api/v4.1/job"
+CURL = (
+    'curl -X POST -H "Authorization: Bearer $TOKEN" -d \'{"retailerId": "<b>9</b>"}\' http://127.0.0.1:9/api/v4.1/job'
+)
 
 
 @pytest.fixture
