@@ -88,7 +88,7 @@ def _outcome(results: dict[str, Any], line: str, directory: Path | None) -> str:
     stopped = f'<p class="stopped">The run stopped early: {_e(stopped)}</p>' if stopped else ""
     return (
         f'<header id="verdict" class="outcome {kind}" data-outcome="{_e(summary["outcome"])}">'
-        f'<h1>{_e(summary["outcome"])}</h1><p class="line">{_e(line)}</p>{stopped}'
+        f"<h1>{_e(summary['outcome'])}</h1><p class=\"line\">{_e(line)}</p>{stopped}"
         f'<h2>What to do next</h2><ol id="next">{steps}</ol></header>'
     )
 
