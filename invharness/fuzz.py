@@ -22,9 +22,10 @@ ACCOUNT fc.enable.batch.preprocessing setting).
 Each failure is shrunk by schemathesis, deduplicated by cause (operation, check, kind, status) and
 printed with the check, a curl reproduction (the token as $TOKEN; results.json holds the line that
 sets it) and the seed; results.json, junit.xml and report.html go to --report-dir. The same --seed sends
-the same cases in the same order (with --workers 1), stateful sequences included: generation draws on the
-seed and the contract only, never on values seen in answers (but for the ids a link carries), so a replay
-against a target that answers alike is exact; results.json's run.digests say so.
+the same cases in the same order (with --workers 1): the examples, coverage and fuzzing phases draw on the
+seed and the contract only, never on values seen in answers; the stateful phase follows links, so its
+sequences are the same where the target answers alike (the ids it hands out count by their order, not their
+value). results.json's run.digests hash every request sent, to compare two runs.
 
 Exit codes: 0 nothing found; 1 failures found; 2 bad usage; 3 the harness or environment failed.
 """

@@ -156,10 +156,12 @@ def _config(url: str, settings: Settings, timeout_s: float, graphql: bool = Fals
 
 
 def _phase(name: str, enabled: bool) -> dict[str, Any]:
-    """A phase's config. Its data must not feed on the target's answers (schemathesis's pool of values seen in
-    responses and its learning from error messages): they hold ids the target chose, so the same seed would
-    draw other cases on the next run, and --seed must replay a run exactly. (The stateful phase still follows
-    the contract's links through the ids answered; the parents steer the other phases to a valid job.)"""
+    """A phase's config. The examples, coverage and fuzzing phases must not feed on the target's answers
+    (schemathesis's pool of values seen in responses, its learning from error messages): they hold ids and refs
+    the target chose, so the same seed would draw other cases on the next run, and --seed must replay a run.
+    The stateful phase follows links, so it takes ids from answers by design -- and, in its later scenarios,
+    some body values too (schemathesis has no switch for that): its replay is exact where the target answers
+    alike. (The parents steer the other phases to a valid job.)"""
     config: dict[str, Any] = {"enabled": enabled}
     if name == "stateful":  # links from the contract and its static analysis, not from the answers seen
         config.update({"inference": {"algorithms": ["dependency-analysis"]}, "link-calibration": False})
