@@ -9,7 +9,8 @@ type, headers and body, invalid input refused with a 4xx, valid input accepted, 
 answer within the profile's request timeout; GraphQL errors in the `errors` shape.
 
 With no --target-url the reference server is started in its own process. Requests carry a token from
-the profile's credentials (renewed before it expires); a batch or a read needs a parent, so the run
+the profile's credentials (one that expires or is revoked mid-run is fetched again on its 401 and the
+request resent once, as verify's client does); a batch or a read needs a parent, so the run
 creates an open job, a batch and an event of the profile's primary retailer first, and valid bodies
 carry that retailer and the run's ref prefix (fz<seed>-). Writes go only to a loopback target unless
 --allow-remote-writes.
@@ -20,8 +21,11 @@ ACCOUNT fc.enable.batch.preprocessing setting).
 
 Each failure is shrunk by schemathesis, deduplicated by cause (operation, check, kind, status) and
 printed with the check, a curl reproduction (the token as $TOKEN; results.json holds the line that
-sets it) and the seed; results.json and junit.xml go to --report-dir. The same --seed sends the same
-cases (with --workers 1; the stateful phase draws its own randomness).
+sets it) and the seed; results.json, junit.xml and report.html go to --report-dir. The same --seed sends
+the same cases in the same order (with --workers 1): the examples, coverage and fuzzing phases draw on the
+seed and the contract only, never on values seen in answers; the stateful phase follows links, so its
+sequences are the same where the target answers alike (the ids it hands out count by their order, not their
+value). results.json's run.digests hash every request sent, to compare two runs.
 
 Exit codes: 0 nothing found; 1 failures found; 2 bad usage; 3 the harness or environment failed.
 """
@@ -108,13 +112,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"also fuzz {' and '.join(EXCLUDED_BY_DEFAULT)} (they change account-wide state; off by default)",
     )
     parser.add_argument(
-        "--report-dir", type=Path, default=Path("invharness-fuzz"), metavar="DIR", help="default ./invharness-fuzz"
+        "--report-dir",
+        type=Path,
+        default=Path("invharness-fuzz"),
+        metavar="DIR",
+        help="where report.html, results.json and junit.xml go (default ./invharness-fuzz)",
     )
     parser.add_argument(
         "--allow-remote-writes", action="store_true", help="allow fuzzing a target that is not on loopback"
     )
-
-
 
 
 def _phases(text: str) -> tuple[str, ...]:
@@ -164,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     out = args.report_dir.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    for stale in ("results.json", "junit.xml"):
+    for stale in ("results.json", "junit.xml", "report.html"):
         (out / stale).unlink(missing_ok=True)
     try:
         with target(args.target_url, out, "fuzzing") as url:
@@ -313,4 +319,4 @@ def _print_findings(run_info: Run, findings: list[Finding], out: Path) -> None:
     for error in run_info.errors:
         print(f"\nharness error: {error[:500]}")
     verdict = f"{len(findings)} failure(s) found" if findings else "no failures found"
-    print(f"\n{verdict}; reports in {out}/ (results.json, junit.xml); replay: {run_info.replay}")
+    print(f"\n{verdict}; reports in {out}/ (report.html, results.json, junit.xml); replay: {run_info.replay}")

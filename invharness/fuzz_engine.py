@@ -1,15 +1,17 @@
 """`invharness fuzz` on schemathesis's own engine: the REST and GraphQL schemas of the contract, configured
-(seed, examples, workers, checks, the profile's timeout), authenticated through the harness's client
-(token renewed on expiry), steered to this run's parents (a batch needs an open job), and run by
-``schemathesis.engine``; its deduplicated failures become findings with a curl reproduction."""
+(seed, examples, workers, checks, the profile's timeout), authenticated through the harness's client (a token
+that expired or was revoked is fetched again on its 401, the request resent once), steered to this run's
+parents (a batch needs an open job), and run by ``schemathesis.engine``; its deduplicated failures become
+findings with a curl reproduction; a Transcript hashes every request sent, so a replay can be compared."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,7 @@ __all__ = [
     "PHASES",
     "Parents",
     "Settings",
+    "Transcript",
     "execute",
     "graphql_errors_shape",
     "graphql_schema",
@@ -93,6 +96,7 @@ def graphql_errors_shape(ctx: Any, response: Any, case: Any) -> bool | None:
 # every retailer's batches (the ACCOUNT fc.enable.batch.preprocessing setting is one of theirs).
 EXCLUDED_BY_DEFAULT = ("Mutation.createSetting", "Mutation.updateSetting")
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
+_TOKEN_REFRESH_S = 300  # a proactive re-login this often; a 401 brings one sooner
 _KEEP_ONE_IN = 8  # one generated id in eight stays as drawn, so unknown parents (404) are fuzzed too
 BATCH_POST = "POST /api/v4.1/job/{jobId}/batch"
 EVENT_SYNC = "POST /api/v4.1/event/sync"
@@ -146,15 +150,40 @@ def _config(url: str, settings: Settings, timeout_s: float, graphql: bool = Fals
             "request-timeout": timeout_s,
             "generation": {"max-examples": settings.max_examples, "mode": "all", "database": "none"},
             "checks": checks,
-            "phases": {name: {"enabled": name in settings.phases} for name in PHASES},
+            "phases": {name: _phase(name, name in settings.phases) for name in PHASES},
         }
     )
 
 
+def _phase(name: str, enabled: bool) -> dict[str, Any]:
+    """A phase's config. The examples, coverage and fuzzing phases must not feed on the target's answers
+    (schemathesis's pool of values seen in responses, its learning from error messages): they hold ids and refs
+    the target chose, so the same seed would draw other cases on the next run, and --seed must replay a run.
+    The stateful phase follows links, so it takes ids from answers by design -- and, in its later scenarios,
+    some body values too (schemathesis has no switch for that): its replay is exact where the target answers
+    alike. (The parents steer the other phases to a valid job.)"""
+    config: dict[str, Any] = {"enabled": enabled}
+    if name == "stateful":  # links from the contract and its static analysis, not from the answers seen
+        config.update({"inference": {"algorithms": ["dependency-analysis"]}, "link-calibration": False})
+    else:
+        config["extra-data-sources"] = {"responses": False}
+    if name == "fuzzing":
+        config["error-feedback"] = {"enabled": False}
+    return config
+
+
 def _authenticate(schema: Any, client: TargetClient) -> None:
-    @schema.auth(refresh_interval=None)  # the client caches the token and logs in again before it expires
+    """Every case carries a bearer token of the profile's user. schemathesis caches it and, when a request that
+    carried it is answered 401 (the token expired or was revoked mid-run), drops it, asks for a new one and
+    sends the request once more (its reactive re-authentication, as verify's client does): a 401 is judged
+    only if it comes back with a fresh token."""
+
+    @schema.auth(refresh_interval=_TOKEN_REFRESH_S, retry_on=[401])
     class _Token:
         def get(self, case: Any, ctx: Any) -> str:
+            # asked only at the start, every _TOKEN_REFRESH_S and after a 401: always log in again then
+            # (the client would hand back its cached token, which may be the revoked one)
+            client._token = None  # the client's own way to forget a token (see its request())
             return client.token()
 
         def set(self, case: Any, data: str, ctx: Any) -> None:
@@ -261,7 +290,7 @@ class Outcome:
     findings: list[Finding]
     errors: list[str]
     operations: list[str]
-    digest: str  # of every case sent (see _fingerprint)
+    digest: str  # of every request sent, in order (see Transcript)
 
 
 def execute(
@@ -275,46 +304,99 @@ def execute(
     statistic = Statistic()
     errors: list[str] = []
     phases: dict[str, int] = {}
-    digest = hashlib.sha256()
+    transcript = Transcript(parents)
+    with transcript.listening(schema):
+        _run_engine(schema, statistic, errors, phases, progress)
+    found = _findings(statistic, source, secrets())
+    return Outcome(phases, found, errors, sorted(statistic.tested_operations), transcript.digest)
+
+
+def _run_engine(
+    schema: Any,
+    statistic: Statistic,
+    errors: list[str],
+    phases: dict[str, int],
+    progress: Callable[[int, int], None],
+) -> None:
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
             if not isinstance(event, events.ScenarioFinished) or event.is_test_scenario:
                 phase = str(getattr(event, "phase", "fuzzing"))
                 phases[phase] = phases.get(phase, 0) + len(event.recorder.cases)
                 statistic.on_scenario_finished(event.recorder)
-                digest.update(_fingerprint(event.recorder, parents))
                 progress(statistic.total_cases, len(statistic.unique_failures_map))
         elif isinstance(event, events.NonFatalError):
             errors.append(f"{event.label}: {event.info.title}: {event.info.message}"[:2000])
         elif isinstance(event, events.FatalError):
             errors.append(f"schemathesis stopped: {event.exception!r}"[:2000])
-    found = _findings(statistic, source, secrets())
-    return Outcome(phases, found, errors, sorted(statistic.tested_operations), digest.hexdigest())
 
 
-def _fingerprint(recorder: Any, parents: Parents | None) -> bytes:
-    """What the cases of a scenario sent, order aside, with this run's parent ids as placeholders (so the same
-    seed can be shown to send the same cases to a target that numbers its jobs differently)."""
-    ids = {parents.job_id, parents.batch_id, parents.event_id} - {None} if parents else set()
+class Transcript:
+    """Every request one engine run sends, in the order sent, as a digest: the same --seed gives the same one.
 
-    def path(values: dict[str, Any] | None) -> Any:
-        return {k: "<parent>" if v in ids else v for k, v in (values or {}).items()}
+    Ids the target hands out (this run's parents, and each answer's ``id``) are replaced by their order of
+    appearance, so a replay against a fresh target -- which numbers its jobs anew -- shows the same list."""
 
-    sent = sorted(
-        json.dumps(
-            [
-                c.operation.label,
-                path(c.path_parameters),
-                c.query,
-                c.headers and sorted(c.headers),
-                c.body if isinstance(c.body, dict | list | str | int | float) else None,
-            ],
-            sort_keys=True,
-            default=repr,
-        )
-        for c in (node.value for node in recorder.cases.values())
-    )
-    return "\n".join(sent).encode()
+    def __init__(self, parents: Parents | None) -> None:
+        self._sha = hashlib.sha256()
+        self.sent = 0
+        self._ids: dict[tuple[str, str], str] = {}  # (job, batch or event; the id) -> its placeholder
+        if parents:
+            for role, value in (("job", parents.job_id), ("batch", parents.batch_id), ("event", parents.event_id)):
+                self._learn(role, value)
+
+    @property
+    def digest(self) -> str:
+        return self._sha.hexdigest()
+
+    @contextlib.contextmanager
+    def listening(self, schema: Any) -> Iterator[None]:
+        """Hear every request of ``schema``'s run while in the block (schemathesis takes before_call and
+        after_call hooks only globally, and only as functions)."""
+
+        def before_call(context: Any, case: Any, kwargs: Any) -> None:
+            if case.operation.schema is schema:
+                self.before_call(context, case, kwargs)
+
+        def after_call(context: Any, case: Any, response: Any) -> None:
+            if case.operation.schema is schema:
+                self.after_call(context, case, response)
+
+        schemathesis.hook(before_call)
+        schemathesis.hook(after_call)
+        try:
+            yield
+        finally:
+            schemathesis.hooks.unregister(before_call)
+            schemathesis.hooks.unregister(after_call)
+
+    def before_call(self, context: Any, case: Any, kwargs: Any) -> None:
+        def plain(values: dict[str, Any] | None) -> dict[str, Any]:
+            return {k: self._ids.get((_role(k), str(v)), v) for k, v in (values or {}).items()}
+
+        body = case.body if isinstance(case.body, dict | list | str | int | float | bool) else repr(case.body)
+        line = [case.operation.label, case.method, plain(case.path_parameters), plain(case.query), body]
+        self._sha.update(json.dumps(line, sort_keys=True, default=repr).encode() + b"\n")
+        self.sent += 1
+
+    def after_call(self, context: Any, case: Any, response: Any) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            return
+        if isinstance(body, dict):
+            self._learn(_role(case.operation.label), body.get("id"))
+
+    def _learn(self, role: str, value: Any) -> None:
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            self._ids.setdefault((role, str(value)), f"<{role} {len(self._ids)}>")
+
+
+def _role(name: str) -> str:
+    """What an id names: a job, a batch or an event (a parameter's name, or the operation that answered it);
+    jobs and batches are numbered apart, so job 1 and batch 1 are two things."""
+    lowered = name.lower()
+    return next((role for role in ("batch", "event", "job") if role in lowered), "other")
 
 
 def _findings(statistic: Statistic, source: str, secrets: list[str]) -> list[Finding]:

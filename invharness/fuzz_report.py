@@ -1,6 +1,6 @@
 """What `invharness fuzz` found, as a developer acts on it: one finding per cause, each with the check
 that failed, a copy-paste reproduction (curl, the token as ``$TOKEN``) and the seed; results.json and
-junit.xml."""
+junit.xml and report.html (re-rendered from results.json by `invharness report`)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,22 @@ import json
 import re
 import shlex
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from invharness.suites.client import redact
 
-__all__ = ["Finding", "Run", "curl_with_token", "deduplicated", "token_command", "write_reports"]
+__all__ = [
+    "Finding",
+    "Run",
+    "curl_with_token",
+    "deduplicated",
+    "is_fuzz_results",
+    "render_reports",
+    "token_command",
+    "write_reports",
+]
 
 
 @dataclass(slots=True, frozen=True)
@@ -99,8 +108,26 @@ def write_reports(directory: Path, run: Run, findings: list[Finding], operations
         "operations": operations,
     }
     (directory / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
-    _junit(directory / "junit.xml", run, findings, operations)
+    render_reports(directory, results)
     return results
+
+
+def is_fuzz_results(results: Any) -> bool:
+    """Whether a results.json is a fuzz run's (verify's has clauses and a summary instead)."""
+    return isinstance(results, dict) and isinstance(results.get("run"), dict) and "findings" in results
+
+
+def render_reports(directory: Path, results: dict[str, Any]) -> None:
+    """junit.xml and report.html from a fuzz run's results.json (as written, or read back)."""
+    from invharness.suites.report_html import render_fuzz
+
+    known = {f.name for f in fields(Run)}
+    stored = results["run"]
+    tuples = {name: tuple(stored.get(name) or ()) for name in ("excluded", "errors")}
+    run = Run(**{**{k: v for k, v in stored.items() if k in known}, **tuples})
+    findings = [Finding(**f) for f in results["findings"]]
+    _junit(directory / "junit.xml", run, findings, results["operations"])
+    (directory / "report.html").write_text(render_fuzz(results), encoding="utf-8")
 
 
 def _junit(path: Path, run: Run, findings: list[Finding], operations: list[str]) -> None:

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["render"]
+__all__ = ["render", "render_fuzz"]
 
 # the order a reader wants: what is wrong, what could not be judged, what holds
 VERDICTS = ("fail", "error", "blocked", "skipped", "untested", "deviation", "unsupported", "pass")
@@ -416,4 +416,133 @@ _JS = """
   window.addEventListener('hashchange', reveal);
   reveal();
 }());
+"""
+
+
+# ---------------------------------------------------------------------- `invharness fuzz`'s page
+
+
+def render_fuzz(results: dict[str, Any]) -> str:
+    """The page of a fuzz run (its results.json): the failures first, each with the check that failed, the seed
+    and a curl reproduction to copy; then the harness's own errors, the run and what was fuzzed."""
+    run, findings = results["run"], results["findings"]
+    errors = run.get("errors") or []
+    total = sum(run["cases"].values())
+    if findings:
+        kind, title = "fails", f"{len(findings)} failure(s) found"
+    else:
+        kind, title = ("incomplete", "the harness failed") if errors else ("conforms", "no failures found")
+    line = f"{total:,} cases against {run['target']} with seed {run['seed']}"
+    body = "".join(
+        [
+            f'<header id="verdict" class="outcome {kind}" data-outcome="{_e(results["outcome"])}">'
+            f'<h1>{_e(title)}</h1><p class="line">{_e(line)}</p>{_fuzz_next(run, findings)}</header>',
+            _fuzz_findings(findings, run["seed"]),
+            _fuzz_errors(errors),
+            _fuzz_run(run, total),
+            _section("operations", f"Operations fuzzed ({len(results['operations'])})", _fuzz_list(results), True),
+        ]
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)} - invharness fuzz {_e(run["run_id"])}</title>
+<style>{_CSS}{_FUZZ_CSS}</style></head><body>
+{body}
+<script>{_COPY_JS}</script>
+</body></html>
+"""
+
+
+def _copyable(key: str, text: str) -> str:
+    return (
+        f'<div class="copyable"><button type="button" class="copy" data-for="{key}">copy</button>'
+        f'<pre id="{key}" class="cmd">{_e(text)}</pre></div>'
+    )
+
+
+def _fuzz_next(run: dict[str, Any], findings: list[dict[str, Any]]) -> str:
+    steps = []
+    if findings:
+        steps.append(
+            'Read the <a href="#findings">failures</a>: each names the check that failed and gives a curl '
+            "reproduction; set <code>$TOKEN</code> first (CLIENT_SECRET and PASSWORD from your profile):"
+            + _copyable("token-command", run["token_command"])
+        )
+        steps.append("Fix the target, run the reproduction again, then replay the whole run:")
+    else:
+        steps.append("Replay this very run (same seed, same cases in the same order):")
+    steps[-1] += _copyable("replay", run["replay"])
+    return '<h2>What to do next</h2><ol id="next">' + "".join(f"<li>{step}</li>" for step in steps) + "</ol>"
+
+
+def _fuzz_findings(findings: list[dict[str, Any]], seed: int) -> str:
+    if not findings:
+        return ""
+    articles = []
+    for number, finding in enumerate(findings, 1):
+        status = "" if finding.get("status") is None else f" · answered {finding['status']}"
+        reproduction = finding.get("reproduction") or ""
+        repro = _copyable(f"repro-{number}", reproduction) if reproduction else '<p class="none">no request</p>'
+        articles.append(
+            f'<article class="finding" id="finding-{number}" data-verdict="fail" data-check="{_e(finding["check"])}">'
+            f"<h3>{number}. {_badge('fail')} <code>{_e(finding['operation'])}</code> {_e(finding['title'])}</h3>"
+            f'<p class="facts">check <code class="check">{_e(finding["check"])}</code> · {_e(finding["source"])}'
+            f"{_e(status)} · seed <code>{_e(seed)}</code></p>"
+            f'<pre class="message">{_e(finding["message"])}</pre><h4>reproduce</h4>{repro}</article>'
+        )
+    return _section("findings", f"Failures ({len(findings)})", "".join(articles), False)
+
+
+def _fuzz_errors(errors: list[str]) -> str:
+    if not errors:
+        return ""
+    items = "".join(f'<pre class="message">{_e(error)}</pre>' for error in errors)
+    return _section("errors", f"Harness errors ({len(errors)}): not the target's fault", items, False)
+
+
+def _fuzz_run(run: dict[str, Any], total: int) -> str:
+    cases = ", ".join(f"{n:,} {source}" for source, n in run["cases"].items())
+    rows = [
+        ("target", _e(run["target"])),
+        ("run id", f"<code>{_e(run['run_id'])}</code>"),
+        ("seed", f"<code>{_e(run['seed'])}</code>"),
+        ("cases", f"{total:,} ({_e(cases)})"),
+        ("duration", f"{run['seconds']:,.1f} s, {run.get('cases_per_s', 0):,.1f} cases/s"),
+        ("left out", _e(", ".join(run.get("excluded") or []) or "nothing")),
+        ("case digests", "<br>".join(f"{_e(k)} <code>{_e(v)}</code>" for k, v in (run.get("digests") or {}).items())),
+    ]
+    cells = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows)
+    return f'<section id="run"><h2>Run</h2><dl>{cells}</dl></section>'
+
+
+def _fuzz_list(results: dict[str, Any]) -> str:
+    return "<ul>" + "".join(f"<li><code>{_e(op)}</code></li>" for op in results["operations"]) + "</ul>"
+
+
+_FUZZ_CSS = """
+.copyable { position: relative; } .copyable pre { padding-right: 5em; color: #1f2328; }
+button.copy { position: absolute; top: 4px; right: 4px; font-size: 12px; cursor: pointer; }
+.outcome ol pre { color: #1f2328; }
+"""
+
+# a copy button selects its command (so Ctrl-C works where the clipboard is refused) and copies it
+_COPY_JS = """
+document.querySelectorAll('button.copy').forEach(function (button) {
+  button.addEventListener('click', function () {
+    var pre = document.getElementById(button.dataset.for), range = document.createRange();
+    range.selectNodeContents(pre);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    function done(ok) { button.textContent = ok ? 'copied' : 'selected: Ctrl-C'; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(pre.textContent).then(function () { done(true); }, function () { done(false); });
+    } else {
+      var ok = false;
+      try { ok = document.execCommand('copy'); } catch (e) {}
+      done(ok);
+    }
+  });
+});
 """

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from starlette.routing import request_response
 from invharness.cli import main
 from invharness.reference_impl.server import EmbeddedServer
 from invharness.reference_impl.services import validation
+from invharness.reference_impl.services.auth import Authenticator
 from invharness.reference_impl.transport import http_api
 
 from ..suites.mutants import _batch_json
@@ -70,6 +72,8 @@ def test_a_500_to_one_malformed_body_is_found_with_a_reproduction_that_fails_aga
         "--operation",
         "^POST /api/v4.1/job$",
         "--no-generators",
+        "--phases",
+        "coverage",  # its negative bodies are systematic: a missing or mistyped retailerId among them
         "--max-examples",
         "10",
         "--seed",
@@ -81,6 +85,8 @@ def test_a_500_to_one_malformed_body_is_found_with_a_reproduction_that_fails_aga
     reproduction = errors[0]["reproduction"]
     assert '"Authorization: Bearer $TOKEN"' in reproduction and "demo-secret" not in json.dumps(results)
     assert _rerun(reproduction, target.url)[0] == 500
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'id="finding-1"' in page and "not_a_server_error" in page and "demo-secret" not in page
 
 
 def test_a_negative_qty_accepted_without_error_is_found_by_its_rule(target, tmp_path, monkeypatch):
@@ -130,31 +136,79 @@ def test_a_batch_read_without_a_required_field_is_found(target, tmp_path, monkey
     assert status == 200 and "createdOn" not in json.loads(body)
 
 
-def test_the_same_seed_sends_the_same_cases(target, tmp_path):
-    runs = [
-        _fuzz(
-            target.url,
-            tmp_path / name,
-            "--operation",
-            r"^GET /api/v4\.1/job/\{jobId\}$",
-            "--no-generators",
-            "--max-examples",
-            "8",
-            "--seed",
-            seed,
-        )
-        for name, seed in (("a", "5"), ("b", "5"), ("c", "6"))
-    ]
-    assert [code for code, _ in runs] == [0, 0, 0], [r["findings"] for _, r in runs]
-    digests = [results["run"]["digests"]["rest"] for _, results in runs]
-    assert digests[0] == digests[1] != digests[2]
-    assert runs[0][1]["run"]["cases"] == runs[1][1]["run"]["cases"]
+def test_the_same_seed_replays_the_run_exactly_stateful_phase_included(tmp_path):
+    """Each run against a fresh reference (its job and event ids differ: the digest holds their order of
+    appearance, not their values): the same seed sends the same requests in the same order."""
+
+    def run(name: str, seed: str) -> dict[str, Any]:
+        with EmbeddedServer() as server:
+            code, results = _fuzz(
+                server.url,
+                tmp_path / name,
+                "--operation",
+                r"^(POST /api/v4\.1/job|GET /api/v4\.1/job/\{jobId\})$",  # a link: create a job, read it
+                "--phases",
+                "stateful",
+                "--no-generators",
+                "--max-examples",
+                "3",
+                "--seed",
+                seed,
+            )
+        assert code == 0, results["findings"]
+        return results["run"]
+
+    first, again, other = run("a", "5"), run("b", "5"), run("c", "6")
+    assert first["cases"]["rest stateful"] > 10, first["cases"]  # the links were walked
+    assert first["digests"] == again["digests"] and first["cases"] == again["cases"]
+    assert other["digests"]["rest"] != first["digests"]["rest"]
+
+
+def test_a_token_revoked_mid_run_is_fetched_again_without_a_spurious_401(target, tmp_path, monkeypatch):
+    """A reference variant that revokes each access token after a few uses: the run logs in again and resends,
+    as verify's client does, and finds nothing."""
+    original = Authenticator.authenticate
+    uses: dict[str, int] = {}
+    revoked: list[str] = []
+
+    def authenticate(self: Authenticator, authorization: str | None) -> Any:
+        principal = original(self, authorization)  # 401 for a revoked token
+        token = (authorization or "").partition(" ")[2].strip()
+        uses[token] = uses.get(token, 0) + 1
+        if uses[token] >= 8:
+            self._access.pop(token, None)
+            revoked.append(token)
+        return principal
+
+    monkeypatch.setattr(Authenticator, "authenticate", authenticate)
+    code, results = _fuzz(
+        target.url,
+        tmp_path,
+        "--operation",
+        r"^GET /api/v4\.1/job/\{jobId\}$",
+        "--no-generators",
+        "--max-examples",
+        "25",
+        "--seed",
+        "3",
+    )
+    assert code == 0 and results["findings"] == [], results["findings"]
+    assert len(revoked) >= 2, "the variant revoked tokens mid-run, and the run went on with new ones"
+    assert sum(results["run"]["cases"].values()) > 24
 
 
 def test_usage_errors_are_one_line(tmp_path, capsys):
     assert main(["fuzz", "--target-url", "http://example.com", "--report-dir", str(tmp_path)]) == 2
     assert "--allow-remote-writes" in capsys.readouterr().err
     assert main(["fuzz", "--operation", "(", "--report-dir", str(tmp_path)]) == 2
+
+
+def test_an_unreachable_target_is_the_harness_s_exit_3_not_a_failure(tmp_path, capsys):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["fuzz", "--target-url", f"http://127.0.0.1:{port}", "--report-dir", str(tmp_path)]) == 3
+    assert "unreachable" in capsys.readouterr().err
 
 
 def test_help_lists_the_mutations_left_out():
