@@ -86,7 +86,6 @@ def test_the_unbroken_server_passes_every_read_group(local_s3, target_profile, t
 
 def test_every_must_clause_of_the_read_groups_has_a_mutant():
     from tests.suites.mutants_clients import CLIENT_MUTANTS  # the clauses real clients prompted (issue 14)
-
     from tests.suites.mutants_mutations import MUTATION_MUTANTS  # the inventory mutations' (issue 10)
 
     must = {c.id for c in contracts.clauses() if c.group in GROUPS and c.severity == "MUST"}
