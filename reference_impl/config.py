@@ -57,6 +57,7 @@ class ServerConfig:
     feed_region: str = "us-east-1"  # destinations must be in this region
     s3_endpoint: str | None = None  # any S3 (AWS, MinIO, moto); `invharness serve` starts moto when None
     feed_source_bucket: str = "invharness-feed-source"
+    data_dir: str | None = None  # SQLite stores kept here (`invharness serve --data-dir`); None: in memory
     clock_control: bool = False  # POST /_invharness/clock {"advance_s": N} moves the server's clock (harness only)
 
 

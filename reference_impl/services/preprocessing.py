@@ -146,6 +146,11 @@ def _write_chunk(
 ) -> None:
     """Write each record (unless BPP filters it), or report why it cannot be. The ingestion hot path:
     one loop with everything it touches in locals."""
+    wanted: dict[str, list[str]] = {}
+    for record in records:
+        wanted.setdefault(record[3], []).append(record[6])
+    for catalogue_ref, refs in wanted.items():  # a durable store reads the chunk's positions in one go
+        inventory.prefetch(catalogue_ref, refs)
     current = None
     filtered = forwarded = 0
     raised: list[tuple] = []  # the events of the forwarded records, stored together at the end

@@ -95,3 +95,12 @@ class InMemoryJobStore:
             self._batches[batch.id] = batch
             job.batches.append(batch)
         return batch
+
+    def pending(self) -> list[Batch]:
+        """Batches accepted but not processed when the store was opened (none: memory starts empty)."""
+        return []
+
+    def complete(self, batches: list[Batch]) -> None:
+        """The group's batches are processed (their results final)."""
+        for batch in batches:
+            batch.status = COMPLETE

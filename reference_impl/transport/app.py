@@ -114,6 +114,7 @@ def create_app(
         finally:
             await scheduler.stop()
             await backend.worker.stop()  # accepted batches are finished before exit
+            backend.stores.close()
 
     app = Starlette(
         routes=routes,
