@@ -54,9 +54,9 @@ SQLITE_IN_NORMAL_RUN = frozenset(
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("store") == "sqlite":
-            if item.path.name not in SQLITE_IN_NORMAL_RUN:
-                item.add_marker(pytest.mark.sqlite)
+        on_sqlite = callspec is not None and callspec.params.get("store") == "sqlite"
+        if on_sqlite and item.path.name not in SQLITE_IN_NORMAL_RUN:
+            item.add_marker(pytest.mark.sqlite)
 
 
 @pytest.fixture(params=STORES)
