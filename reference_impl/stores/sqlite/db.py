@@ -28,6 +28,8 @@ class Database:
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={synchronous}")
+        # A bounded page cache (64 MB) big enough that a chunk's B-tree pages stay in it; memory stays flat.
+        self.conn.execute("PRAGMA cache_size=-65536")
         self.conn.executescript(schema)
         self.lock = threading.RLock()
         self.in_group = False

@@ -23,7 +23,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS event_blocks (id INTEGER PRIMARY KEY, data BLOB);
 CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY, name TEXT, entity_ref TEXT, generated_on REAL, block INTEGER, data BLOB);
+    seq INTEGER PRIMARY KEY, name TEXT, entity_ref TEXT, generated_on REAL, block INTEGER, data BLOB,
+    quantity_ref TEXT, type TEXT, qty INTEGER);
 CREATE INDEX IF NOT EXISTS events_by_name ON events (name, seq);
 CREATE INDEX IF NOT EXISTS events_by_entity ON events (entity_ref, seq);
 """
@@ -40,18 +41,22 @@ class SqliteEventLog:
         self._prefix = db.meta("event_prefix", str(uuid.uuid4())[:23])
         self._blocks: dict[EventBlock, int] = {}
         self._block_cache: dict[int, EventBlock] = {}
+        self._seq = db.one("SELECT max(seq) FROM events")[0] or 0  # the last sequence number issued
 
     def event_id(self, event: AnyEvent) -> str:
         return f"{self._prefix}-{event.seq:012x}"
 
-    def _next_seq(self) -> int:
-        return (self._db.one("SELECT max(seq) FROM events")[0] or 0) + 1
+    def _next_seq(self, count: int = 1) -> int:
+        """The first of ``count`` new sequence numbers (the database lock held)."""
+        first = self._seq + 1
+        self._seq += count
+        return first
 
     def append(self, name: str, generated_on: float, **values: Any) -> Event:
         with self._db.lock:
             event = Event(self._next_seq(), name, generated_on, **values)
             self._db.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?, NULL, ?)",
+                "INSERT INTO events VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL, NULL)",
                 (event.seq, name, event.entity_ref, generated_on, _pack(event)),
             )
         return event
@@ -74,17 +79,15 @@ class SqliteEventLog:
         if not records:
             return
         with self._db.lock:
-            seq = self._next_seq()
+            seq = self._next_seq(len(records))
             rows = []
             block, block_id = None, 0
             for stored, entity_ref, ref, kind, qty in records:
                 if stored is not block:
                     block, block_id = stored, self._block_id(stored)
-                rows.append(
-                    (seq, stored.name, entity_ref, stored.generated_on, block_id, orjson.dumps((ref, kind, qty)))
-                )
+                rows.append((seq, stored.name, entity_ref, stored.generated_on, block_id, None, ref, kind, qty))
                 seq += 1
-            self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def trim(self) -> None:
         """Drop the oldest tenth when over retention."""
@@ -93,17 +96,16 @@ class SqliteEventLog:
             self._db.execute("DELETE FROM events WHERE seq < ?", (low + (high - low + 1) // 10,))
 
     def _view(self, row: tuple) -> AnyEvent:
-        seq, name, entity_ref, generated_on, block_id, data = row
-        values = orjson.loads(data)
+        seq, name, entity_ref, generated_on, block_id, data, ref, kind, qty = row
         if block_id is None:
-            return Event(seq, name, generated_on, **values)
+            return Event(seq, name, generated_on, **orjson.loads(data))
         block = self._block_cache.get(block_id)
         if block is None:
             if len(self._block_cache) > 1000:
                 self._block_cache.clear()
             (packed,) = self._db.one("SELECT data FROM event_blocks WHERE id = ?", (block_id,))
             block = self._block_cache[block_id] = EventBlock(**orjson.loads(packed))
-        return RecordEvent(seq, block, entity_ref, *values)
+        return RecordEvent(seq, block, entity_ref, ref, kind, qty)
 
     def get(self, event_id: str) -> AnyEvent | None:
         prefix, _, seq_hex = event_id.rpartition("-")
