@@ -2,11 +2,15 @@
 accepted but not processed is processed after a restart, and a server killed mid-ingestion loses no batch it
 answered 200 and applies none twice (once here; 20 times in a row with -m sqlite)."""
 
+import json
 import random
 
 import boto3
 import pytest
+import yaml
 
+from invharness.cli import main
+from invharness.embedded import embedded_target
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.server import EmbeddedServer
@@ -78,6 +82,17 @@ def test_a_batch_accepted_but_not_processed_is_processed_after_a_restart(config,
             "quantity": 4
         }
         assert len(api.events("InventoryChanged", "PEND:LOC1:DEFAULT")) == 1
+
+
+def test_a_store_heavy_verify_group_passes_against_the_sqlite_store(tmp_path):
+    with embedded_target(data_dir=str(tmp_path / "data")) as (url, overrides):
+        profile = tmp_path / "profile.yaml"
+        profile.write_text(yaml.safe_dump({**overrides, "credentials": {"client_secret": "demo-secret"}}))
+        groups = ["--group", "bpp-detection"]
+        code = main(["verify", "--target-url", url, "--profile", str(profile), *groups, "--report-dir", str(tmp_path)])
+    checks = json.loads((tmp_path / "results.json").read_text())["checks"]
+    assert code == 4 and checks, "INCOMPLETE (other groups not selected), no MUST clause failing"
+    assert {c["verdict"] for c in checks} == {"pass"}, [c for c in checks if c["verdict"] != "pass"]
 
 
 def test_a_killed_server_loses_no_acknowledged_batch_and_applies_none_twice(tmp_path):
