@@ -10,9 +10,12 @@ Every forwarded record is written and raises one event named by the batch's ``ev
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.services.settings import SettingsService
@@ -89,12 +92,17 @@ class BatchProcessor:
             batch.entities = []  # processed: the records live on as quantities
 
     def _resolve(self, batches: list[Batch], outcome: GroupOutcome) -> list[tuple]:
-        """(batch, index, entity, catalogue ref, quantity ref, type, position ref) of each conforming record."""
+        """(batch, index, entity, catalogue ref, quantity ref, type, position ref) of each conforming record.
+
+        A batch's records are parsed here (they wait as JSON); the strings many records repeat (a location,
+        a product, a status) are interned, so a million quantities share them instead of holding copies."""
         records = []
+        intern = sys.intern
         for batch in batches:
             ctype = catalogue_type(batch.catalogue_ref)
             invalid = batch.invalid
-            for index, entity in enumerate(batch.entities):
+            entities = orjson.loads(batch.entities) if isinstance(batch.entities, bytes) else batch.entities
+            for index, entity in enumerate(entities):
                 if invalid and index in invalid:
                     outcome.failed += 1
                     batch.results.append(
@@ -107,7 +115,11 @@ class BatchProcessor:
                     )
                     continue
                 kind = entity.get("type") or LAST_ON_HAND
-                pos_ref = f"{entity['skuRef']}:{entity['locationRef']}:{ctype}"
+                sku = entity["skuRef"] = intern(entity["skuRef"])
+                location = entity["locationRef"] = intern(entity["locationRef"])
+                if "status" in entity:
+                    entity["status"] = intern(entity["status"])
+                pos_ref = f"{sku}:{location}:{ctype}"
                 ref = entity.get("ref") or f"{pos_ref}:{kind}"
                 records.append((batch, index, entity, batch.catalogue_ref, ref, kind, pos_ref))
         return records

@@ -7,6 +7,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from invharness.reference_impl.clock import Clock, next_midnight_utc
 from invharness.reference_impl.errors import ApiError
 
@@ -29,7 +31,7 @@ class Batch:
     id: str
     job: Job
     created_on: float
-    entities: list[Any]
+    entities: bytes  # the records as JSON until processed (a tenth of their parsed size), then b""
     catalogue_ref: str
     event: str
     source: str
@@ -86,10 +88,12 @@ class InMemoryJobStore:
         return found if found is not None and found.job is job else None
 
     def add_batch(self, job: Job, **fields: Any) -> Batch:
-        """Store a new PENDING batch under an OPEN job; JobClosed otherwise."""
+        """Store a new PENDING batch under an OPEN job; JobClosed otherwise. Its records (``entities``, a list)
+        are kept as JSON until processed: a million pending records in memory parsed would take ~500 MB."""
         now = self._clock.now()
         if job.status(now) != "OPEN":
             raise JobClosed(f"Job {job.id} is closed")
+        fields["entities"] = orjson.dumps(fields["entities"])
         with self._lock:
             batch = Batch(id=str(next(self._batch_ids)), job=job, created_on=now, **fields)
             self._batches[batch.id] = batch

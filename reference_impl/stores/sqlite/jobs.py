@@ -55,7 +55,7 @@ class SqliteJobStore(InMemoryJobStore):
                 str(id_),
                 job,
                 created_on,
-                [],
+                b"",
                 catalogue_ref,
                 event,
                 source,
@@ -97,7 +97,7 @@ class SqliteJobStore(InMemoryJobStore):
                 transients,
                 orjson.dumps(batch.invalid, option=orjson.OPT_NON_STR_KEYS),
                 batch.submitted_by,
-                orjson.dumps(batch.entities),
+                batch.entities,
             ),
         )
         return batch
@@ -107,7 +107,7 @@ class SqliteJobStore(InMemoryJobStore):
         found, self._pending = self._pending, []
         for batch in found:
             (raw,) = self._intake.one("SELECT entities FROM batches WHERE id = ?", (int(batch.id),))
-            batch.entities = orjson.loads(raw)
+            batch.entities = raw
         return found
 
     def complete(self, batches: list[Batch]) -> None:
