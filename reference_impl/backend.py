@@ -113,6 +113,7 @@ class Backend:
             self.config.processing_window_s,
             self.config.manage_gc,
             lambda: self.requests_in_flight > 0,
+            self.config.max_group_records if self.config.data_dir is not None else None,
         )
         self.jobs = JobService(self.stores.jobs, self.config, self.clock)
         self.batches = BatchService(self.stores.jobs, self.jobs, self.worker)

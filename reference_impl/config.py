@@ -58,6 +58,9 @@ class ServerConfig:
     s3_endpoint: str | None = None  # any S3 (AWS, MinIO, moto); `invharness serve` starts moto when None
     feed_source_bucket: str = "invharness-feed-source"
     data_dir: str | None = None  # SQLite stores kept here (`invharness serve --data-dir`); None: in memory
+    # With SQLite, a group (one transaction) holds at most this many records, so memory stays flat however
+    # many wait; batches beyond it form the next group (de-duplication spans a group).
+    max_group_records: int = 100_000
     clock_control: bool = False  # POST /_invharness/clock {"advance_s": N} moves the server's clock (harness only)
 
 

@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.services.settings import SettingsService
 from invharness.reference_impl.stores.events import EventBlock
@@ -101,8 +99,7 @@ class BatchProcessor:
         for batch in batches:
             ctype = catalogue_type(batch.catalogue_ref)
             invalid = batch.invalid
-            entities = orjson.loads(batch.entities) if isinstance(batch.entities, bytes) else batch.entities
-            for index, entity in enumerate(entities):
+            for index, entity in enumerate(batch.records()):
                 if invalid and index in invalid:
                     outcome.failed += 1
                     batch.results.append(

@@ -38,11 +38,13 @@ class BatchWorker:
         window_s: float = 0.05,
         manage_gc: bool = False,
         busy: Callable[[], bool] = lambda: False,
+        max_group_records: int | None = None,
     ) -> None:
         self._processor = processor
         self._store = store
         self._transaction = transaction
         self._busy = busy
+        self._max_group_records = max_group_records
         self._manage_gc = manage_gc
         self._window_s = window_s
         self._pending: OrderedDict[str, tuple[Job, list[Batch]]] = OrderedDict()
@@ -116,9 +118,25 @@ class BatchWorker:
             await self._resumed.wait()
             self._wakeup.clear()
             while self._pending:
-                _, (job, batches) = self._pending.popitem(last=False)
+                job, batches = self._next_group()
                 await self._process(job, batches)
             self._idle.set()
+
+    def _next_group(self) -> tuple[Job, list[Batch]]:
+        """The first job's PENDING batches, at most ``max_group_records`` records of them (at least one
+        batch); the rest stay first in the queue for the next group."""
+        job_id, (job, batches) = next(iter(self._pending.items()))
+        taken, records = 0, 0
+        for batch in batches:
+            if taken and self._max_group_records is not None and records + batch.size > self._max_group_records:
+                break
+            taken, records = taken + 1, records + batch.size
+        group = batches[:taken]
+        if taken == len(batches):
+            del self._pending[job_id]
+        else:
+            del batches[:taken]
+        return job, group
 
     def _collect(self) -> None:
         # After a group: what it made is long-lived; freeze it out of later collections (cheap).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,13 @@ class Batch:
     submitted_by: str
     status: str = PENDING
     results: list[dict[str, Any]] = field(default_factory=list)
+    size: int = 0  # how many records it holds
+    stored_records: Callable[[], bytes] | None = None  # where a durable store keeps the records meanwhile
+
+    def records(self) -> list[Any]:
+        """The batch's records, parsed (they wait as JSON, in memory or in the store)."""
+        raw = self.stored_records() if self.stored_records is not None else self.entities
+        return orjson.loads(raw) if isinstance(raw, bytes) else raw
 
 
 @dataclass(slots=True, eq=False)
@@ -93,6 +101,7 @@ class InMemoryJobStore:
         now = self._clock.now()
         if job.status(now) != "OPEN":
             raise JobClosed(f"Job {job.id} is closed")
+        fields["size"] = len(fields["entities"])
         fields["entities"] = orjson.dumps(fields["entities"])
         with self._lock:
             batch = Batch(id=str(next(self._batch_ids)), job=job, created_on=now, **fields)

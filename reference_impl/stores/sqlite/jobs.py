@@ -8,6 +8,7 @@ Jobs and the batches' fields (not their records) are few and held in memory as w
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -24,7 +25,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY, name TEXT, retailer_id INTEGER, meta BLOB, created_on REAL, closes_at REAL);
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY, job_id INTEGER, created_on REAL, catalogue_ref TEXT, event TEXT, source TEXT,
-    transients BLOB, invalid BLOB, submitted_by TEXT, entities BLOB);
+    transients BLOB, invalid BLOB, submitted_by TEXT, entities BLOB, size INTEGER);
 """
 OUTCOME_SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch_outcomes (batch_id INTEGER PRIMARY KEY, results BLOB);
@@ -47,9 +48,9 @@ class SqliteJobStore(InMemoryJobStore):
         outcomes = dict(self._state.all("SELECT batch_id, results FROM batch_outcomes"))
         rows = self._intake.all(
             "SELECT id, job_id, created_on, catalogue_ref, event, source, transients, invalid, "
-            "submitted_by FROM batches ORDER BY id"
+            "submitted_by, size FROM batches ORDER BY id"
         )
-        for id_, job_id, created_on, catalogue_ref, event, source, transients, invalid, submitted_by in rows:
+        for id_, job_id, created_on, catalogue_ref, event, source, transients, invalid, submitted_by, size in rows:
             job = self._jobs[str(job_id)]
             batch = Batch(
                 str(id_),
@@ -62,6 +63,7 @@ class SqliteJobStore(InMemoryJobStore):
                 None if transients is None else frozenset(tuple(t) for t in orjson.loads(transients)),
                 {int(k): v for k, v in orjson.loads(invalid).items()},
                 submitted_by,
+                size=size or 0,
             )
             if id_ in outcomes:
                 batch.status, batch.results = COMPLETE, orjson.loads(outcomes[id_])
@@ -86,7 +88,7 @@ class SqliteJobStore(InMemoryJobStore):
         batch = super().add_batch(job, **fields)
         transients = None if batch.transients is None else orjson.dumps(sorted(batch.transients))
         self._intake.execute(
-            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 int(batch.id),
                 int(job.id),
@@ -98,16 +100,24 @@ class SqliteJobStore(InMemoryJobStore):
                 orjson.dumps(batch.invalid, option=orjson.OPT_NON_STR_KEYS),
                 batch.submitted_by,
                 batch.entities,
+                batch.size,
             ),
         )
+        # Committed: memory need not hold the records until they are processed (flat however many wait).
+        batch.entities, batch.stored_records = b"", self._reader(batch.id)
         return batch
+
+    def _reader(self, batch_id: str) -> Callable[[], bytes]:
+        def read() -> bytes:
+            return self._intake.one("SELECT entities FROM batches WHERE id = ?", (int(batch_id),))[0] or b"[]"
+
+        return read
 
     def pending(self) -> list[Batch]:
         """The batches accepted before a restart and never processed, with their records read back."""
         found, self._pending = self._pending, []
         for batch in found:
-            (raw,) = self._intake.one("SELECT entities FROM batches WHERE id = ?", (int(batch.id),))
-            batch.entities = raw
+            batch.stored_records = self._reader(batch.id)
         return found
 
     def complete(self, batches: list[Batch]) -> None:
