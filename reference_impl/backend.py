@@ -111,7 +111,9 @@ class Backend:
             self.stores.jobs,
             self.stores.group,
             self.config.processing_window_s,
-            self.config.manage_gc,
+            # Freezing what each group makes is for a heap that only grows; SQLite's positions come and go
+            # (they hold cycles with their quantities), so there the collector must keep running.
+            self.config.manage_gc and self.config.data_dir is None,
             lambda: self.requests_in_flight > 0,
             self.config.max_group_records if self.config.data_dir is not None else None,
         )
