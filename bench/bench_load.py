@@ -93,13 +93,21 @@ def ingest_scenario(seconds: int, users: int, out: Path) -> dict:
 
 def bench_ingestion(batches: int) -> float:
     answer = subprocess.run(
-        [sys.executable, str(HERE / "bench_ingestion.py"), "--batches", str(batches)],
+        [
+            sys.executable,
+            str(HERE / "bench_ingestion.py"),
+            "--batches",
+            str(batches),
+            "--store",
+            "memory",
+            "--no-split",
+        ],
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
     )
-    match = re.search(r"processed \(COMPLETE\)\s+([\d,]+) records/s", answer.stdout)
+    match = re.search(r"^memory\s+[\d,]+\s+([\d,]+)", answer.stdout, re.MULTILINE)
     return float(match.group(1).replace(",", "")) if match else float("nan")
 
 

@@ -6,7 +6,9 @@ check access (access.py) and change state through the stores. Nothing else chang
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from invharness.reference_impl.clock import Clock, OffsetClock, SystemClock
 from invharness.reference_impl.config import ServerConfig
@@ -24,8 +26,19 @@ from invharness.reference_impl.stores.events import InMemoryEventLog
 from invharness.reference_impl.stores.feeds import InMemoryFeedStore
 from invharness.reference_impl.stores.inventory import InMemoryInventory
 from invharness.reference_impl.stores.jobs import InMemoryJobStore
-from invharness.reference_impl.stores.protocols import EventStore, FeedStore, InventoryStore, JobStore, SettingsStore
+from invharness.reference_impl.stores.protocols import (
+    EventStore,
+    FeedStore,
+    InventoryStore,
+    JobStore,
+    NoTransaction,
+    SecretStore,
+    SettingsStore,
+    Transaction,
+)
+from invharness.reference_impl.stores.secrets import InMemorySecrets
 from invharness.reference_impl.stores.settings import InMemorySettingsStore
+from invharness.reference_impl.stores.sqlite import open_sqlite
 
 __all__ = ["Backend", "Stores"]
 
@@ -39,6 +52,14 @@ class Stores:
     events: EventStore
     settings: SettingsStore
     feeds: FeedStore
+    secrets: SecretStore
+    group: Transaction  # what a group of batches is processed in
+    close: Callable[[], None] = lambda: None
+
+    @classmethod
+    def open(cls, config: ServerConfig, clock: Clock) -> Stores:
+        """SQLite under ``config.data_dir`` when it is set, else in memory."""
+        return cls.in_memory(config, clock) if config.data_dir is None else cls.sqlite(config, clock)
 
     @classmethod
     def in_memory(cls, config: ServerConfig, clock: Clock) -> Stores:
@@ -48,6 +69,28 @@ class Stores:
             events=InMemoryEventLog(config.event_retention),
             settings=InMemorySettingsStore(),
             feeds=InMemoryFeedStore(),
+            secrets=InMemorySecrets(),
+            group=NoTransaction(),
+        )
+
+    @classmethod
+    def sqlite(cls, config: ServerConfig, clock: Clock) -> Stores:
+        assert config.data_dir is not None
+        opened = open_sqlite(Path(config.data_dir), clock, config.job_lifetime, config.event_retention)
+
+        def close() -> None:
+            for db in opened.databases:
+                db.close()
+
+        return cls(
+            opened.jobs,
+            opened.inventory,
+            opened.events,
+            opened.settings,
+            opened.feeds,
+            opened.secrets,
+            opened.group,
+            close,
         )
 
 
@@ -57,8 +100,8 @@ class Backend:
     def __init__(self, config: ServerConfig | None = None, clock: Clock | None = None) -> None:
         self.config = config or ServerConfig()
         self.clock = clock or (OffsetClock() if self.config.clock_control else SystemClock())
-        self.stores = Stores.in_memory(self.config, self.clock)
-        self.auth = Authenticator(self.config, self.clock)
+        self.stores = Stores.open(self.config, self.clock)
+        self.auth = Authenticator(self.config, self.clock, self.stores.secrets)
         self.settings = SettingsService(self.stores.settings)
         self.inventory = InventoryService(self.stores.inventory, self.clock)
         self.virtual = VirtualService(self.stores.inventory, self.clock)
@@ -66,7 +109,15 @@ class Backend:
         self.processor = BatchProcessor(self.stores.inventory, self.stores.events, self.settings, self.clock)
         self.requests_in_flight = 0  # kept by the app's middleware; the worker yields to requests
         self.worker = BatchWorker(
-            self.processor, self.config.processing_window_s, self.config.manage_gc, lambda: self.requests_in_flight > 0
+            self.processor,
+            self.stores.jobs,
+            self.stores.group,
+            self.config.processing_window_s,
+            # Freezing what each group makes is for a heap that only grows; SQLite's positions come and go
+            # (they hold cycles with their quantities), so there the collector must keep running.
+            self.config.manage_gc and self.config.data_dir is None,
+            lambda: self.requests_in_flight > 0,
+            self.config.max_group_records if self.config.data_dir is not None else None,
         )
         self.jobs = JobService(self.stores.jobs, self.config, self.clock)
         self.batches = BatchService(self.stores.jobs, self.jobs, self.worker, self.stores.inventory)

@@ -59,6 +59,10 @@ class ServerConfig:
     feed_region: str = "us-east-1"  # destinations must be in this region
     s3_endpoint: str | None = None  # any S3 (AWS, MinIO, moto); `invharness serve` starts moto when None
     feed_source_bucket: str = "invharness-feed-source"
+    data_dir: str | None = None  # SQLite stores kept here (`invharness serve --data-dir`); None: in memory
+    # With SQLite, a group (one transaction) holds at most this many records, so memory stays flat however
+    # many wait; batches beyond it form the next group (de-duplication spans a group).
+    max_group_records: int = 100_000
     clock_control: bool = False  # POST /_invharness/clock {"advance_s": N} moves the server's clock (harness only)
     # Resource limits (issue 15; README "Resource limits"). A GraphQL document over one is refused before
     # it runs; complexity is the nodes a query can answer (each connection: its page x (1 + nodes below)).

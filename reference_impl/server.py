@@ -57,6 +57,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "can judge job closing and token expiry; for a harness only: loopback --host only, off by default",
     )
     parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep the state in SQLite files under DIR (created if missing): jobs, batches, inventory, events, "
+        "settings, feeds and tokens survive a restart, and batches accepted but not processed are processed "
+        "after it (default: in memory, lost when the server stops)",
+    )
+    parser.add_argument(
         "--feed-interval",
         type=_interval,
         default=None,
@@ -107,6 +116,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             ("feed_interval_s", args.feed_interval),
             ("s3_endpoint", args.s3_endpoint),
             ("feed_region", args.feed_region),
+            ("data_dir", None if args.data_dir is None else str(args.data_dir)),
         )
         if value is not None
     }
@@ -126,7 +136,11 @@ def run_from_args(args: argparse.Namespace) -> int:
         local_s3 = LocalS3().start()
         config = dataclasses.replace(config, s3_endpoint=local_s3.url)
         print(f"feed files go to a local S3 (moto) at {local_s3.url}", flush=True)
-    print(f"reference server on http://{args.host}:{args.port} (account {config.account.account_id})", flush=True)
+    store = f"SQLite in {config.data_dir}" if config.data_dir else "in memory"
+    print(
+        f"reference server on http://{args.host}:{args.port} (account {config.account.account_id}, state {store})",
+        flush=True,
+    )
     try:
         serve(args.host, args.port, config, args.log_level)
     except KeyboardInterrupt:  # uvicorn has shut down gracefully, then re-raises the Ctrl-C it caught

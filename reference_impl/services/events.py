@@ -60,9 +60,12 @@ class EventService:
 
     def process(self, principal: Principal, event: Event) -> None:
         """Run the event's ruleset and record how it ended."""
+        event.status, event.error_message = self._run_ruleset(principal, event)
+        self._store.save(event)
+
+    def _run_ruleset(self, principal: Principal, event: Event) -> tuple[str, str | None]:
         if event.name != "INVENTORY_DELTA":
-            event.status, event.error_message = "NO_MATCH", f"No ruleset matches event {event.name}"
-            return
+            return "NO_MATCH", f"No ruleset matches event {event.name}"
         catalogue = self._inventory.catalogue(event.entity_ref or "")
         # another retailer's catalogue (of the event's retailer or the user's) fails like a missing one
         if (
@@ -70,10 +73,9 @@ class EventService:
             or catalogue.retailer_id != event.retailer_id
             or not principal.may_act_for(catalogue.retailer_id)
         ):
-            event.status, event.error_message = "FAILED", f"Inventory catalogue {event.entity_ref} not found"
-            return
+            return "FAILED", f"Inventory catalogue {event.entity_ref} not found"
         outcome = apply_deltas(self._inventory, catalogue.ref, event.attributes["deltas"], self._clock.now())
-        event.status, event.error_message = outcome.status, outcome.error
+        return outcome.status, outcome.error
 
     def event(self, principal: Principal, event_id: str) -> AnyEvent:
         event = self._store.get(event_id)

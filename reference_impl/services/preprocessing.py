@@ -10,6 +10,7 @@ Every forwarded record is written and raises one event named by the batch's ``ev
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -96,11 +97,15 @@ class BatchProcessor:
             batch.entities = []  # processed: the records live on as quantities
 
     def _resolve(self, batches: list[Batch], outcome: GroupOutcome) -> list[tuple]:
-        """(batch, index, entity, catalogue ref, quantity ref, type, position ref) of each conforming record."""
+        """(batch, index, entity, catalogue ref, quantity ref, type, position ref) of each conforming record.
+
+        A batch's records are parsed here (they wait as JSON); the strings many records repeat (a location,
+        a product, a status) are interned, so a million quantities share them instead of holding copies."""
         records = []
+        intern = sys.intern
         for batch in batches:
             invalid = batch.invalid
-            for index, entity in enumerate(batch.entities):
+            for index, entity in enumerate(batch.records()):
                 if invalid and index in invalid:
                     outcome.failed += 1
                     batch.results.append(
@@ -113,7 +118,11 @@ class BatchProcessor:
                     )
                     continue
                 kind = entity.get("type") or LAST_ON_HAND
-                pos_ref = position_ref(entity["skuRef"], entity["locationRef"], batch.catalogue_ref)
+                sku = entity["skuRef"] = intern(entity["skuRef"])
+                location = entity["locationRef"] = intern(entity["locationRef"])
+                if "status" in entity:
+                    entity["status"] = intern(entity["status"])
+                pos_ref = position_ref(sku, location, batch.catalogue_ref)
                 ref = entity.get("ref") or f"{pos_ref}:{kind}"
                 records.append((batch, index, entity, batch.catalogue_ref, ref, kind, pos_ref))
         return records
@@ -152,6 +161,11 @@ def _write_chunk(
 ) -> None:
     """Write each record (unless BPP filters it), or report why it cannot be. The ingestion hot path:
     one loop with everything it touches in locals."""
+    wanted: dict[str, list[str]] = {}
+    for record in records:
+        wanted.setdefault(record[3], []).append(record[6])
+    for catalogue_ref, refs in wanted.items():  # a durable store reads the chunk's positions in one go
+        inventory.prefetch(catalogue_ref, refs)
     current = None
     filtered = forwarded = 0
     raised: list[tuple] = []  # the events of the forwarded records, stored together at the end

@@ -1,9 +1,10 @@
 """The batch worker: takes PENDING batches, groups them per job, processes them asynchronously.
 
 It runs as a task on the server's event loop and yields between chunks of records, so requests
-are answered while it works. Batches of one job that arrive within the processing window of each
-other are processed as one group (and de-duplicated together). On shutdown every accepted batch is
-finished before the worker stops.
+are answered while it works. A group is processed in one store transaction (its writes, events and
+outcomes commit together); at start the batches a durable store kept PENDING are queued again.
+Batches of one job that arrive within the processing window of each other are processed as one
+group (and de-duplicated together). On shutdown every accepted batch is finished before the worker stops.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from invharness.reference_impl.services.preprocessing import BatchProcessor, GroupOutcome
-from invharness.reference_impl.stores.jobs import COMPLETE, RUNNING, Batch, Job
+from invharness.reference_impl.stores.jobs import RUNNING, Batch, Job
+from invharness.reference_impl.stores.protocols import JobStore, Transaction
 
 __all__ = ["BatchWorker"]
 
@@ -31,12 +33,18 @@ class BatchWorker:
     def __init__(
         self,
         processor: BatchProcessor,
+        store: JobStore,
+        transaction: Transaction,
         window_s: float = 0.05,
         manage_gc: bool = False,
         busy: Callable[[], bool] = lambda: False,
+        max_group_records: int | None = None,
     ) -> None:
         self._processor = processor
+        self._store = store
+        self._transaction = transaction
         self._busy = busy
+        self._max_group_records = max_group_records
         self._manage_gc = manage_gc
         self._window_s = window_s
         self._pending: OrderedDict[str, tuple[Job, list[Batch]]] = OrderedDict()
@@ -56,6 +64,8 @@ class BatchWorker:
             # quantities again and again (half of the processing time, measured). Instead, what each
             # group makes is frozen out of the collector's sight, and a full collection runs when idle.
             gc.disable()
+        for batch in self._store.pending():  # accepted before a restart, never processed
+            self.submit(batch)
 
     def submit(self, batch: Batch) -> None:
         """Queue a PENDING batch (called on the event loop)."""
@@ -108,9 +118,25 @@ class BatchWorker:
             await self._resumed.wait()
             self._wakeup.clear()
             while self._pending:
-                _, (job, batches) = self._pending.popitem(last=False)
+                job, batches = self._next_group()
                 await self._process(job, batches)
             self._idle.set()
+
+    def _next_group(self) -> tuple[Job, list[Batch]]:
+        """The first job's PENDING batches, at most ``max_group_records`` records of them (at least one
+        batch); the rest stay first in the queue for the next group."""
+        job_id, (job, batches) = next(iter(self._pending.items()))
+        taken, records = 0, 0
+        for batch in batches:
+            if taken and self._max_group_records is not None and records + batch.size > self._max_group_records:
+                break
+            taken, records = taken + 1, records + batch.size
+        group = batches[:taken]
+        if taken == len(batches):
+            del self._pending[job_id]
+        else:
+            del batches[:taken]
+        return job, group
 
     def _collect(self) -> None:
         # After a group: what it made is long-lived; freeze it out of later collections (cheap).
@@ -128,6 +154,7 @@ class BatchWorker:
         for batch in batches:
             batch.status = RUNNING
         outcome = GroupOutcome()
+        self._transaction.begin()
         try:
             for _ in self._processor.process(job, batches, outcome):
                 await asyncio.sleep(0)
@@ -148,7 +175,7 @@ class BatchWorker:
                         "message": "the server failed while processing this batch",
                     }
                 )
+        self._store.complete(batches)
+        self._transaction.commit()
         self._collect()
-        for batch in batches:
-            batch.status = COMPLETE
         log.debug("job %s: %d batch(es) %s", job.id, len(batches), outcome)

@@ -136,6 +136,9 @@ class InMemoryEventLog:
         else:
             known.append(seq)
 
+    def save(self, event: Event) -> None:
+        """The event's status changed (in memory: already stored)."""
+
     def append_records(self, records: list[tuple[EventBlock, str, str, str, int]]) -> None:
         """Store batch-record events (block, position ref, quantity ref, type, qty) in order.
 

@@ -8,7 +8,7 @@ from the positions of DEFAULT:<retailerId> on read: quantity max(onHand, 0).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,6 +246,9 @@ class InMemoryInventory:
 
     def save_virtual(self, catalogue: StoredVirtualCatalogue) -> None:
         """The virtual catalogue, or any of its positions, changed (in memory: already stored)."""
+
+    def prefetch(self, catalogue_ref: str, refs: Iterable[str]) -> None:
+        """Positions about to be read (in memory: all are at hand)."""
 
     def base_sources(self) -> list[Catalogue]:
         """The catalogues BASE virtual catalogues derive from: each retailer's DEFAULT:<retailerId>.

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from invharness.reference_impl.clock import Clock, next_midnight_utc
 from invharness.reference_impl.errors import ApiError
@@ -29,7 +32,7 @@ class Batch:
     id: str
     job: Job
     created_on: float
-    entities: list[Any]
+    entities: bytes  # the records as JSON until processed (a tenth of their parsed size), then b""
     catalogue_ref: str
     event: str
     source: str
@@ -38,6 +41,13 @@ class Batch:
     submitted_by: str
     status: str = PENDING
     results: list[dict[str, Any]] = field(default_factory=list)
+    size: int = 0  # how many records it holds
+    stored_records: Callable[[], bytes] | None = None  # where a durable store keeps the records meanwhile
+
+    def records(self) -> list[Any]:
+        """The batch's records, parsed (they wait as JSON, in memory or in the store)."""
+        raw = self.stored_records() if self.stored_records is not None else self.entities
+        return orjson.loads(raw) if isinstance(raw, bytes) else raw
 
 
 @dataclass(slots=True, eq=False)
@@ -86,12 +96,24 @@ class InMemoryJobStore:
         return found if found is not None and found.job is job else None
 
     def add_batch(self, job: Job, **fields: Any) -> Batch:
-        """Store a new PENDING batch under an OPEN job; JobClosed otherwise."""
+        """Store a new PENDING batch under an OPEN job; JobClosed otherwise. Its records (``entities``, a list)
+        are kept as JSON until processed: a million pending records in memory parsed would take ~500 MB."""
         now = self._clock.now()
         if job.status(now) != "OPEN":
             raise JobClosed(f"Job {job.id} is closed")
+        fields["size"] = len(fields["entities"])
+        fields["entities"] = orjson.dumps(fields["entities"])
         with self._lock:
             batch = Batch(id=str(next(self._batch_ids)), job=job, created_on=now, **fields)
             self._batches[batch.id] = batch
             job.batches.append(batch)
         return batch
+
+    def pending(self) -> list[Batch]:
+        """Batches accepted but not processed when the store was opened (none: memory starts empty)."""
+        return []
+
+    def complete(self, batches: list[Batch]) -> None:
+        """The group's batches are processed (their results final)."""
+        for batch in batches:
+            batch.status = COMPLETE

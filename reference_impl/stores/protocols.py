@@ -8,7 +8,7 @@ that changes an object hands it back with ``save`` (a no-op in memory, where the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any, Protocol
 
 from invharness.reference_impl.stores.events import AnyEvent, Event, EventBlock
@@ -18,7 +18,16 @@ from invharness.reference_impl.stores.jobs import Batch, Job
 from invharness.reference_impl.stores.settings import Setting
 from invharness.reference_impl.stores.virtual import StoredVirtualCatalogue
 
-__all__ = ["EventStore", "FeedStore", "InventoryStore", "JobStore", "SettingsStore"]
+__all__ = [
+    "EventStore",
+    "FeedStore",
+    "InventoryStore",
+    "JobStore",
+    "NoTransaction",
+    "SecretStore",
+    "SettingsStore",
+    "Transaction",
+]
 
 
 class JobStore(Protocol):
@@ -33,6 +42,14 @@ class JobStore(Protocol):
         ...
 
     def batch(self, job: Job, batch_id: str) -> Batch | None: ...
+
+    def pending(self) -> list[Batch]:
+        """The batches accepted before the store was opened and not yet processed (resumed at start)."""
+        ...
+
+    def complete(self, batches: list[Batch]) -> None:
+        """Mark the group's batches COMPLETE with their results (committed with the group's writes)."""
+        ...
 
 
 class InventoryStore(Protocol):
@@ -64,6 +81,9 @@ class InventoryStore(Protocol):
 
     def save_virtual(self, catalogue: StoredVirtualCatalogue) -> None:
         """The virtual catalogue, or any of its positions, changed."""
+
+    def prefetch(self, catalogue_ref: str, refs: Iterable[str]) -> None:
+        """The positions ``refs`` of the catalogue are about to be read (once per chunk of records)."""
         ...
 
     def base_sources(self) -> list[Catalogue]: ...
@@ -75,6 +95,10 @@ class EventStore(Protocol):
     """Events in arrival order; ids are the store's."""
 
     def append(self, name: str, generated_on: float, **fields: Any) -> Event: ...
+
+    def save(self, event: Event) -> None:
+        """The event changed (its status, once processed)."""
+        ...
 
     def append_records(self, records: list[tuple[EventBlock, str, str, str, int]]) -> None:
         """Batch-record events (block, position ref, quantity ref, type, qty), in order."""
@@ -139,3 +163,31 @@ class FeedStore(Protocol):
     def run(self, ref: str) -> FeedRun | None: ...
 
     def runs(self) -> list[FeedRun]: ...
+
+
+class SecretStore(Protocol):
+    """What tokens are signed with, and which refresh tokens were redeemed (they are single use)."""
+
+    def signing_key(self) -> bytes: ...
+
+    def redeem(self, token_id: str, expires_at: float) -> bool:
+        """True the first time ``token_id`` is redeemed, False after."""
+        ...
+
+
+class Transaction(Protocol):
+    """What a group of batches is processed in: its writes, events and outcomes commit together."""
+
+    def begin(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class NoTransaction:
+    """In memory every change is stored at once: nothing to begin or commit."""
+
+    def begin(self) -> None:
+        """Nothing to begin."""
+
+    def commit(self) -> None:
+        """Nothing to commit."""

@@ -166,6 +166,7 @@ def create_app(
                     await warming
             await scheduler.stop()
             await backend.worker.stop()  # accepted batches are finished before exit
+            backend.stores.close()
 
     app = Starlette(
         routes=routes,

@@ -128,6 +128,7 @@ def test_c2_unchanged_record_is_filtered_and_updated_on_kept(api):
     ],
 )
 def test_c3_to_c10_comparison(api, incoming, expect_forwarded):
+    incoming = dict(incoming)  # the parameter is shared by both stores' runs: pop from a copy
     sku = unique("C")
     _stored(api, sku, attributes={"expiresOn": "2026-12-31T00:00:00Z"})
     entity = record(sku, incoming.pop("qty", 10), **incoming)

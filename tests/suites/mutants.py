@@ -252,8 +252,8 @@ def _refreshed_token_not_stored(mp: pytest.MonkeyPatch) -> None:
 
     def issue(self: Any, params: dict) -> Any:
         answer = original(self, params)
-        if params.get("grant_type") == "refresh_token":
-            self._access.pop(answer["access_token"], None)
+        if params.get("grant_type") == "refresh_token":  # answered, but a token the server does not accept
+            answer["access_token"] = answer["access_token"].partition(".")[0] + ".unsigned"
         return answer
 
     mp.setattr(auth.Authenticator, "issue", issue)
@@ -261,10 +261,10 @@ def _refreshed_token_not_stored(mp: pytest.MonkeyPatch) -> None:
 
 def _refresh_reusable(mp: pytest.MonkeyPatch) -> None:
     def redeem(self: Any, refresh_token: str) -> Any:
-        grant = self._refresh.get(refresh_token)
-        if grant is None or grant.expires_at <= self._clock.now():
+        claims = self._verify(refresh_token, "refresh")  # never marked redeemed
+        if claims is None:
             raise auth.TokenError(400, "invalid_grant", "Invalid refresh token")
-        return grant.user
+        return self._users[claims["u"]]
 
     mp.setattr(auth.Authenticator, "_redeem", redeem)
 

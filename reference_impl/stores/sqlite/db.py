@@ -1,0 +1,104 @@
+"""The SQLite connections of the durable stores, and the group transaction.
+
+A group of batches is processed in chunks, with requests answered in between; its writes, its events and its
+batches' outcomes must commit together (nothing applied twice after a crash). So the state database runs
+one transaction per group (``begin_group`` .. ``commit_group``); a request that writes the state database
+meanwhile joins it. Accepting a batch must be durable before the 200 and must not commit half a group: the
+intake database (jobs, batches, settings, feeds) is another file, another connection, committed per write.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Database", "GroupTransaction"]
+
+
+class Database:
+    """One SQLite file in WAL mode, used from the server's threads under one lock."""
+
+    def __init__(self, path: Path, schema: str, synchronous: str = "NORMAL") -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: autocommit unless a transaction is begun explicitly (the group's).
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute(f"PRAGMA synchronous={synchronous}")
+        # A bounded page cache (64 MB) big enough that a chunk's B-tree pages stay in it; memory stays flat.
+        self.conn.execute("PRAGMA cache_size=-65536")
+        self.conn.executescript(schema)
+        self.lock = threading.RLock()
+        self.in_group = False
+
+    @contextmanager
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            yield self.conn
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        with self.lock:
+            self.conn.executemany(sql, rows)
+
+    def all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        with self.lock:
+            return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def one(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        with self.lock:
+            return self.conn.execute(sql, tuple(params)).fetchone()
+
+    def meta(self, key: str, default: Any) -> Any:
+        """A value of the meta table, stored as ``default`` on first use."""
+        with self.lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, default))
+                return default
+            return row[0]
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def begin_group(self) -> None:
+        with self.lock:
+            if not self.in_group:
+                self.conn.execute("BEGIN")
+                self.in_group = True
+
+    def commit_group(self) -> None:
+        with self.lock:
+            if self.in_group:
+                self.conn.execute("COMMIT")
+                self.in_group = False
+
+    def close(self) -> None:
+        with self.lock:
+            self.commit_group()
+            self.conn.close()
+
+
+class GroupTransaction:
+    """What the worker brackets a group with: every write of the group commits at ``commit``."""
+
+    def __init__(self, state: Database) -> None:
+        self._state = state
+        self.before_commit: list[Callable[[], None]] = []  # flush what the stores buffer
+        self.after_commit: list[Callable[[], None]] = []
+
+    def begin(self) -> None:
+        self._state.begin_group()
+
+    def commit(self) -> None:
+        for flush in self.before_commit:
+            flush()
+        self._state.commit_group()
+        for done in self.after_commit:
+            done()

@@ -1,0 +1,343 @@
+"""The inventory in SQLite: one row per position, its quantities packed in the row (a position is read and
+written whole, and the batch hot path touches one position per record).
+
+Catalogues are few and held in memory; their ``positions`` and ``other_refs`` are mappings that load
+positions on demand. A position loaded is the same object until the cache is dropped (at most
+CACHE_LIMIT positions, dropped between chunks), so ``quantity.position is position`` holds within a chunk.
+``save`` marks a position dirty; dirty positions are written at the next ``prefetch``, scan or commit, and at
+once outside a group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, MutableMapping
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+
+from invharness.reference_impl.stores.inventory import Catalogue, Position, Quantity, VirtualPosition, to_virtual
+from invharness.reference_impl.stores.sqlite.db import Database, GroupTransaction
+from invharness.reference_impl.stores.virtual import StoredVirtualCatalogue, StoredVirtualPosition
+from invharness.reference_impl.vocabulary import base_catalogue_ref, default_catalogue_ref
+
+__all__ = ["SCHEMA", "SqliteInventory"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
+CREATE TABLE IF NOT EXISTS catalogues (
+    ref TEXT PRIMARY KEY, id INTEGER, retailer_id INTEGER, created_on REAL, updated_on REAL, status TEXT);
+CREATE TABLE IF NOT EXISTS positions (
+    catalogue_ref TEXT, ref TEXT, id INTEGER, product_ref TEXT, location_ref TEXT, type TEXT, status TEXT,
+    on_hand INTEGER, created_on REAL, updated_on REAL, delta_ids BLOB, quantities BLOB,
+    PRIMARY KEY (catalogue_ref, ref)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS other_refs (
+    catalogue_ref TEXT, ref TEXT, position_ref TEXT, PRIMARY KEY (catalogue_ref, ref)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS virtual_catalogues (ref TEXT PRIMARY KEY, data BLOB);
+"""
+CACHE_LIMIT = 20_000  # positions kept loaded between chunks
+ID_BLOCK = 10_000  # ids reserved per write of the counter
+_POSITION_COLUMNS = (
+    "ref, id, product_ref, location_ref, type, status, on_hand, created_on, updated_on, delta_ids, quantities"
+)
+
+
+class _Positions(MutableMapping[str, Position]):
+    """A catalogue's positions by ref, loaded from the store on demand."""
+
+    __slots__ = ("_ref", "_store")
+
+    def __init__(self, store: SqliteInventory, catalogue_ref: str) -> None:
+        self._store, self._ref = store, catalogue_ref
+
+    def get(self, ref: str, default: Any = None) -> Any:  # type: ignore[override]
+        found = self._store.load(self._ref, ref)
+        return default if found is None else found
+
+    def __getitem__(self, ref: str) -> Position:
+        found = self._store.load(self._ref, ref)
+        if found is None:
+            raise KeyError(ref)
+        return found
+
+    def __contains__(self, ref: object) -> bool:
+        return isinstance(ref, str) and self._store.load(self._ref, ref) is not None
+
+    def __setitem__(self, ref: str, position: Position) -> None:
+        self._store.add(position)
+
+    def __delitem__(self, ref: str) -> None:
+        raise TypeError("positions are never deleted")
+
+    def __iter__(self) -> Iterator[str]:
+        return (p.ref for p in self.values())
+
+    def __len__(self) -> int:
+        return self._store.count(self._ref)
+
+    def values(self) -> Iterator[Position]:  # type: ignore[override]
+        return self._store.scan(self._ref)
+
+
+class _OtherRefs(MutableMapping[str, Quantity]):
+    """A catalogue's quantities whose ref is not of the default form, by ref."""
+
+    __slots__ = ("_ref", "_store")
+
+    def __init__(self, store: SqliteInventory, catalogue_ref: str) -> None:
+        self._store, self._ref = store, catalogue_ref
+
+    def get(self, ref: str, default: Any = None) -> Any:  # type: ignore[override]
+        found = self._store.other_quantity(self._ref, ref)
+        return default if found is None else found
+
+    def __getitem__(self, ref: str) -> Quantity:
+        found = self._store.other_quantity(self._ref, ref)
+        if found is None:
+            raise KeyError(ref)
+        return found
+
+    def __setitem__(self, ref: str, quantity: Quantity) -> None:
+        self._store.add_other_ref(self._ref, ref, quantity.position.ref)
+
+    def __delitem__(self, ref: str) -> None:
+        raise TypeError("quantities are never deleted")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(
+            r for (r,) in self._store.db.all("SELECT ref FROM other_refs WHERE catalogue_ref = ?", (self._ref,))
+        )
+
+    def __len__(self) -> int:
+        return self._store.db.one("SELECT count(*) FROM other_refs WHERE catalogue_ref = ?", (self._ref,))[0]
+
+    def __bool__(self) -> bool:
+        return self._ref in self._store.with_other_refs
+
+
+class SqliteInventory:
+    """The InventoryStore in SQLite (see the module's docstring)."""
+
+    def __init__(self, db: Database, group: GroupTransaction) -> None:
+        self.db = db
+        self._cache: dict[tuple[str, str], Position] = {}
+        self._dirty: dict[tuple[str, str], Position] = {}
+        self._absent: set[tuple[str, str]] = set()  # prefetched and not found: no query for them again
+        self._new_other: list[tuple[str, str, str]] = []
+        self._next_id, self._id_limit = 0, 0
+        self._catalogues: dict[str, Catalogue] = {}
+        for ref, id_, retailer_id, created_on, updated_on, status in db.all("SELECT * FROM catalogues"):
+            self._catalogues[ref] = self._catalogue(ref, retailer_id, created_on, updated_on, status, id_)
+        self.with_other_refs = {r for (r,) in db.all("SELECT DISTINCT catalogue_ref FROM other_refs")}
+        # the virtual catalogues clients create are few: held in memory, each written whole when it changes
+        self._virtual = {ref: _virtual_catalogue(data) for ref, data in db.all("SELECT * FROM virtual_catalogues")}
+        group.before_commit.append(self.flush)
+
+    def new_id(self) -> int:
+        if self._next_id >= self._id_limit:
+            start = int(self.db.meta("next_inventory_id", 1))
+            self.db.set_meta("next_inventory_id", start + ID_BLOCK)
+            self._next_id, self._id_limit = start, start + ID_BLOCK
+        self._next_id += 1
+        return self._next_id - 1
+
+    def _catalogue(
+        self, ref: str, retailer_id: int, created: float, updated: float, status: str, id_: int
+    ) -> Catalogue:
+        catalogue = Catalogue(ref, retailer_id, created, updated, status=status, id=id_)
+        catalogue.positions = _Positions(self, ref)  # type: ignore[assignment]
+        catalogue.other_refs = _OtherRefs(self, ref)  # type: ignore[assignment]
+        return catalogue
+
+    # ------------------------------------------------------------------ catalogues
+
+    def catalogue(self, ref: str) -> Catalogue | None:
+        return self._catalogues.get(ref)
+
+    def catalogues(self) -> list[Catalogue]:
+        return list(self._catalogues.values())
+
+    def ensure_catalogue(self, ref: str, retailer_id: int, now: float) -> Catalogue:
+        found = self._catalogues.get(ref)
+        if found is None:
+            found = self._catalogue(ref, retailer_id, now, now, "ACTIVE", self.new_id())
+            self.db.execute(
+                "INSERT INTO catalogues VALUES (?, ?, ?, ?, ?, ?)", (ref, found.id, retailer_id, now, now, found.status)
+            )
+            self._catalogues[ref] = found
+        return found
+
+    def base_sources(self) -> list[Catalogue]:
+        return [c for c in self._catalogues.values() if c.ref == default_catalogue_ref(c.retailer_id)]
+
+    def virtual_positions(self, virtual_catalogue_ref: str) -> Iterator[VirtualPosition]:
+        for source in self.base_sources():
+            if base_catalogue_ref(source.retailer_id) == virtual_catalogue_ref:
+                for position in self.scan(source.ref):
+                    yield to_virtual(position, virtual_catalogue_ref)
+
+    # ------------------------------------------------------------------ positions
+
+    def find_position(self, catalogue_ref: str, ref: str) -> Position | None:
+        return self.load(catalogue_ref, ref) if catalogue_ref in self._catalogues else None
+
+    def load(self, catalogue_ref: str, ref: str) -> Position | None:
+        found = self._cache.get((catalogue_ref, ref))
+        if found is None and (catalogue_ref, ref) not in self._absent:
+            row = self.db.one(
+                f"SELECT {_POSITION_COLUMNS} FROM positions WHERE catalogue_ref = ? AND ref = ?", (catalogue_ref, ref)
+            )
+            if row is not None:
+                found = self._cache[catalogue_ref, ref] = _position(catalogue_ref, row)
+        return found
+
+    def prefetch(self, catalogue_ref: str, refs: Iterable[str]) -> None:
+        """Load these positions in one query (the batch hot path calls it once per chunk and catalogue)."""
+        self.flush()
+        if len(self._cache) + len(self._absent) > CACHE_LIMIT:
+            self._cache.clear()
+            self._absent.clear()
+        cache, absent = self._cache, self._absent
+        wanted = [r for r in refs if (catalogue_ref, r) not in cache and (catalogue_ref, r) not in absent]
+        absent.update((catalogue_ref, r) for r in wanted)
+        for start in range(0, len(wanted), 900):
+            part = wanted[start : start + 900]
+            rows = self.db.all(
+                f"SELECT {_POSITION_COLUMNS} FROM positions WHERE catalogue_ref = ? AND ref IN "
+                f"({','.join('?' * len(part))})",
+                [catalogue_ref, *part],
+            )
+            for row in rows:
+                cache[catalogue_ref, row[0]] = _position(catalogue_ref, row)
+                absent.discard((catalogue_ref, row[0]))
+
+    def add_position(self, catalogue: Catalogue, position: Position) -> None:
+        """A new position (createInventoryPosition) in ``catalogue``."""
+        self.add(position)
+        if not self.db.in_group:
+            self.flush()
+
+    def stored_virtual_catalogue(self, ref: str) -> StoredVirtualCatalogue | None:
+        return self._virtual.get(ref)
+
+    def stored_virtual_catalogues(self) -> list[StoredVirtualCatalogue]:
+        return list(self._virtual.values())
+
+    def add_virtual_catalogue(self, catalogue: StoredVirtualCatalogue) -> None:
+        self._virtual[catalogue.ref] = catalogue
+        self.save_virtual(catalogue)
+
+    def save_virtual(self, catalogue: StoredVirtualCatalogue) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO virtual_catalogues VALUES (?, ?)", (catalogue.ref, orjson.dumps(asdict(catalogue)))
+        )
+
+    def add(self, position: Position) -> None:
+        key = (position.catalogue_ref, position.ref)
+        self._cache[key] = self._dirty[key] = position
+        self._absent.discard(key)
+
+    def save(self, position: Position) -> None:
+        self._dirty[position.catalogue_ref, position.ref] = position
+        if not self.db.in_group:
+            self.flush()
+
+    def add_other_ref(self, catalogue_ref: str, ref: str, position_ref: str) -> None:
+        self._new_other.append((catalogue_ref, ref, position_ref))
+        self.with_other_refs.add(catalogue_ref)
+
+    def other_quantity(self, catalogue_ref: str, ref: str) -> Quantity | None:
+        if catalogue_ref not in self.with_other_refs:
+            return None
+        self.flush()
+        row = self.db.one(
+            "SELECT position_ref FROM other_refs WHERE catalogue_ref = ? AND ref = ?", (catalogue_ref, ref)
+        )
+        position = self.load(catalogue_ref, row[0]) if row is not None else None
+        return position.quantities.get(ref) if position is not None else None
+
+    def count(self, catalogue_ref: str) -> int:
+        self.flush()
+        return self.db.one("SELECT count(*) FROM positions WHERE catalogue_ref = ?", (catalogue_ref,))[0]
+
+    def scan(self, catalogue_ref: str) -> Iterator[Position]:
+        """Every position of the catalogue, read in pages (a scan never holds the whole catalogue)."""
+        self.flush()
+        after = ""
+        while True:
+            rows = self.db.all(
+                f"SELECT {_POSITION_COLUMNS} FROM positions WHERE catalogue_ref = ? AND ref > ? "
+                "ORDER BY ref LIMIT 1000",
+                (catalogue_ref, after),
+            )
+            for row in rows:
+                yield self._cache.get((catalogue_ref, row[0])) or _position(catalogue_ref, row)
+            if len(rows) < 1000:
+                return
+            after = rows[-1][0]
+
+    def flush(self) -> None:
+        """Write the dirty positions and new quantity refs."""
+        if self._dirty:
+            rows = [_row(p) for p in self._dirty.values()]
+            self._dirty.clear()
+            self.db.executemany("INSERT OR REPLACE INTO positions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        if self._new_other:
+            rows_other, self._new_other = self._new_other, []
+            self.db.executemany("INSERT OR REPLACE INTO other_refs VALUES (?, ?, ?)", rows_other)
+
+
+def _virtual_catalogue(data: bytes) -> StoredVirtualCatalogue:
+    fields = orjson.loads(data)
+    positions = {ref: StoredVirtualPosition(**p) for ref, p in fields.pop("positions").items()}
+    return StoredVirtualCatalogue(**{**fields, "retailer_ids": tuple(fields["retailer_ids"])}, positions=positions)
+
+
+def _position(catalogue_ref: str, row: tuple) -> Position:
+    ref, id_, product, location, type_, status, on_hand, created, updated, delta_ids, packed = row
+    position = Position(ref, catalogue_ref, product, location, type_, created, id_)
+    position.status, position.on_hand, position.updated_on = status, on_hand, updated
+    if delta_ids is not None:
+        position.delta_ids = set(orjson.loads(delta_ids))
+    quantities = position.quantities
+    for q in orjson.loads(packed):
+        quantities[q[0]] = Quantity(
+            q[0], catalogue_ref, position, q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10]
+        )
+    return position
+
+
+def _row(p: Position) -> tuple:
+    packed = orjson.dumps(
+        [
+            (
+                q.ref,
+                q.type,
+                q.status,
+                q.quantity,
+                q.created_on,
+                q.updated_on,
+                q.corrected_qty,
+                q.segment,
+                q.attributes,
+                q.parent_ref,
+                q.id,
+            )
+            for q in p.quantities.values()
+        ]
+    )
+    delta_ids = orjson.dumps(sorted(p.delta_ids)) if p.delta_ids is not None else None
+    return (
+        p.catalogue_ref,
+        p.ref,
+        p.id,
+        p.product_ref,
+        p.location_ref,
+        p.type,
+        p.status,
+        p.on_hand,
+        p.created_on,
+        p.updated_on,
+        delta_ids,
+        packed,
+    )

@@ -1,0 +1,108 @@
+"""The SQLite store (`invharness serve --data-dir`): a restart keeps every aggregate and the tokens, a batch
+accepted but not processed is processed after a restart, and a server killed mid-ingestion loses no batch it
+answered 200 and applies none twice (once here; 20 times in a row with -m sqlite)."""
+
+import json
+import random
+
+import boto3
+import pytest
+import yaml
+
+from invharness.cli import main
+from invharness.embedded import embedded_target
+from invharness.reference_impl.backend import Backend
+from invharness.reference_impl.config import ServerConfig
+from invharness.reference_impl.server import EmbeddedServer
+from tests.reference_impl.crash import crash_once
+from tests.reference_impl.test_feeds import CREATE as CREATE_FEED
+from tests.reference_impl.test_feeds import bucket, feed_input
+from tests.reference_impl.test_graphql import CREATE as CREATE_SETTING
+from tests.support import Api, record, unique
+
+QUANTITY = """query($c: String!, $r: String!) { inventoryQuantity(catalogue: {ref: $c}, ref: $r) { quantity } }"""
+
+
+@pytest.fixture
+def config(local_s3, tmp_path):
+    return ServerConfig(processing_window_s=0, s3_endpoint=local_s3.url, feed_interval_s=3600, data_dir=str(tmp_path))
+
+
+def test_a_restart_keeps_jobs_batches_inventory_events_settings_feeds_and_tokens(config, clock, local_s3):
+    s3 = boto3.client(
+        "s3", endpoint_url=local_s3.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    sku, setting, feed = unique("RS-"), unique("restart."), unique("feed-")
+    with EmbeddedServer(config, clock=clock) as server:
+        api = Api(server)
+        job = api.job()
+        done = api.run_batch([record(sku, 5), record(sku, 6, loc="L2"), {"skuRef": sku}], job_id=job)
+        api.gql(
+            CREATE_SETTING,
+            input={"name": setting, "valueType": "STRING", "value": "kept", "context": "ACCOUNT", "contextId": 0},
+        )
+        api.gql(CREATE_FEED, input=feed_input(feed, "INVENTORY_POSITION", bucket(s3)))
+        before = api.events("InventoryChanged", f"{sku}:LOC1:DEFAULT")
+    with EmbeddedServer(config, clock=clock) as server:
+        again = Api(server)
+        again.session.headers["Authorization"] = api.session.headers["Authorization"]  # issued before the restart
+        assert again.get(f"/api/v4.1/job/{job}").json()["batch"][0]["status"] == "COMPLETE"
+        assert again.wait_batch(job, done["batchId"])["results"] == done["results"] != []
+        assert again.gql(QUANTITY, c="DEFAULT:1", r=f"{sku}:L2:DEFAULT:LAST_ON_HAND")["inventoryQuantity"] == {
+            "quantity": 6
+        }
+        assert again.events("InventoryChanged", f"{sku}:LOC1:DEFAULT") == before != []
+        event_id = before[0]["id"]
+        assert again.get(f"/api/v4.1/event/{event_id}").json()["id"] == event_id
+        found = again.gql("""query($n: [String]) { settings(name: $n) { edges { node { value } } } }""", n=[setting])
+        assert found["settings"]["edges"] == [{"node": {"value": "kept"}}]
+        feeds = again.gql("""query($r: [String!]) { inventoryFeeds(ref: $r) { edges { node { ref } } } }""", r=[feed])
+        assert feeds["inventoryFeeds"]["edges"] == [{"node": {"ref": feed}}]
+        assert again.job() != job  # ids go on from where they were
+
+
+def test_a_batch_accepted_but_not_processed_is_processed_after_a_restart(config, clock):
+    backend = Backend(config, clock)  # no worker runs: the batch stays PENDING, as if killed after its 200
+    job = backend.stores.jobs.create_job("pending", 1, None)
+    batch = backend.stores.jobs.add_batch(
+        job,
+        entities=[record("PEND", 4)],
+        catalogue_ref="DEFAULT:1",
+        event="InventoryChanged",
+        source="batch",
+        transients=None,
+        invalid={},
+        submitted_by="admin",
+    )
+    backend.stores.close()
+    with EmbeddedServer(config, clock=clock) as server:
+        api = Api(server)
+        assert api.wait_batch(job.id, batch.id)["status"] == "COMPLETE"
+        assert api.gql(QUANTITY, c="DEFAULT:1", r="PEND:LOC1:DEFAULT:LAST_ON_HAND")["inventoryQuantity"] == {
+            "quantity": 4
+        }
+        assert len(api.events("InventoryChanged", "PEND:LOC1:DEFAULT")) == 1
+
+
+def test_a_store_heavy_verify_group_passes_against_the_sqlite_store(tmp_path):
+    with embedded_target(data_dir=str(tmp_path / "data")) as (url, overrides):
+        profile = tmp_path / "profile.yaml"
+        profile.write_text(yaml.safe_dump({**overrides, "credentials": {"client_secret": "demo-secret"}}))
+        groups = ["--group", "bpp-detection"]
+        code = main(["verify", "--target-url", url, "--profile", str(profile), *groups, "--report-dir", str(tmp_path)])
+    checks = json.loads((tmp_path / "results.json").read_text())["checks"]
+    assert code == 4 and checks, "INCOMPLETE (other groups not selected), no MUST clause failing"
+    assert {c["verdict"] for c in checks} == {"pass"}, [c for c in checks if c["verdict"] != "pass"]
+
+
+def test_a_killed_server_loses_no_acknowledged_batch_and_applies_none_twice(tmp_path):
+    seed = random.randrange(2**32)
+    outcome = crash_once(tmp_path / "data", seed)
+    assert outcome.problems == [], f"seed {seed}: {outcome}"
+
+
+@pytest.mark.sqlite
+def test_twenty_crashes_in_a_row(tmp_path):
+    for iteration in range(20):
+        outcome = crash_once(tmp_path / f"data{iteration}", iteration)
+        assert outcome.problems == [], f"iteration {iteration}: {outcome}"
