@@ -1,9 +1,12 @@
 """The batch worker: takes PENDING batches, groups them per job, processes them asynchronously.
 
 It runs as a task on the server's event loop and yields between chunks of records, so requests
-are answered while it works. Batches of one job that arrive within the processing window of each
-other are processed as one group (and de-duplicated together). On shutdown every accepted batch is
-finished before the worker stops.
+are answered while it works. Woken by a batch, it gathers for ``window_s``, then takes every PENDING
+batch and processes them in groups, de-duplicated group by group; which batches form a group is the
+declared bpp.dedup_scope: ``job`` -- all the PENDING batches of a job, however far apart they
+arrived (SPEC §5.1, decision 12); ``processing_window`` -- the batches of a job that arrived within
+``window_s`` of the group's first; ``batch`` -- each batch alone. On shutdown every accepted batch
+is finished before the worker stops.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -23,6 +27,7 @@ log = logging.getLogger("reference_impl.services.worker")
 IDLE_COLLECT_S = 30.0
 DEFER_TICK_S = 0.001
 MAX_DEFER_TICKS = 20
+SCOPES = ("job", "processing_window", "batch")
 
 
 class BatchWorker:
@@ -34,7 +39,12 @@ class BatchWorker:
         window_s: float = 0.05,
         manage_gc: bool = False,
         busy: Callable[[], bool] = lambda: False,
+        scope: str = "job",
     ) -> None:
+        if scope not in SCOPES:
+            raise ValueError(f"bpp.dedup_scope is one of {', '.join(SCOPES)}, not {scope!r}")
+        self._scope = scope
+        self._arrived: dict[int, float] = {}  # id(batch) -> when it was queued (monotonic), while PENDING
         self._processor = processor
         self._busy = busy
         self._manage_gc = manage_gc
@@ -61,6 +71,7 @@ class BatchWorker:
         """Queue a PENDING batch (called on the event loop)."""
         _, batches = self._pending.setdefault(batch.job.id, (batch.job, []))
         batches.append(batch)
+        self._arrived[id(batch)] = time.monotonic()
         assert self._wakeup is not None and self._idle is not None, "the worker is not started"
         self._idle.clear()
         self._wakeup.set()
@@ -109,8 +120,25 @@ class BatchWorker:
             self._wakeup.clear()
             while self._pending:
                 _, (job, batches) = self._pending.popitem(last=False)
-                await self._process(job, batches)
+                for group in self._groups(batches):
+                    await self._process(job, group)
             self._idle.set()
+
+    def _groups(self, batches: list[Batch]) -> list[list[Batch]]:
+        """The PENDING batches of one job (in arrival order) split into groups by the declared scope."""
+        arrived = [self._arrived.pop(id(b), 0.0) for b in batches]
+        if self._scope == "job":
+            return [batches]
+        if self._scope == "batch":
+            return [[b] for b in batches]
+        groups: list[list[Batch]] = []
+        opened = float("-inf")
+        for batch, at in zip(batches, arrived, strict=True):
+            if at - opened > self._window_s or not groups:
+                groups.append([])
+                opened = at
+            groups[-1].append(batch)
+        return groups
 
     def _collect(self) -> None:
         # After a group: what it made is long-lived; freeze it out of later collections (cheap).

@@ -51,6 +51,8 @@ class Job:
     created_on: float
     closes_at: float
     batches: list[Batch] = field(default_factory=list)
+    # the effective BPP setting when the job was created (read only where bpp.setting_read_at is job_creation)
+    setting_at_creation: bool | None = None
 
     def status(self, now: float) -> str:
         return "OPEN" if now < self.closes_at else "CLOSED"
