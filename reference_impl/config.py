@@ -20,7 +20,7 @@ from invharness import contracts
 __all__ = ["AccountConfig", "Behaviours", "ServerConfig", "User", "behaviours_from_profile", "load_config"]
 
 # Profile keys that are plain ServerConfig settings: a profile declaring one sets the field.
-_CONFIG_FIELDS = {"feed.default_interval_s": "feed_interval_s"}
+_CONFIG_FIELDS = {"feed.default_interval_s": "feed_interval_s", "bpp.processing_window_s": "processing_window_s"}
 
 
 @dataclass(slots=True, frozen=True)
