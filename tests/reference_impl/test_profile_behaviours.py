@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -21,6 +22,11 @@ import yaml
 from invharness import cli, contracts, suites
 from invharness.reference_impl.config import AccountConfig, ServerConfig
 from invharness.reference_impl.server import EmbeddedServer
+from invharness.reference_impl.services.deltas import apply_deltas
+from invharness.reference_impl.services.preprocessing import preprocessing_applies
+from invharness.reference_impl.services.settings import parse_bool
+from invharness.reference_impl.services.worker import BatchWorker
+from invharness.reference_impl.stores.inventory import InMemoryInventory, Position
 from tests.suites.test_coverage import clauses_cited
 
 # Keys that take any value (values: null): one value other than the reference's, that the checks can see.
@@ -161,3 +167,44 @@ def test_serve_refuses_a_profile_it_cannot_play(tmp_path, capsys, declared, word
     assert cli.main(["serve", "--port", "0", "--profile", str(profile)]) == 2  # before anything is started
     stderr = capsys.readouterr().err
     assert "bad --profile" in stderr and words in stderr, stderr
+
+
+# ---------------------------------------------------------------------- the services' rules, unit by unit
+
+
+@pytest.mark.parametrize(
+    ("scope", "groups"),
+    [("job", [[0, 1, 2]]), ("processing_window", [[0, 1], [2]]), ("batch", [[0], [1], [2]])],
+)
+def test_the_worker_groups_pending_batches_by_the_declared_scope(scope, groups):
+    worker = BatchWorker(processor=None, window_s=0.1, scope=scope)  # type: ignore[arg-type]
+    batches = [SimpleNamespace(n=n) for n in range(3)]
+    worker._arrived.update({id(b): at for b, at in zip(batches, (10.0, 10.08, 10.5), strict=True)})
+    assert [[b.n for b in group] for group in worker._groups(batches)] == groups
+
+
+def test_an_unknown_scope_is_refused():
+    with pytest.raises(ValueError, match=r"bpp\.dedup_scope"):
+        BatchWorker(processor=None, scope="window")  # type: ignore[arg-type]
+
+
+def test_setting_values_and_skip_are_read_with_the_declared_case_rules():
+    assert (parse_bool("true"), parse_bool("true", case_insensitive=False), parse_bool("TRUE", False)) == (
+        True,
+        None,
+        True,
+    )
+    assert preprocessing_applies(True, {"preprocessing": "SKIP"}) is True  # only "skip" opts out
+    assert preprocessing_applies(True, {"preprocessing": "SKIP"}, skip_case_sensitive=False) is False
+    assert preprocessing_applies(None, None, default=False) is False
+
+
+def test_deltas_accumulate_or_replay_as_declared():
+    inventory = InMemoryInventory()
+    catalogue = inventory.ensure_catalogue("DEFAULT:1", 1, 0.0)
+    catalogue.positions["P:L:DEFAULT"] = Position("P:L:DEFAULT", "DEFAULT:1", "P", "L", "DEFAULT", 0.0)
+    delta = {"productRef": "P", "locationRef": "L", "qty": -2, "deltaId": "d1"}
+    apply_deltas(inventory, "DEFAULT:1", [delta, {**delta, "deltaId": "d2"}], 1.0, per_delta=False)
+    again = apply_deltas(inventory, "DEFAULT:1", [delta], 2.0, per_delta=False, idempotent=False)
+    quantities = [(q.type, q.quantity) for q in catalogue.positions["P:L:DEFAULT"].quantities.values()]
+    assert (again.applied, quantities) == (1, [("DELTA", -6)])  # one DELTA quantity; d1 applied twice
