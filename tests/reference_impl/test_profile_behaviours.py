@@ -38,6 +38,8 @@ OTHER_VALUE = {
     "bpp.processing_window_s": 0.6,
 }
 BASE_INTERVAL_S = 1  # the feed interval every case runs with, unless feed.default_interval_s is the key judged
+# A key that only shows under another key's value: both played and declared with it.
+CONTEXT = {"bpp.processing_window_s": {"bpp.dedup_scope": "processing_window"}}
 
 
 def values(key: str) -> list:
@@ -122,12 +124,13 @@ def played_and_judged(local_s3, tmp_path: Path, plays: dict, declares: dict, cla
 @pytest.mark.profiles
 @pytest.mark.parametrize(("key", "value", "other"), cases(), ids=[f"{k}={v!r}" for k, v, _ in cases()])
 def test_each_value_of_each_key_is_played(key, value, other, local_s3, tmp_path):
-    clauses = governed(key)
-    verdicts, output = played_and_judged(local_s3, tmp_path / "same", {key: value}, {key: value}, clauses)
+    clauses, context = governed(key), CONTEXT.get(key, {})
+    plays = {**context, key: value}
+    verdicts, output = played_and_judged(local_s3, tmp_path / "same", plays, plays, clauses)
     assert conforms(verdicts), (f"playing {key}: {value!r}, declared the same", verdicts, output)
     if other is None:
         return  # the only value the key allows: nothing else to declare
-    verdicts, output = played_and_judged(local_s3, tmp_path / "other", {key: value}, {key: other}, clauses)
+    verdicts, output = played_and_judged(local_s3, tmp_path / "other", plays, {**context, key: other}, clauses)
     assert "fail" in verdicts.values(), (f"playing {key}: {value!r}, declared {other!r}", verdicts, output)
 
 
