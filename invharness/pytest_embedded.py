@@ -2,7 +2,9 @@
 
 ``pytest --pyargs invharness.suites`` without ``--target-url`` judges the reference server,
 started on a free loopback port (with a local S3 for its feeds) the first time a check asks for
-the target, and stopped at the end of the session. The suites cannot start it themselves: they
+the target, and stopped at the end of the session. It plays the ``declared`` answers of the
+``--profile`` given, if any (`invharness serve --profile` does the same for a served one). The
+suites cannot start it themselves: they
 reach a target over HTTP only and never import reference_impl; this front-door module wires the
 two, as the project's conftest.py does for its own tests. A session that runs no check never
 starts it.
@@ -19,10 +21,14 @@ __all__ = ["embedded_profile", "embedded_target_url"]
 
 
 @pytest.fixture(scope="session")
-def _invharness_embedded() -> Iterator[tuple[str, dict[str, Any]]]:
-    from invharness.embedded import embedded_target  # imported only when a check needs the target
+def _invharness_embedded(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, Any]]]:
+    from invharness.embedded import declared_in, embedded_target  # imported only when a check needs it
 
-    with embedded_target() as target:
+    try:
+        declared = declared_in(request.config.getoption("invharness_profile", None))
+    except (OSError, ValueError) as exc:
+        raise pytest.UsageError(f"the embedded reference cannot play --profile: {exc}") from None
+    with embedded_target(declared) as target:
         yield target
 
 

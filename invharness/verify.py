@@ -73,7 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--profile",
         type=Path,
         metavar="FILE",
-        help="target profile (YAML): credentials, declared behaviours, features, deviations",
+        help="target profile (YAML): credentials, declared behaviours, features, deviations; with no --target-url "
+        "the embedded reference server plays its declared behaviours",
     )
     parser.add_argument(
         "--report-dir",
@@ -139,9 +140,9 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, Any]]]:
     if args.target_url:
         yield args.target_url.rstrip("/"), {}
         return
-    from invharness.embedded import embedded_target
+    from invharness.embedded import declared_in, embedded_target
 
-    with embedded_target() as target:
+    with embedded_target(declared_in(args.profile)) as target:
         print(f"judging the embedded reference server at {target[0]}", file=sys.stderr)
         yield target
 

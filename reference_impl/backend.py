@@ -102,11 +102,14 @@ class Backend:
         self.clock = clock or (OffsetClock() if self.config.clock_control else SystemClock())
         self.stores = Stores.open(self.config, self.clock)
         self.auth = Authenticator(self.config, self.clock, self.stores.secrets)
-        self.settings = SettingsService(self.stores.settings)
+        behaviours = self.config.behaviours  # the declared answers each service plays
+        self.settings = SettingsService(self.stores.settings, bool(behaviours["bpp.setting_case_insensitive"]))
         self.inventory = InventoryService(self.stores.inventory, self.clock)
         self.virtual = VirtualService(self.stores.inventory, self.clock)
         self.events = EventService(self.stores.events, self.stores.inventory, self.config, self.clock)
-        self.processor = BatchProcessor(self.stores.inventory, self.stores.events, self.settings, self.clock)
+        self.processor = BatchProcessor(
+            self.stores.inventory, self.stores.events, self.settings, self.clock, behaviours
+        )
         self.requests_in_flight = 0  # kept by the app's middleware; the worker yields to requests
         self.worker = BatchWorker(
             self.processor,
@@ -118,9 +121,10 @@ class Backend:
             self.config.manage_gc and self.config.data_dir is None,
             lambda: self.requests_in_flight > 0,
             self.config.max_group_records if self.config.data_dir is not None else None,
+            scope=str(behaviours["bpp.dedup_scope"]),
         )
-        self.jobs = JobService(self.stores.jobs, self.config, self.clock)
-        self.batches = BatchService(self.stores.jobs, self.jobs, self.worker, self.stores.inventory)
+        self.jobs = JobService(self.stores.jobs, self.config, self.clock, self.settings)
+        self.batches = BatchService(self.stores.jobs, self.jobs, self.worker, self.stores.inventory, behaviours)
         self.feeds = FeedService(
             self.stores.feeds,
             self.stores.inventory,
@@ -135,4 +139,6 @@ class Backend:
             ),
             self.config.feed_interval_s,
             self.config.account.account_id,
+            policy_attribute=str(behaviours["feed.policy_attribute"]),
+            inactive_status=str(behaviours["feed.inactive_status"]),
         )

@@ -6,16 +6,37 @@ Defaults: account DEMO, retailers 1 and 2, client DEMO / demo-secret, users admi
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["ORJSON_MAX_DEPTH", "AccountConfig", "ServerConfig", "User", "load_config"]
+from invharness import contracts
+
+__all__ = [
+    "ORJSON_MAX_DEPTH",
+    "AccountConfig",
+    "Behaviours",
+    "ServerConfig",
+    "User",
+    "behaviours_from_profile",
+    "load_config",
+]
 
 ORJSON_MAX_DEPTH = 254  # orjson.dumps refuses deeper values ("Recursion limit reached")
+# Profile keys that are plain ServerConfig settings: a profile declaring one sets the field.
+_CONFIG_FIELDS = {
+    "feed.default_interval_s": "feed_interval_s",
+    "bpp.processing_window_s": "processing_window_s",
+    "limits.graphql.max_depth": "graphql_max_depth",
+    "limits.graphql.max_aliases": "graphql_max_aliases",
+    "limits.graphql.max_complexity": "graphql_max_complexity",
+    "limits.json.max_depth": "max_json_depth",
+}
 
 
 @dataclass(slots=True, frozen=True)
@@ -43,14 +64,51 @@ class AccountConfig:
 
 
 @dataclass(slots=True, frozen=True)
+class Behaviours:
+    """The server's answer to each open question of the contract, by profile key (contracts/clauses.yaml
+    ``profile_keys``): what is not given here plays the reference's value. Services read their keys with
+    ``behaviours["bpp.dedup_scope"]``, the same names a profile declares and the suites read."""
+
+    declared: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = [_problem(key, value) for key, value in self.declared.items()]
+        if any(problems):
+            raise ValueError("; ".join(p for p in problems if p))
+
+    def __getitem__(self, key: str) -> Any:
+        return self.declared[key] if key in self.declared else contracts.catalogue().profile_keys[key].reference
+
+
+def _problem(key: str, value: Any) -> str | None:
+    """Why ``value`` cannot be played for ``key`` (None: it can)."""
+    known = contracts.catalogue().profile_keys
+    if key not in known:
+        return f"unknown profile key {key!r} (known: {', '.join(sorted(known))})"
+    allowed, reference = known[key].values, known[key].reference
+    if allowed is not None:
+        # bool is an int: True must not pass for 1, nor 400 for True
+        if not any(value == a and type(value) is type(a) for a in allowed):
+            return f"{key}: {value!r} is not one of the allowed values {list(allowed)}"
+        return None
+    if isinstance(reference, int | float) and not isinstance(reference, bool):
+        fits = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    else:
+        fits = type(value) is type(reference)
+    return None if fits else f"{key}: expected a value like {reference!r}, got {value!r}"
+
+
+@dataclass(slots=True, frozen=True)
 class ServerConfig:
     """Everything that shapes the server's behaviour where the contract leaves a choice."""
 
     account: AccountConfig = field(default_factory=AccountConfig)
     token_ttl_s: int = 86400
     refresh_ttl_s: int = 7 * 86400
-    job_lifetime: str = "midnight_utc"  # or "24h" (profile key job.lifetime)
-    processing_window_s: float = 0.05  # batches of a job arriving this close together are de-duplicated as one
+    behaviours: Behaviours = field(default_factory=Behaviours)  # the declared answers the server plays
+    # how long the worker gathers batches before it takes them; with bpp.dedup_scope processing_window,
+    # batches of a job arriving this close together are de-duplicated as one
+    processing_window_s: float = 0.05
     max_body_bytes: int = 16 * 1024 * 1024
     page_size_cap: int = 500
     event_retention: int = 2_000_000  # the event log keeps at most this many events, oldest dropped first
@@ -87,6 +145,27 @@ class ServerConfig:
                 " levels orjson writes: a stored value could not be answered"
             )
 
+    @property
+    def job_lifetime(self) -> str:
+        return str(self.behaviours["job.lifetime"])
+
+    def declaring(self, declared: Mapping[str, Any]) -> ServerConfig:
+        """This configuration playing the profile answers ``declared`` (ValueError on one it cannot play)."""
+        fields = {_CONFIG_FIELDS[k]: v for k, v in declared.items() if k in _CONFIG_FIELDS}
+        behaviours = Behaviours({**self.behaviours.declared, **declared})
+        return dataclasses.replace(self, behaviours=behaviours, **fields)
+
+
+def behaviours_from_profile(path: str | Path) -> dict[str, Any]:
+    """The ``declared`` answers of the target profile ``path`` (YAML), each checked against the clause
+    catalogue: an unknown key or a value the server cannot play is a ValueError."""
+    loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("declared", {}), dict):
+        raise ValueError(f"{path}: expected a target profile with a `declared` mapping")
+    declared = dict(loaded.get("declared") or {})
+    Behaviours(declared)  # raises on what cannot be played
+    return declared
+
 
 def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> ServerConfig:
     """Defaults, then the file ``path`` (JSON or YAML), then INVHARNESS_* variables of ``environ``.
@@ -105,7 +184,8 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
     unknown = set(raw) - set(ServerConfig.__dataclass_fields__)
     if unknown:
         raise ValueError(f"unknown server settings: {', '.join(sorted(unknown))}")
-    return ServerConfig(account=account, **raw)
+    behaviours = Behaviours(raw.pop("behaviours", None) or {})
+    return ServerConfig(account=account, behaviours=behaviours, **raw)
 
 
 def _account(raw: dict[str, Any], environ: dict[str, str]) -> AccountConfig:

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+import yaml
 
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.clock import Clock
-from invharness.reference_impl.config import ServerConfig, load_config
+from invharness.reference_impl.config import ServerConfig, behaviours_from_profile, load_config
 from invharness.reference_impl.local_s3 import LocalS3
 from invharness.reference_impl.transport.app import create_app
 from invharness.reference_impl.transport.head_timeout import head_timeout_protocol
@@ -33,6 +34,7 @@ DESCRIPTION = (
 EPILOG = """examples:
   invharness serve --port 8080
   invharness serve --clock-control    # POST /_invharness/clock {"advance_s": N} moves time (loopback only)
+  invharness serve --profile examples/profile-served.yaml    # play the profile's declared answers
   curl -X POST 'http://127.0.0.1:8080/oauth/token?username=admin&password=admin&client_id=DEMO&client_secret=demo-secret&grant_type=password&scope=api'
 """
 
@@ -43,6 +45,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     parser.add_argument(
         "--config", type=Path, metavar="FILE", help="JSON or YAML file overriding the demo account and server settings"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="a target profile (YAML, as verify takes it) whose `declared` answers the server plays: any "
+        "profile key `invharness clauses` lists, with any of its allowed values, "
+        "e.g. bpp.dedup_scope: batch; an unknown key or value stops the server (exit 2)",
     )
     parser.add_argument(
         "--log-level",
@@ -110,6 +120,12 @@ def run_from_args(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"bad --config: {exc}", file=sys.stderr)
         return 2
+    if args.profile is not None:
+        try:
+            config = config.declaring(behaviours_from_profile(args.profile))
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            print(f"bad --profile: {exc}", file=sys.stderr)
+            return 2
     overrides = {
         name: value
         for name, value in (

@@ -1,8 +1,9 @@
 """INVENTORY_DELTA: relative changes applied to positions, all or nothing.
 
-Each delta makes its own ACTIVE DELTA quantity (decision 19); a deltaId already applied to a
-position is skipped (decision 20). If any delta names a position that does not exist, nothing
-of the event is applied and the event FAILS (SplitDeltasAndDownToInventoryPosition).
+Each delta makes its own ACTIVE DELTA quantity (decision 19; delta.iq_per_delta false: the deltas of
+a position accumulate into one); a deltaId already applied to a position is skipped (decision 20;
+delta.idempotent_delta_id false: applied again). If any delta names a position that does not exist,
+nothing of the event is applied and the event FAILS (SplitDeltasAndDownToInventoryPosition).
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ class DeltaOutcome:
 
 
 def apply_deltas(
-    inventory: InventoryStore, catalogue_ref: str, deltas: list[dict[str, Any]], now: float
+    inventory: InventoryStore,
+    catalogue_ref: str,
+    deltas: list[dict[str, Any]],
+    now: float,
+    per_delta: bool = True,
+    idempotent: bool = True,
 ) -> DeltaOutcome:
     """Apply an INVENTORY_DELTA event's deltas (already valid against the contract)."""
     targets: list[tuple[Position, dict[str, Any]]] = []
@@ -48,12 +54,20 @@ def apply_deltas(
     touched = {}
     for position, delta in targets:
         delta_id = delta.get("deltaId")
-        if delta_id is not None and position.delta_ids is not None and delta_id in position.delta_ids:
+        if idempotent and delta_id is not None and position.delta_ids is not None and delta_id in position.delta_ids:
             replayed += 1
             continue
         kind = delta.get("type") or "DELTA"
+        if not per_delta:
+            into = next((q for q in position.quantities.values() if q.type == kind and q.status == ACTIVE), None)
+            if into is not None:
+                into.quantity += delta["qty"]
+                into.updated_on = now
+                touched[position.ref] = position
+                applied += 1
+                continue
         suffix = delta_id if delta_id is not None else f"n{len(position.quantities)}"
-        ref = f"{position.ref}:{kind}:{suffix}"
+        ref = f"{position.ref}:{kind}:{suffix}" if per_delta else f"{position.ref}:{kind}"
         while catalogue.find_quantity(ref) is not None:  # never reuse a ref
             ref += "'"
         catalogue.add_quantity(

@@ -31,6 +31,11 @@ class EventService:
     def account_id(self) -> str:
         return self._config.account.account_id
 
+    @property
+    def async_id_field(self) -> str:
+        """The field of the async answer that carries the event's id (event.async_id_field)."""
+        return str(self._config.behaviours["event.async_id_field"])
+
     def post_event(self, principal: Principal, payload: Any, sync: bool) -> Event:
         """Validate and record an event; sync processes it now, async on the next loop turn."""
         validation.event_request(payload)
@@ -74,7 +79,15 @@ class EventService:
             or not principal.may_act_for(catalogue.retailer_id)
         ):
             return "FAILED", f"Inventory catalogue {event.entity_ref} not found"
-        outcome = apply_deltas(self._inventory, catalogue.ref, event.attributes["deltas"], self._clock.now())
+        behaviours = self._config.behaviours
+        outcome = apply_deltas(
+            self._inventory,
+            catalogue.ref,
+            event.attributes["deltas"],
+            self._clock.now(),
+            per_delta=bool(behaviours["delta.iq_per_delta"]),
+            idempotent=bool(behaviours["delta.idempotent_delta_id"]),
+        )
         return outcome.status, outcome.error
 
     def event(self, principal: Principal, event_id: str) -> AnyEvent:

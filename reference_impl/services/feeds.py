@@ -148,7 +148,11 @@ class FeedService:
         s3: S3Settings,
         interval_s: float = 300.0,
         account_id: str = "DEMO",
+        policy_attribute: str = POLICY_ATTRIBUTE,
+        inactive_status: str = "INACTIVE",
     ) -> None:
+        self.policy_attribute = policy_attribute  # feed.policy_attribute: names the policy in the create answer
+        self.inactive_status = inactive_status  # feed.inactive_status: the status that switches a feed off
         self._inventory = inventory
         self._account_id = account_id
         self._clock = clock
@@ -206,8 +210,8 @@ class FeedService:
                 merged[key] = data[key]
         validation.feed_input(merged)
         status = data.get("status")
-        if status is not None and status not in ("ACTIVE", "INACTIVE"):
-            raise FeedError(f"a feed's status is ACTIVE or INACTIVE, not {status}")
+        if status is not None and status not in ("ACTIVE", self.inactive_status):
+            raise FeedError(f"a feed's status is ACTIVE or {self.inactive_status}, not {status}")
         bucket = {a["key"]: a["value"] for a in merged["destination"]["destinationAttributes"]}["AWS_S3_BUCKET_NAME"]
         needs_check = status == "ACTIVE" or (status is None and feed.status == "ACTIVE" and bucket != feed.bucket)
         return _FeedChange(feed, merged, status, bucket, data.get("name"), needs_check)
@@ -219,7 +223,7 @@ class FeedService:
         now = self._clock.now()
         if status == "ACTIVE" and feed.status != "ACTIVE":
             feed.next_run_at = now + self.interval_s
-        elif status == "INACTIVE":
+        elif status == self.inactive_status:
             feed.next_run_at = None
         feed.status = status or feed.status
         feed.updated_on = now
@@ -251,7 +255,7 @@ class FeedService:
             if exc.response.get("Error", {}).get("Code") == "NoSuchBucketPolicy":
                 raise FeedError(
                     f"the destination bucket {bucket} has no bucket policy; install the feed's "
-                    f"{POLICY_ATTRIBUTE} attribute as its policy"
+                    f"{self.policy_attribute} attribute as its policy"
                 ) from None
             raise
         try:
@@ -264,7 +268,7 @@ class FeedService:
         if not grants_write(statements, bucket):
             raise FeedError(
                 f"the bucket policy of {bucket} does not allow {FEED_PRINCIPAL} s3:PutObject on "
-                f"arn:aws:s3:::{bucket}/*; install the feed's {POLICY_ATTRIBUTE} attribute"
+                f"arn:aws:s3:::{bucket}/*; install the feed's {self.policy_attribute} attribute"
             )
 
     # ------------------------------------------------------------------ reads (account admins)

@@ -9,6 +9,7 @@ from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal, require_retailer, require_visible
+from invharness.reference_impl.services.settings import SettingsService
 from invharness.reference_impl.stores.jobs import Job
 from invharness.reference_impl.stores.protocols import JobStore
 
@@ -18,17 +19,22 @@ __all__ = ["JobService"]
 class JobService:
     """Creates and finds jobs."""
 
-    def __init__(self, store: JobStore, config: ServerConfig, clock: Clock) -> None:
+    def __init__(
+        self, store: JobStore, config: ServerConfig, clock: Clock, settings: SettingsService | None = None
+    ) -> None:
         self._store = store
         self._config = config
         self._clock = clock
+        self._settings = settings
 
     def create_job(self, principal: Principal, payload: Any) -> Job:
         validation.job_request(payload)
         # access first: a user of one retailer learns nothing about which other retailers exist
         require_retailer(principal, int(payload["retailerId"]))
         retailer_id = validation.known_retailer(payload["retailerId"], self._config.account.retailers)
-        return self._store.create_job(payload["name"], retailer_id, payload.get("meta"))
+        # kept for bpp.setting_read_at job_creation (read at processing time otherwise)
+        setting = self._settings.preprocessing(retailer_id) if self._settings is not None else None
+        return self._store.create_job(payload["name"], retailer_id, payload.get("meta"), setting)
 
     def job(self, principal: Principal, job_id: str) -> Job:
         """The job ``job_id``; 404 when there is none or it is another retailer's (no existence oracle)."""

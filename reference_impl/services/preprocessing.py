@@ -1,11 +1,13 @@
 """Batch processing with pre-processing (BPP): whether it applies, de-duplication, change detection.
 
-A group is the PENDING batches of one job taken together. With BPP on, records for the same
-quantity are de-duplicated over the group (the last received wins: later batch, then later
-position), and a record that would change nothing is filtered: no write, no event. A record is a
-change when no quantity has its ref yet, when qty, status (if given) or correctedQty differ, or
-when the position holds a transient quantity (the batch's conditions, else the default pairs).
-Every forwarded record is written and raises one event named by the batch's ``event``.
+A group is PENDING batches of one job taken together (which ones: bpp.dedup_scope, see the worker).
+With BPP on, records for the same quantity are de-duplicated over the group (bpp.dedup_winner: the
+last received wins -- later batch, then later position -- or the first), and a record that would
+change nothing is filtered: no write, no event. A record is a change when no quantity has its ref
+yet, when qty, status (if given; bpp.absent_status) or correctedQty (bpp.compares_corrected_qty)
+differ, or when the position holds a transient quantity (the pairs the batch was accepted with).
+Every forwarded record is written and raises one event named by the batch's ``event``. Each
+``bpp.*`` name is a profile key: the server plays what its ServerConfig.behaviours declare.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from invharness.reference_impl.clock import Clock
+from invharness.reference_impl.config import Behaviours
 from invharness.reference_impl.services.settings import SettingsService
 from invharness.reference_impl.stores.events import EventBlock
 from invharness.reference_impl.stores.inventory import Position, Quantity
@@ -30,7 +33,7 @@ from invharness.reference_impl.vocabulary import (
     position_ref,
 )
 
-__all__ = ["DEFAULT_TRANSIENTS", "BatchProcessor", "GroupOutcome", "preprocessing_applies"]
+__all__ = ["DEFAULT_TRANSIENTS", "BatchProcessor", "ChangeRules", "GroupOutcome", "preprocessing_applies"]
 
 DEFAULT_TRANSIENTS = frozenset((t, s) for t in ("SALE", "CORRECTION", "DELTA") for s in ("CREATED", "ACTIVE"))
 ACTIVE_CORRECTION = frozenset({("CORRECTION", ACTIVE)})
@@ -40,11 +43,26 @@ RESOLVE_BATCHES = 4  # batches (at most 20,000 records) read between two yields
 DEDUP_CHUNK = 20_000  # records de-duplicated between two yields
 
 
-def preprocessing_applies(setting: bool | None, meta: Any, default: bool = True) -> bool:
-    """SPEC §5.2: the setting false wins; else the job's meta "skip" (exactly) opts out."""
+def preprocessing_applies(
+    setting: bool | None, meta: Any, default: bool = True, skip_case_sensitive: bool = True
+) -> bool:
+    """SPEC §5.2: the setting false wins (no setting: ``default``, bpp.default); else the job's meta
+    "skip" opts out (exactly that string, or in any case: bpp.skip_case_sensitive)."""
     if setting is False or (setting is None and not default):
         return False
-    return not (isinstance(meta, dict) and meta.get("preprocessing") == "skip")
+    given = meta.get("preprocessing") if isinstance(meta, dict) else None
+    if not skip_case_sensitive and isinstance(given, str):
+        given = given.lower()
+    return given != "skip"
+
+
+@dataclass(slots=True, frozen=True)
+class ChangeRules:
+    """What makes a record a change, for one batch: its transient pairs and the declared comparisons."""
+
+    transients: frozenset[tuple[str, str]]
+    absent_status_compared: bool = False  # bpp.absent_status compared: a record without status reads ACTIVE
+    compares_corrected_qty: bool = True  # bpp.compares_corrected_qty
 
 
 @dataclass(slots=True)
@@ -61,15 +79,32 @@ class GroupOutcome:
 class BatchProcessor:
     """Applies groups of batches to the inventory and raises their events."""
 
-    def __init__(self, inventory: InventoryStore, events: EventStore, settings: SettingsService, clock: Clock) -> None:
+    def __init__(
+        self,
+        inventory: InventoryStore,
+        events: EventStore,
+        settings: SettingsService,
+        clock: Clock,
+        behaviours: Behaviours | None = None,
+    ) -> None:
         self._inventory = inventory
         self._events = events
         self._settings = settings
         self._clock = clock
+        self._behaviours = behaviours or Behaviours()
+
+    def applies(self, job: Job) -> bool:
+        """Whether BPP applies to the job's batches now (the setting read when bpp.setting_read_at says)."""
+        behaviours = self._behaviours
+        at_creation = behaviours["bpp.setting_read_at"] == "job_creation"
+        setting = job.setting_at_creation if at_creation else self._settings.preprocessing(job.retailer_id)
+        return preprocessing_applies(
+            setting, job.meta, behaviours["bpp.default"] == "on", behaviours["bpp.skip_case_sensitive"]
+        )
 
     def process(self, job: Job, batches: list[Batch], outcome: GroupOutcome) -> Iterator[None]:
         """Process ``batches`` (PENDING, of ``job``) in order; yields every CHUNK records."""
-        enabled = preprocessing_applies(self._settings.preprocessing(job.retailer_id), job.meta)
+        enabled = self.applies(job)
         outcome.preprocessing = enabled
         records: list[tuple] = []
         for start in range(0, len(batches), RESOLVE_BATCHES):  # a big group must not stop the server answering
@@ -79,14 +114,20 @@ class BatchProcessor:
             # One quantity per (catalogue, ref); the ref alone is the key when one catalogue is involved.
             one_catalogue = len({b.catalogue_ref for b in batches}) == 1
             winners: dict[Any, tuple] = {}
+            first_wins = self._behaviours["bpp.dedup_winner"] == "first"
             for offset in range(0, len(records), DEDUP_CHUNK):
                 for record in records[offset : offset + DEDUP_CHUNK]:
-                    winners[record[4] if one_catalogue else (record[3], record[4])] = record
+                    key = record[4] if one_catalogue else (record[3], record[4])
+                    if not (first_wins and key in winners):
+                        winners[key] = record
                 yield
             outcome.deduplicated += len(records) - len(winners)
             records = list(winners.values())
         now = self._clock.now()
         writers: dict[int, _Writer] = {}
+        for batch in batches:  # a batch with no record to write gets its writer when one is written
+            if batch.entities:
+                writers[id(batch)] = _Writer(self._inventory, self._events, batch, now, self._rules(batch))
         for offset in range(0, len(records), CHUNK):
             _write_chunk(
                 records[offset : offset + CHUNK], writers, self._inventory, self._events, enabled, now, outcome
@@ -95,6 +136,20 @@ class BatchProcessor:
         self._events.trim()
         for batch in batches:
             batch.entities = []  # processed: the records live on as quantities
+
+    def _rules(self, batch: Batch) -> ChangeRules:
+        defaults = frozenset(tuple(pair) for pair in self._behaviours["bpp.default_transients"])
+        if batch.transients is None:
+            transients = defaults
+        else:  # bpp.conditions: the batch's pairs replace the default ones, or extend them
+            transients = (
+                batch.transients | defaults if self._behaviours["bpp.conditions"] == "merge" else batch.transients
+            )
+        return ChangeRules(
+            transients,
+            self._behaviours["bpp.absent_status"] == "compared",
+            bool(self._behaviours["bpp.compares_corrected_qty"]),
+        )
 
     def _resolve(self, batches: list[Batch], outcome: GroupOutcome) -> list[tuple]:
         """(batch, index, entity, catalogue ref, quantity ref, type, position ref) of each conforming record.
@@ -129,15 +184,19 @@ class BatchProcessor:
 
 
 class _Writer:
-    """What the records of one batch share, looked up once per batch."""
+    """What the records of one batch share, looked up once per batch. ``transients`` holds the batch's
+    ChangeRules (its transient pairs and the declared comparisons), which _is_change takes."""
 
     __slots__ = ("block", "catalogue", "catalogue_ref", "ctype", "transients")
 
-    def __init__(self, inventory: InventoryStore, events: EventStore, batch: Batch, now: float) -> None:
+    def __init__(
+        self, inventory: InventoryStore, events: EventStore, batch: Batch, now: float, rules: ChangeRules | None = None
+    ) -> None:
         self.catalogue_ref = batch.catalogue_ref
         self.ctype = catalogue_type(batch.catalogue_ref)
         self.catalogue = inventory.ensure_catalogue(batch.catalogue_ref, batch.job.retailer_id, now)
-        self.transients = batch.transients if batch.transients is not None else DEFAULT_TRANSIENTS
+        default = ChangeRules(batch.transients if batch.transients is not None else DEFAULT_TRANSIENTS)
+        self.transients = rules or default
         self.block = EventBlock(
             batch.event,
             now,
@@ -264,14 +323,20 @@ def _is_change(
     status: str | None,
     corrected: int,
     kind: str,
-    transients: frozenset[tuple[str, str]],
+    rules: ChangeRules,
 ) -> bool:
-    if stored.quantity != qty or (status is not None and status != stored.status) or stored.corrected_qty != corrected:
+    if status is None and rules.absent_status_compared:
+        status = ACTIVE
+    if stored.quantity != qty or (status is not None and status != stored.status):
         return True
-    if position.has_any(transients):
+    if rules.compares_corrected_qty and stored.corrected_qty != corrected:
+        return True
+    if position.has_any(rules.transients):
         return True
     # Decision 13: correctedQty 0 over an ACTIVE CORRECTION clears it, so it is a change.
-    return kind == LAST_ON_HAND and corrected == 0 and position.has_any(ACTIVE_CORRECTION)
+    return (
+        rules.compares_corrected_qty and kind == LAST_ON_HAND and corrected == 0 and position.has_any(ACTIVE_CORRECTION)
+    )
 
 
 def _split(attributes: dict) -> tuple[dict | None, dict | None]:

@@ -15,17 +15,19 @@ __all__ = ["BPP_SETTING", "SettingsService", "parse_bool"]
 BPP_SETTING = "fc.enable.batch.preprocessing"
 
 
-def parse_bool(value: str | None) -> bool | None:
-    """TRUE/true -> True, FALSE/false -> False (decision 9); anything else is no answer."""
-    lowered = (value or "").strip().lower()
-    return {"true": True, "false": False}.get(lowered)
+def parse_bool(value: str | None, case_insensitive: bool = True) -> bool | None:
+    """TRUE/true -> True, FALSE/false -> False (decision 9; bpp.setting_case_insensitive false: only
+    TRUE and FALSE); anything else is no answer."""
+    stripped = (value or "").strip()
+    return {"TRUE": True, "FALSE": False}.get(stripped.upper() if case_insensitive else stripped)
 
 
 class SettingsService:
     """Reads and writes settings with the contract's checks and the user's rights."""
 
-    def __init__(self, store: SettingsStore) -> None:
+    def __init__(self, store: SettingsStore, case_insensitive: bool = True) -> None:
         self._store = store
+        self._case_insensitive = case_insensitive  # bpp.setting_case_insensitive
 
     def search(self, principal: Principal, **filters: list[Any] | None) -> list[Setting]:
         """The settings matching the filters that the user may read (never another retailer's, nor
@@ -73,7 +75,7 @@ class SettingsService:
         """The effective fc.enable.batch.preprocessing: RETAILER over ACCOUNT; None when neither answers."""
         for context, context_id in (("RETAILER", retailer_id), ("ACCOUNT", 0)):
             setting = self._store.lookup(BPP_SETTING, context, context_id)
-            answer = parse_bool(setting.value) if setting is not None else None
+            answer = parse_bool(setting.value, self._case_insensitive) if setting is not None else None
             if answer is not None:
                 return answer
         return None

@@ -15,7 +15,9 @@ from invharness import contracts
 from invharness.reference_impl.errors import ApiError, TokenError
 
 __all__ = [
+    "BatchRefusal",
     "PolicyStatement",
+    "batch_refusal",
     "batch_request",
     "bucket_policy",
     "date_time",
@@ -71,6 +73,34 @@ def job_request(payload: Any) -> None:
         if payload.get("retailerId") is None:
             raise ApiError.bad_request("'retailerId' is required", code="NotNull")
     _refuse(_JOB.explain(payload))
+
+
+@dataclass(slots=True, frozen=True)
+class BatchRefusal:
+    """Why a batch is refused at batch level: too many records (``oversize``), or a broken envelope."""
+
+    oversize: bool
+    message: str
+
+
+def batch_refusal(payload: Any, max_records: int) -> BatchRefusal | None:
+    """What is wrong with a batch at batch level (None: nothing)."""
+    entities = payload.get("entities") if isinstance(payload, dict) else None
+    if isinstance(entities, list) and len(entities) > max_records:
+        return BatchRefusal(True, f"a batch carries at most {max_records} entities, not {len(entities)}")
+    if _ENVELOPE.is_valid(payload):  # the batch level only: the records are judged one by one later
+        return None
+    problem = _ENVELOPE.explain(payload)
+    return None if problem is None else BatchRefusal(False, problem)
+
+
+def batch_records(payload: dict[str, Any]) -> dict[int, str]:
+    """Index -> why, for each record of an accepted batch that does not conform."""
+    return {
+        i: (_ENTITY.explain(e) or "$: invalid record").replace("$", f"$.entities[{i}]", 1)
+        for i, e in enumerate(payload["entities"])
+        if not _ENTITY.is_valid(e)
+    }
 
 
 def batch_request(payload: Any) -> dict[int, str]:

@@ -1,10 +1,15 @@
 """The batch worker: takes PENDING batches, groups them per job, processes them asynchronously.
 
 It runs as a task on the server's event loop and yields between chunks of records, so requests
-are answered while it works. A group is processed in one store transaction (its writes, events and
-outcomes commit together); at start the batches a durable store kept PENDING are queued again.
-Batches of one job that arrive within the processing window of each other are processed as one
-group (and de-duplicated together). On shutdown every accepted batch is finished before the worker stops.
+are answered while it works. Woken by a batch, it gathers for ``window_s``, then takes every PENDING
+batch and processes them in groups, de-duplicated group by group; which batches form a group is the
+declared bpp.dedup_scope: ``job`` -- all the PENDING batches of a job, however far apart they
+arrived (SPEC §5.1, decision 12); ``processing_window`` -- the batches of a job that arrived within
+``window_s`` of the group's first; ``batch`` -- each batch alone. A group is processed in one store
+transaction (its writes, events and outcomes commit together); with ``max_group_records`` (the durable
+store's bound on memory) a group is cut into parts of at most that many records, each its own
+transaction. At start the batches a durable store kept PENDING are queued again. On shutdown every
+accepted batch is finished before the worker stops.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -25,6 +31,7 @@ log = logging.getLogger("reference_impl.services.worker")
 IDLE_COLLECT_S = 30.0
 DEFER_TICK_S = 0.001
 MAX_DEFER_TICKS = 20
+SCOPES = ("job", "processing_window", "batch")
 
 
 class BatchWorker:
@@ -39,7 +46,12 @@ class BatchWorker:
         manage_gc: bool = False,
         busy: Callable[[], bool] = lambda: False,
         max_group_records: int | None = None,
+        scope: str = "job",
     ) -> None:
+        if scope not in SCOPES:
+            raise ValueError(f"bpp.dedup_scope is one of {', '.join(SCOPES)}, not {scope!r}")
+        self._scope = scope
+        self._arrived: dict[int, float] = {}  # id(batch) -> when it was queued (monotonic), while PENDING
         self._processor = processor
         self._store = store
         self._transaction = transaction
@@ -71,6 +83,7 @@ class BatchWorker:
         """Queue a PENDING batch (called on the event loop)."""
         _, batches = self._pending.setdefault(batch.job.id, (batch.job, []))
         batches.append(batch)
+        self._arrived[id(batch)] = time.monotonic()
         assert self._wakeup is not None and self._idle is not None, "the worker is not started"
         self._idle.clear()
         self._wakeup.set()
@@ -118,25 +131,41 @@ class BatchWorker:
             await self._resumed.wait()
             self._wakeup.clear()
             while self._pending:
-                job, batches = self._next_group()
-                await self._process(job, batches)
+                _, (job, batches) = self._pending.popitem(last=False)
+                for group in self._groups(batches):
+                    for part in self._parts(group):
+                        await self._process(job, part)
             self._idle.set()
 
-    def _next_group(self) -> tuple[Job, list[Batch]]:
-        """The first job's PENDING batches, at most ``max_group_records`` records of them (at least one
-        batch); the rest stay first in the queue for the next group."""
-        job_id, (job, batches) = next(iter(self._pending.items()))
-        taken, records = 0, 0
-        for batch in batches:
-            if taken and self._max_group_records is not None and records + batch.size > self._max_group_records:
-                break
-            taken, records = taken + 1, records + batch.size
-        group = batches[:taken]
-        if taken == len(batches):
-            del self._pending[job_id]
-        else:
-            del batches[:taken]
-        return job, group
+    def _groups(self, batches: list[Batch]) -> list[list[Batch]]:
+        """The PENDING batches of one job (in arrival order) split into groups by the declared scope."""
+        arrived = [self._arrived.pop(id(b), 0.0) for b in batches]
+        if self._scope == "job":
+            return [batches]
+        if self._scope == "batch":
+            return [[b] for b in batches]
+        groups: list[list[Batch]] = []
+        opened = float("-inf")
+        for batch, at in zip(batches, arrived, strict=True):
+            if at - opened > self._window_s or not groups:
+                groups.append([])
+                opened = at
+            groups[-1].append(batch)
+        return groups
+
+    def _parts(self, group: list[Batch]) -> list[list[Batch]]:
+        """The group cut into parts of at most ``max_group_records`` records (at least one batch each)."""
+        if self._max_group_records is None:
+            return [group]
+        parts: list[list[Batch]] = [[]]
+        records = 0
+        for batch in group:
+            if parts[-1] and records + batch.size > self._max_group_records:
+                parts.append([])
+                records = 0
+            parts[-1].append(batch)
+            records += batch.size
+        return parts
 
     def _collect(self) -> None:
         # After a group: what it made is long-lived; freeze it out of later collections (cheap).

@@ -61,6 +61,8 @@ class Job:
     created_on: float
     closes_at: float
     batches: list[Batch] = field(default_factory=list)
+    # the effective BPP setting when the job was created (read only where bpp.setting_read_at is job_creation)
+    setting_at_creation: bool | None = None
 
     def status(self, now: float) -> str:
         return "OPEN" if now < self.closes_at else "CLOSED"
@@ -80,11 +82,14 @@ class InMemoryJobStore:
         self._batch_ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def create_job(self, name: str, retailer_id: int, meta: dict[str, Any] | None) -> Job:
+    def create_job(
+        self, name: str, retailer_id: int, meta: dict[str, Any] | None, setting_at_creation: bool | None = None
+    ) -> Job:
         now = self._clock.now()
         closes = next_midnight_utc(now) if self._lifetime == "midnight_utc" else now + 86400
         with self._lock:
             job = Job(str(next(self._job_ids)), name, retailer_id, meta, now, closes)
+            job.setting_at_creation = setting_at_creation
             self._jobs[job.id] = job
         return job
 

@@ -33,7 +33,12 @@ __all__ = [
 class JobStore(Protocol):
     """Jobs and the batches posted to them."""
 
-    def create_job(self, name: str, retailer_id: int, meta: dict[str, Any] | None) -> Job: ...
+    def create_job(
+        self, name: str, retailer_id: int, meta: dict[str, Any] | None, setting_at_creation: bool | None = None
+    ) -> Job:
+        """A new OPEN job; ``setting_at_creation``: the pre-processing setting when it was created (kept for
+        bpp.setting_read_at job_creation)."""
+        ...
 
     def job(self, job_id: str) -> Job | None: ...
 

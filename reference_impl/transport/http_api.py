@@ -157,15 +157,14 @@ async def create_batch(request: Request) -> Response:
 
 
 async def read_batch(request: Request) -> Response:
-    batch = _backend(request).batches.batch(
-        _principal(request), request.path_params["job_id"], request.path_params["batch_id"]
-    )
+    batches = _backend(request).batches
+    batch = batches.batch(_principal(request), request.path_params["job_id"], request.path_params["batch_id"])
     start = _int_param(request, "start", 1, low=1, high=1_000_000)
     count = _int_param(request, "count", 10, low=0, high=5000)  # decision 6: a batch holds at most 5,000
-    return json_response(_batch_json(batch, start, count))
+    return json_response(_batch_json(batch, start, count, batches.results(batch)))
 
 
-def _batch_json(batch: Any, start: int, count: int) -> dict[str, Any]:
+def _batch_json(batch: Any, start: int, count: int, results: list[dict[str, Any]]) -> dict[str, Any]:
     # Decision 3: start (1-based) and count page over results; total counts them all.
     return {
         "batchId": batch.id,
@@ -173,8 +172,8 @@ def _batch_json(batch: Any, start: int, count: int) -> dict[str, Any]:
         "status": batch.status,
         "start": start,
         "count": count,
-        "total": len(batch.results),
-        "results": batch.results[start - 1 : start - 1 + count],
+        "total": len(results),
+        "results": results[start - 1 : start - 1 + count],
         "createdOn": fluent_timestamp(batch.created_on),
     }
 
@@ -186,7 +185,7 @@ async def post_event_async(request: Request) -> Response:
     principal = _principal(request)
     events = _backend(request).events
     event = events.post_event(principal, await _json(request), sync=False)
-    return json_response({"id": events.event_id(event), "eventStatus": "PENDING"})
+    return json_response({events.async_id_field: events.event_id(event), "eventStatus": "PENDING"})
 
 
 async def post_event_sync(request: Request) -> Response:

@@ -1,26 +1,29 @@
 """Deliberately broken variants of the reference server: one per group (MUTANTS, the normal run)
 and one or more per MUST clause of the ingestion groups (PER_CLAUSE, the heavy `mutants` proof).
 
-Each mutant is a patch applied to the in-process server for the duration of a ``with`` block -- the
-plausible bug an implementer would make, on the stored effect where the clause is about one; the
-checks citing the clause, run against the mutant, must fail on the clause it records.
+Each mutant is the plausible bug an implementer would make, on the stored effect where the clause is
+about one; the checks citing the clause, run against the mutant, must fail on the clause it records.
+Where the bug is exactly another allowed answer to an open question, the mutant is a configuration:
+the server plays that answer (``plays``, profile key -> value, see ServerConfig.behaviours) while the
+profile declares the reference's. Otherwise it is a patch applied to the in-process server for the
+duration of a ``with`` block.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from starlette.routing import request_response
 
+from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.services import (
     auth,
     batches,
-    deltas,
     feed_filters,
     feeds,
     preprocessing,
@@ -33,7 +36,7 @@ from invharness.reference_impl.stores import inventory, jobs
 from invharness.reference_impl.stores import settings as settings_store
 from invharness.reference_impl.transport import http_api
 
-__all__ = ["INGESTION_GROUPS", "MUTANTS", "PER_CLAUSE", "Mutant", "applied"]
+__all__ = ["INGESTION_GROUPS", "MUTANTS", "PER_CLAUSE", "Mutant", "applied", "playing"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,17 @@ class Mutant:
     name: str
     group: str
     breaks: str  # the clause the group must fail on
-    patch: Callable[[pytest.MonkeyPatch], None]
+    patch: Callable[[pytest.MonkeyPatch], None] | None = None
+    plays: Mapping[str, Any] = field(default_factory=dict)  # profile answers the server plays instead
+
+    def configure(self, config: ServerConfig) -> ServerConfig:
+        """``config`` playing this mutant's answers (unchanged for a patch)."""
+        return config.declaring(self.plays) if self.plays else config
+
+
+def playing(name: str, group: str, breaks: str, **plays: Any) -> Mutant:
+    """A mutant that is a configuration: ``plays`` with ``__`` for the dots of profile keys."""
+    return Mutant(name, group, breaks, plays={k.replace("__", "."): v for k, v in plays.items()})
 
 
 def _scheme_case_sensitive(mp: pytest.MonkeyPatch) -> None:
@@ -77,13 +90,8 @@ def _job_read_answers_id(mp: pytest.MonkeyPatch) -> None:
     _endpoint(mp, "read_job", change)
 
 
-def _no_results(mp: pytest.MonkeyPatch) -> None:
-    original = http_api._batch_json
-    mp.setattr(http_api, "_batch_json", lambda batch, start, count: {**original(batch, start, count), "results": []})
-
-
 def _ignores_skip(mp: pytest.MonkeyPatch) -> None:
-    mp.setattr(preprocessing, "preprocessing_applies", lambda setting, meta, default=True: setting is not False)
+    mp.setattr(preprocessing, "preprocessing_applies", lambda setting, meta, *_options: setting is not False)
 
 
 def _attributes_compared(mp: pytest.MonkeyPatch) -> None:
@@ -95,19 +103,6 @@ def _attributes_compared(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(preprocessing, "_is_change", is_change)
 
 
-def _first_duplicate_wins(mp: pytest.MonkeyPatch) -> None:
-    original = preprocessing.BatchProcessor._resolve
-
-    def resolve(self: Any, batches: Any, outcome: Any) -> list[tuple]:
-        records = original(self, batches, outcome)
-        firsts: dict[str, tuple] = {}
-        for record in records:
-            firsts.setdefault(record[4], record)
-        return [firsts[r[4]] for r in records]  # every duplicate replaced by the first one
-
-    mp.setattr(preprocessing.BatchProcessor, "_resolve", resolve)
-
-
 def _loh_keeps_transients(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(inventory.Position, "deactivate", lambda self, types, now: None)
 
@@ -115,15 +110,6 @@ def _loh_keeps_transients(mp: pytest.MonkeyPatch) -> None:
 def _drops_custom_attributes(mp: pytest.MonkeyPatch) -> None:
     original = preprocessing._split
     mp.setattr(preprocessing, "_split", lambda attributes: (original(attributes)[0], None))
-
-
-def _deltas_applied_twice(mp: pytest.MonkeyPatch) -> None:
-    original = deltas.apply_deltas
-
-    def apply(inventory_: Any, catalogue_ref: str, given: list[dict], now: float) -> Any:
-        return original(inventory_, catalogue_ref, [{k: v for k, v in d.items() if k != "deltaId"} for d in given], now)
-
-    mp.setattr(event_service, "apply_deltas", apply)
 
 
 def _no_match_is_complete(mp: pytest.MonkeyPatch) -> None:
@@ -191,13 +177,13 @@ def _bare_errors(mp: pytest.MonkeyPatch) -> None:
 MUTANTS = [
     Mutant("bearer scheme matched case-sensitively", "auth", "AUTH-BEARER-02", _scheme_case_sensitive),
     Mutant("job read answers id instead of jobId", "jobs", "JOB-READ-01", _job_read_answers_id),
-    Mutant("batch results always empty", "batches", "BATCH-ENTITY-02", _no_results),
+    playing("batch results always empty", "batches", "BATCH-ENTITY-02", batch__results="empty"),
     Mutant('"skip" ignored', "bpp-precedence", "BPP-PREC-02", _ignores_skip),
     Mutant("attribute-only change counted as a change", "bpp-detection", "BPP-CHG-09", _attributes_compared),
-    Mutant("first duplicate wins", "bpp-detection", "BPP-DEDUP-01", _first_duplicate_wins),
+    playing("first duplicate wins", "bpp-detection", "BPP-DEDUP-01", bpp__dedup_winner="first"),
     Mutant("LAST_ON_HAND keeps SALE, CORRECTION and DELTA active", "inventory", "INV-ONHAND-02", _loh_keeps_transients),
     Mutant("custom attributes dropped", "segmentation", "SEG-ATTR-02", _drops_custom_attributes),
-    Mutant("deltas applied twice", "deltas", "DELTA-IDEM-01", _deltas_applied_twice),
+    playing("deltas applied twice", "deltas", "DELTA-IDEM-01", delta__idempotent_delta_id=False),
     Mutant("NO_MATCH answered COMPLETE", "events", "EVT-SYNC-03", _no_match_is_complete),
     Mutant("duplicate settings accepted", "graphql", "GQL-SET-02", _duplicate_settings_allowed),
     Mutant("wrong-region bucket accepted", "feed-lifecycle", "FEED-ACT-01", _any_region_accepted),
@@ -352,10 +338,6 @@ def _timestamps_without_millis(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(http_api, "fluent_timestamp", stamp)
 
 
-def _jobs_live_24h(mp: pytest.MonkeyPatch) -> None:
-    mp.setattr(jobs, "next_midnight_utc", lambda now: now + 86400)
-
-
 def _closed_job_stores_the_batch(mp: pytest.MonkeyPatch) -> None:
     original = jobs.InMemoryJobStore.add_batch
 
@@ -400,7 +382,7 @@ def _records_dropped(mp: pytest.MonkeyPatch) -> None:
 
 def _batch_json(mp: pytest.MonkeyPatch, change: Callable[[dict], dict]) -> None:
     original = http_api._batch_json
-    mp.setattr(http_api, "_batch_json", lambda batch, start, count: change(original(batch, start, count)))
+    mp.setattr(http_api, "_batch_json", lambda *args: change(original(*args)))
 
 
 def _no_created_on(mp: pytest.MonkeyPatch) -> None:
@@ -508,8 +490,8 @@ def _applies(mp: pytest.MonkeyPatch, rule: Callable[[bool, Any, Callable], bool]
     """preprocessing_applies(setting, meta) answers rule(original answer, meta, original)."""
     original = preprocessing.preprocessing_applies
 
-    def applies(setting: bool | None, meta: Any, default: bool = True) -> bool:
-        return rule(setting, meta, lambda s=setting, m=meta, d=default: original(s, m, d))
+    def applies(setting: bool | None, meta: Any, *options: Any) -> bool:
+        return rule(setting, meta, lambda s=setting, m=meta: original(s, m, *options))
 
     mp.setattr(preprocessing, "preprocessing_applies", applies)
 
@@ -540,14 +522,6 @@ def _enabled_beats_false(mp: pytest.MonkeyPatch) -> None:
 
 def _skip_toggles(mp: pytest.MonkeyPatch) -> None:
     _applies(mp, lambda setting, meta, ok: (setting is not False) != (_given(meta) == "skip"))
-
-
-def _no_setting_is_off(mp: pytest.MonkeyPatch) -> None:
-    _applies(mp, lambda setting, meta, ok: ok(setting, meta, False))
-
-
-def _skip_any_case(mp: pytest.MonkeyPatch) -> None:
-    _applies(mp, lambda setting, meta, ok: ok(setting, {"preprocessing": str(_given(meta)).lower()}))
 
 
 def _levels(mp: pytest.MonkeyPatch, combine: Callable[[list[bool]], bool | None]) -> None:
@@ -589,46 +563,6 @@ def _meta_first_batch_only(mp: pytest.MonkeyPatch) -> None:
     )
 
 
-def _case_sensitive_setting(mp: pytest.MonkeyPatch) -> None:
-    mp.setattr(settings, "parse_bool", lambda value: {"TRUE": True, "FALSE": False}.get((value or "").strip()))
-
-
-class _Fixed:
-    def __init__(self, answer: bool | None) -> None:
-        self.answer = answer
-
-    def preprocessing(self, retailer_id: int) -> bool | None:
-        return self.answer
-
-
-def _read_at_job_creation(mp: pytest.MonkeyPatch) -> None:
-    at_creation: dict[str, bool | None] = {}
-    create_job, process = job_service.JobService.create_job, preprocessing.BatchProcessor.process
-    init_settings = settings.SettingsService.__init__
-    service: list[Any] = []  # the server's settings service (the mutant is applied before the server starts)
-
-    def init(self: Any, *args: Any) -> None:
-        init_settings(self, *args)
-        service.append(self)
-
-    def create(self: Any, principal: Any, payload: Any) -> Any:
-        job = create_job(self, principal, payload)
-        at_creation[job.id] = service[-1].preprocessing(job.retailer_id)
-        return job
-
-    def processed(self: Any, job: Any, batches: list, outcome: Any) -> Iterator[None]:
-        real = self._settings
-        self._settings = _Fixed(at_creation.get(job.id))  # groups are processed one at a time
-        try:
-            yield from process(self, job, batches, outcome)
-        finally:
-            self._settings = real
-
-    mp.setattr(settings.SettingsService, "__init__", init)
-    mp.setattr(job_service.JobService, "create_job", create)
-    mp.setattr(preprocessing.BatchProcessor, "process", processed)
-
-
 # ---------------------------------------------------------------------- bpp-detection
 
 
@@ -665,40 +599,8 @@ def _status_not_compared(mp: pytest.MonkeyPatch) -> None:
     _is_change(mp, lambda original, stored, position, qty, status, *rest: original(stored, position, qty, None, *rest))
 
 
-def _absent_status_is_active(mp: pytest.MonkeyPatch) -> None:
-    _is_change(
-        mp,
-        lambda original, stored, position, qty, status, *rest: original(
-            stored, position, qty, status or "ACTIVE", *rest
-        ),
-    )
-
-
 def _transients_ignored(mp: pytest.MonkeyPatch) -> None:
-    _is_change(mp, lambda original, *args: original(*args[:6], frozenset()))
-
-
-def _conditions_merged(mp: pytest.MonkeyPatch) -> None:
-    original = preprocessing._Writer.__init__
-
-    def init(self: Any, *args: Any) -> None:
-        original(self, *args)
-        self.transients = self.transients | preprocessing.DEFAULT_TRANSIENTS
-
-    mp.setattr(preprocessing._Writer, "__init__", init)
-
-
-def _reserved_transient(mp: pytest.MonkeyPatch) -> None:
-    mp.setattr(preprocessing, "DEFAULT_TRANSIENTS", preprocessing.DEFAULT_TRANSIENTS | {("RESERVED", "ACTIVE")})
-
-
-def _corrected_qty_not_compared(mp: pytest.MonkeyPatch) -> None:
-    _is_change(
-        mp,
-        lambda original, stored, position, qty, status, corrected, *rest: original(
-            stored, position, qty, status, stored.corrected_qty, *rest
-        ),
-    )
+    _is_change(mp, lambda original, *args: original(*args[:6], dataclasses.replace(args[6], transients=frozenset())))
 
 
 def _corrected_zero_keeps_correction(mp: pytest.MonkeyPatch) -> None:
@@ -708,16 +610,6 @@ def _corrected_zero_keeps_correction(mp: pytest.MonkeyPatch) -> None:
 def _detection_without_preprocessing(mp: pytest.MonkeyPatch) -> None:
     original = preprocessing._write_chunk
     mp.setattr(preprocessing, "_write_chunk", lambda r, w, i, e, enabled, now, o: original(r, w, i, e, True, now, o))
-
-
-def _dedup_per_batch(mp: pytest.MonkeyPatch) -> None:
-    original = preprocessing.BatchProcessor.process
-
-    def process(self: Any, job: Any, batches: list, outcome: Any) -> Iterator[None]:
-        for batch in batches:  # each batch its own group
-            yield from original(self, job, [batch], outcome)
-
-    mp.setattr(preprocessing.BatchProcessor, "process", process)
 
 
 def _compared_with_the_loaded_state(mp: pytest.MonkeyPatch) -> None:
@@ -751,6 +643,9 @@ def _m(name: str, group: str, breaks: str, patch: Callable[[pytest.MonkeyPatch],
     return Mutant(name, group, breaks, patch)
 
 
+_REFERENCE_TRANSIENTS = [list(p) for p in ServerConfig().behaviours["bpp.default_transients"]]
+
+
 PER_CLAUSE = [
     _m("token answer without expires_in", "auth", "AUTH-TOKEN-01", _no_expires_in),
     _m("any password accepted", "auth", "AUTH-TOKEN-02", _any_password),
@@ -766,7 +661,7 @@ PER_CLAUSE = [
     _m("meta null refused", "jobs", "JOB-CREATE-05", _meta_null_refused),
     _m("unknown job answered 400", "jobs", "JOB-READ-02", _unknown_job_400),
     _m("timestamps without milliseconds", "jobs", "JOB-READ-03", _timestamps_without_millis),
-    _m("jobs live 24 h though midnight is declared", "jobs", "JOB-LIFE-01", _jobs_live_24h),
+    playing("jobs live 24 h though midnight is declared", "jobs", "JOB-LIFE-01", job__lifetime="24h"),
     _m("batch to a closed job refused but stored", "jobs", "JOB-CLOSED-01", _closed_job_stores_the_batch),
     _m("accepted batch's records dropped", "batches", "BATCH-CREATE-01", _records_dropped),
     _m("batch read without createdOn", "batches", "BATCH-READ-01", _no_created_on),
@@ -796,24 +691,35 @@ PER_CLAUSE = [
     _m("a RETAILER setting can only switch on", "bpp-precedence", "BPP-PREC-08", _retailer_only_switches_on),
     _m("a RETAILER setting can only switch off", "bpp-precedence", "BPP-PREC-09", _retailer_only_switches_off),
     _m("a RETAILER setting bypasses the job's meta", "bpp-precedence", "BPP-PREC-10", _retailer_setting_bypasses_meta),
-    _m("no setting anywhere reads as off", "bpp-precedence", "BPP-PREC-11", _no_setting_is_off),
-    _m('"SKIP" read as "skip"', "bpp-precedence", "BPP-PREC-12", _skip_any_case),
-    _m("setting values read case-sensitively", "bpp-precedence", "BPP-PREC-13", _case_sensitive_setting),
-    _m("setting read when the job was created", "bpp-precedence", "BPP-PREC-14", _read_at_job_creation),
+    playing("no setting anywhere reads as off", "bpp-precedence", "BPP-PREC-11", bpp__default="off"),
+    playing('"SKIP" read as "skip"', "bpp-precedence", "BPP-PREC-12", bpp__skip_case_sensitive=False),
+    playing(
+        "setting values read case-sensitively", "bpp-precedence", "BPP-PREC-13", bpp__setting_case_insensitive=False
+    ),
+    playing(
+        "setting read when the job was created", "bpp-precedence", "BPP-PREC-14", bpp__setting_read_at="job_creation"
+    ),
     _m("meta honoured on the job's first batch only", "bpp-precedence", "BPP-PREC-15", _meta_first_batch_only),
     _m("events addressed to the quantity", "bpp-detection", "BPP-OBS-01", _events_to_the_quantity),
     _m("a filtered record touches updatedOn", "bpp-detection", "BPP-OBS-02", _filtered_touches_updated_on),
     _m("every record counted as a change", "bpp-detection", "BPP-CHG-02", _everything_a_change),
     _m("qty not compared", "bpp-detection", "BPP-CHG-03", _qty_not_compared),
     _m("status not compared", "bpp-detection", "BPP-CHG-04", _status_not_compared),
-    _m("absent status compared as ACTIVE", "bpp-detection", "BPP-CHG-05", _absent_status_is_active),
+    playing("absent status compared as ACTIVE", "bpp-detection", "BPP-CHG-05", bpp__absent_status="compared"),
     _m("transient quantities not checked", "bpp-detection", "BPP-CHG-06", _transients_ignored),
-    _m("conditions extend the default transients", "bpp-detection", "BPP-CHG-07", _conditions_merged),
-    _m("ACTIVE RESERVED counted as a transient", "bpp-detection", "BPP-CHG-08", _reserved_transient),
-    _m("a differing correctedQty not compared", "bpp-detection", "BPP-CHG-12", _corrected_qty_not_compared),
+    playing("conditions extend the default transients", "bpp-detection", "BPP-CHG-07", bpp__conditions="merge"),
+    playing(
+        "ACTIVE RESERVED counted as a transient",
+        "bpp-detection",
+        "BPP-CHG-08",
+        bpp__default_transients=[*_REFERENCE_TRANSIENTS, ["RESERVED", "ACTIVE"]],
+    ),
+    playing(
+        "a differing correctedQty not compared", "bpp-detection", "BPP-CHG-12", bpp__compares_corrected_qty=False
+    ),
     _m("correctedQty 0 leaves an ACTIVE CORRECTION", "bpp-detection", "BPP-CHG-12", _corrected_zero_keeps_correction),
     _m("change detection applied with BPP off", "bpp-detection", "BPP-CHG-13", _detection_without_preprocessing),
-    _m("de-duplication per batch only", "bpp-detection", "BPP-DEDUP-02", _dedup_per_batch),
+    playing("de-duplication per batch only", "bpp-detection", "BPP-DEDUP-02", bpp__dedup_scope="batch"),
     _m(
         "compared with the state loaded before the group",
         "bpp-detection",
@@ -826,6 +732,8 @@ INGESTION_GROUPS = ("auth", "jobs", "batches", "bpp-precedence", "bpp-detection"
 
 @contextlib.contextmanager
 def applied(mutant: Mutant) -> Iterator[None]:
+    """The mutant's patch in force for the block (a configuration mutant: see Mutant.configure)."""
     with pytest.MonkeyPatch.context() as mp:
-        mutant.patch(mp)
+        if mutant.patch is not None:
+            mutant.patch(mp)
         yield

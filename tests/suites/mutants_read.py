@@ -29,7 +29,7 @@ from invharness.reference_impl.stores.events import InMemoryEventLog
 from invharness.reference_impl.stores.settings import InMemorySettingsStore, Setting
 from invharness.reference_impl.transport import http_api
 from invharness.reference_impl.transport.graphql import common, schema
-from tests.suites.mutants import Mutant, destination_check_skipped
+from tests.suites.mutants import Mutant, destination_check_skipped, playing
 
 __all__ = ["READ_MUTANTS"]
 
@@ -203,9 +203,9 @@ def _apply_wrapped(mp: MP, before: Any = None, after: Any = None) -> None:
     """EventService's apply_deltas with the deltas changed ``before`` or the outcome handled ``after``."""
     original = deltas.apply_deltas
 
-    def apply(inventory_: Any, catalogue_ref: str, given: list[dict], now: float) -> Any:
+    def apply(inventory_: Any, catalogue_ref: str, given: list[dict], now: float, **options: Any) -> Any:
         given = before(given) if before else given
-        outcome = original(inventory_, catalogue_ref, given, now)
+        outcome = original(inventory_, catalogue_ref, given, now, **options)
         return after(inventory_, catalogue_ref, given, now, outcome) if after else outcome
 
     mp.setattr(event_services, "apply_deltas", apply)
@@ -258,27 +258,6 @@ def _partial_apply(mp: MP) -> None:
     _apply_wrapped(mp, after=after)
 
 
-def _delta_ids_ignored(mp: MP) -> None:
-    _apply_wrapped(mp, before=lambda given: [{k: v for k, v in d.items() if k != "deltaId"} for d in given])
-
-
-def _deltas_accumulate(mp: MP) -> None:
-    def after(inventory_: Any, catalogue_ref: str, given: list[dict], now: float, outcome: Any) -> Any:
-        catalogue = inventory_.catalogue(catalogue_ref)
-        for d in given:
-            ref = vocabulary.position_ref(d["productRef"], d["locationRef"], catalogue_ref)
-            position = inventory_.find_position(catalogue_ref, ref)
-            actives = [q for q in (position.quantities.values() if position else ()) if q.type == "DELTA"]
-            actives = [q for q in actives if q.status == vocabulary.ACTIVE]
-            for extra in actives[1:]:
-                actives[0].quantity += extra.quantity
-                del position.quantities[extra.ref]
-                catalogue.other_refs.pop(extra.ref, None)
-        return outcome
-
-    _apply_wrapped(mp, after=after)
-
-
 def _loh_keeps_deltas(mp: MP) -> None:
     mp.setattr(preprocessing, "LOH_DEACTIVATES", frozenset({"SALE", "CORRECTION"}))
 
@@ -288,8 +267,8 @@ DELTAS = [
     Mutant("a delta's sign is lost", "deltas", "DELTA-APPLY-01", _sign_lost),
     Mutant("only the last delta of a position applies", "deltas", "DELTA-APPLY-02", _last_delta_per_position),
     Mutant("known positions' deltas applied when one is unknown", "deltas", "DELTA-ATOMIC-01", _partial_apply),
-    Mutant("deltaId ignored: a replay is applied again", "deltas", "DELTA-IDEM-01", _delta_ids_ignored),
-    Mutant("deltas accumulate into one DELTA quantity", "deltas", "DELTA-PERIQ-01", _deltas_accumulate),
+    playing("deltaId ignored: a replay is applied again", "deltas", "DELTA-IDEM-01", delta__idempotent_delta_id=False),
+    playing("deltas accumulate into one DELTA quantity", "deltas", "DELTA-PERIQ-01", delta__iq_per_delta=False),
     Mutant("LAST_ON_HAND leaves DELTA quantities active", "deltas", "DELTA-LOH-01", _loh_keeps_deltas),
 ]
 
@@ -335,12 +314,6 @@ def _no_match_is_complete(mp: MP) -> None:
             event.status, event.error_message = "COMPLETE", None
 
     mp.setattr(EventService, "process", process)
-
-
-def _async_answers_event_id(mp: MP) -> None:
-    _answer_changed(
-        mp, "/api/v4.1/event/async", lambda body, status: ({"eventId": body["id"], "eventStatus": "PENDING"}, status)
-    )
 
 
 def _async_never_processed(mp: MP) -> None:
@@ -406,7 +379,7 @@ EVENTS = [
     Mutant("a failed sync event answers 200", "events", "EVT-SYNC-02", _failed_sync_answers_200),
     Mutant("a failed sync event gives no errorMessage", "events", "EVT-SYNC-02", _failed_sync_without_message),
     Mutant("NO_MATCH answered COMPLETE", "events", "EVT-SYNC-03", _no_match_is_complete),
-    Mutant("async answers eventId, not the declared id", "events", "EVT-ASYNC-01", _async_answers_event_id),
+    playing("async answers eventId, not the declared id", "events", "EVT-ASYNC-01", event__async_id_field="eventId"),
     Mutant("async events are never processed", "events", "EVT-ASYNC-01", _async_never_processed),
     Mutant("event read answers the next event", "events", "EVT-READ-01", _read_off_by_one),
     Mutant("an unknown event id answers 400", "events", "EVT-READ-01", _unknown_event_is_400),

@@ -47,18 +47,20 @@ def verify(url, profile, group, report_dir):
     return done, results
 
 
-def server(local_s3):
-    """The reference server as the embedded target runs it (retailer 3 is the account_only one)."""
+def server(local_s3, mutant=None):
+    """The reference server as the embedded target runs it (retailer 3 is the account_only one), playing
+    ``mutant``'s answers if it is a configuration."""
     config = ServerConfig(
         account=AccountConfig(retailers=(1, 2, 3)), s3_endpoint=local_s3.url, feed_interval_s=1, clock_control=True
     )
+    config = mutant.configure(config) if mutant is not None else config
     return EmbeddedServer(config)
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_the_checks_of_each_group_fail_its_mutant(mutant, local_s3, target_profile, tmp_path):
     """One mutant per group in every test run (the checks citing its clause; the table is -m mutants)."""
-    with applied(mutant), server(local_s3) as running:
+    with applied(mutant), server(local_s3, mutant) as running:
         verdict, output = judge_clause(running.url, target_profile, mutant.group, mutant.breaks, tmp_path)
     assert verdict == "fail", output
 
@@ -66,7 +68,7 @@ def test_the_checks_of_each_group_fail_its_mutant(mutant, local_s3, target_profi
 def test_a_group_that_fails_its_mutant_says_so_and_leaks_nothing(local_s3, target_profile, tmp_path):
     """Through the front door: the clause is named, the exit code is 1, and no secret reaches any output."""
     mutant = next(m for m in MUTANTS if m.breaks == "BPP-DEDUP-01")
-    with applied(mutant), server(local_s3) as running:
+    with applied(mutant), server(local_s3, mutant) as running:
         done, results = verify(running.url, target_profile, mutant.group, tmp_path / "report")
     verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}
     assert verdicts[mutant.breaks] == "fail", (verdicts, done.stderr[-2000:])
@@ -124,7 +126,7 @@ def test_a_declared_deviation_is_honoured_until_it_expires(local_s3, tmp_path, e
     profile.write_text(
         yaml.safe_dump({"s3": {"endpoint": local_s3.url}, "retailers": {"account_only": 3}, "deviations": deviations})
     )
-    with applied(mutant), server(local_s3) as running:
+    with applied(mutant), server(local_s3, mutant) as running:
         done, results = verify(running.url, profile, mutant.group, tmp_path / "report")
     verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}
     assert {verdicts[c] for c in broken} == {verdict}
@@ -160,7 +162,7 @@ def judge_clause(url, profile, group, clause, scratch):
 @pytest.mark.mutants
 @pytest.mark.parametrize("mutant", PER_CLAUSE, ids=[f"{m.breaks}:{m.name}" for m in PER_CLAUSE])
 def test_the_checks_citing_a_clause_fail_its_mutant(mutant, local_s3, target_profile, tmp_path):
-    with applied(mutant), server(local_s3) as running:
+    with applied(mutant), server(local_s3, mutant) as running:
         verdict, output = judge_clause(running.url, target_profile, mutant.group, mutant.breaks, tmp_path)
     assert verdict == "fail", output
 

@@ -17,7 +17,7 @@ QUICK = {"SEG-GQL-01", "GQL-HTTP-02"}
     ids=[m.name for m in CLIENT_MUTANTS],
 )
 def test_the_group_fails_on_the_clause_the_mutant_breaks(mutant, local_s3, target_profile, tmp_path):  # noqa: F811
-    with applied(mutant), server(local_s3) as running:
+    with applied(mutant), server(local_s3, mutant) as running:
         done, results = verify(running.url, target_profile, mutant.group, tmp_path / "report")
     verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}
     assert verdicts[mutant.breaks] == "fail", (verdicts, done.stderr[-2000:])

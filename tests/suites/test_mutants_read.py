@@ -46,12 +46,13 @@ def verify(url, profile, groups, report_dir):
     return done, json.loads((report_dir / "results.json").read_text())
 
 
-def server(local_s3):
-    return EmbeddedServer(ServerConfig(s3_endpoint=local_s3.url, feed_interval_s=1, clock_control=True))
+def server(local_s3, mutant=None):
+    config = ServerConfig(s3_endpoint=local_s3.url, feed_interval_s=1, clock_control=True)
+    return EmbeddedServer(mutant.configure(config) if mutant is not None else config)
 
 
 def judge(mutant, local_s3, profile, report_dir):
-    with applied(mutant), server(local_s3) as running:
+    with applied(mutant), server(local_s3, mutant) as running:
         done, results = verify(running.url, profile, [mutant.group], report_dir)
     verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}
     failing = {c["test"]: c["message"] for c in results["checks"] if c["verdict"] != "pass"}

@@ -22,7 +22,8 @@ __all__ = ["INTAKE_SCHEMA", "OUTCOME_SCHEMA", "SqliteJobStore"]
 INTAKE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY, name TEXT, retailer_id INTEGER, meta BLOB, created_on REAL, closes_at REAL);
+    id INTEGER PRIMARY KEY, name TEXT, retailer_id INTEGER, meta BLOB, created_on REAL, closes_at REAL,
+    setting_at_creation INTEGER);
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY, job_id INTEGER, created_on REAL, catalogue_ref TEXT, event TEXT, source TEXT,
     transients BLOB, invalid BLOB, submitted_by TEXT, entities BLOB, size INTEGER);
@@ -43,8 +44,9 @@ class SqliteJobStore(InMemoryJobStore):
         self._load()
 
     def _load(self) -> None:
-        for id_, name, retailer_id, meta, created_on, closes_at in self._intake.all("SELECT * FROM jobs ORDER BY id"):
-            self._jobs[str(id_)] = Job(str(id_), name, retailer_id, orjson.loads(meta), created_on, closes_at)
+        for id_, name, retailer, meta, created, closes, setting in self._intake.all("SELECT * FROM jobs ORDER BY id"):
+            job = self._jobs[str(id_)] = Job(str(id_), name, retailer, orjson.loads(meta), created, closes)
+            job.setting_at_creation = None if setting is None else bool(setting)
         outcomes = dict(self._state.all("SELECT batch_id, results FROM batch_outcomes"))
         rows = self._intake.all(
             "SELECT id, job_id, created_on, catalogue_ref, event, source, transients, invalid, "
@@ -75,11 +77,13 @@ class SqliteJobStore(InMemoryJobStore):
         last_batch = max((int(i) for i in self._batches), default=0)
         self._job_ids, self._batch_ids = itertools.count(last_job + 1), itertools.count(last_batch + 1)
 
-    def create_job(self, name: str, retailer_id: int, meta: dict[str, Any] | None) -> Job:
-        job = super().create_job(name, retailer_id, meta)
+    def create_job(
+        self, name: str, retailer_id: int, meta: dict[str, Any] | None, setting_at_creation: bool | None = None
+    ) -> Job:
+        job = super().create_job(name, retailer_id, meta, setting_at_creation)
         self._intake.execute(
-            "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?)",
-            (int(job.id), name, retailer_id, orjson.dumps(meta), job.created_on, job.closes_at),
+            "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (int(job.id), name, retailer_id, orjson.dumps(meta), job.created_on, job.closes_at, setting_at_creation),
         )
         return job
 

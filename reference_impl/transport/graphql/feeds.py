@@ -66,7 +66,9 @@ def bind(query: QueryType, mutation: MutationType) -> list[ObjectType]:
     )
     feed_type.set_field(
         "attributes",
-        lambda f, info: [{"name": "S3_BUCKET_POLICY", "type": "JSON", "value": context(info)[0].feeds.policy(f)}],
+        lambda f, info: [
+            {"name": context(info)[0].feeds.policy_attribute, "type": "JSON", "value": context(info)[0].feeds.policy(f)}
+        ],
     )
 
     @feed_type.field("runs")
