@@ -104,7 +104,9 @@ class Backend:
         self.auth = Authenticator(self.config, self.clock, self.stores.secrets)
         behaviours = self.config.behaviours  # the declared answers each service plays
         self.settings = SettingsService(self.stores.settings, bool(behaviours["bpp.setting_case_insensitive"]))
-        self.inventory = InventoryService(self.stores.inventory, self.clock)
+        self.inventory = InventoryService(
+            self.stores.inventory, self.clock, str(behaviours["inventory.deactivation_input"])
+        )
         self.virtual = VirtualService(self.stores.inventory, self.clock)
         self.events = EventService(self.stores.events, self.stores.inventory, self.config, self.clock)
         self.processor = BatchProcessor(

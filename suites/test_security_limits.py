@@ -8,7 +8,6 @@ answer (data where a refusal was due), never a stalled server.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from typing import Any
@@ -68,11 +67,20 @@ def _nested(ref: str, pages: int) -> str:
             quantities(first: {pages}) {{ edges {{ node {{ ref }} }} }} }} }} }} }} }} }} }}"""
 
 
-def _within(ref: str, budget: int) -> str:
-    """Two nested connection levels of at most ``budget`` nodes in all."""
-    pages = max(1, min(100, math.isqrt(budget) - 1))
-    return f"""{{ inventoryPositions(ref: ["{ref}"], first: {pages}) {{ edges {{ node {{ ref
-        quantities(first: {pages}) {{ edges {{ node {{ ref }} }} }} }} }} }} }}"""
+def _two_levels(ref: str, outer: int, inner: int) -> str:
+    """Two nested connection levels: ``outer`` x (1 + ``inner``) nodes, as the profile key's model counts."""
+    return f"""{{ inventoryPositions(ref: ["{ref}"], first: {outer}) {{ edges {{ node {{ ref
+        quantities(first: {inner}) {{ edges {{ node {{ ref }} }} }} }} }} }} }}"""
+
+
+def _at_and_over(budget: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """(outer, inner) pages of a query costing at most ``budget`` and of one just over it (one more outer
+    node's worth); None when no two levels of at most 500 nodes reach the budget."""
+    for inner in (199, 499):
+        outer = budget // (1 + inner)
+        if 1 <= outer < 500:
+            return (outer, inner), (outer + 1, inner)
+    return None
 
 
 def _timed(client: Any, query: str) -> tuple[dict[str, Any], float]:
@@ -88,8 +96,17 @@ def test_graphql_complexity_budget(client, ref, profile):
     pages = next((p for p in NESTED_PAGES if p * (1 + p * (1 + p)) > budget), None)
     if pages is None:
         pytest.skip(f"unsupported: a declared budget of {budget} nodes is over what three 500-node levels ask")
-    within = client.graphql(_within(nothing, budget))
-    assert answered(within), f"a query within the declared {budget} nodes was not answered: {str(within)[:300]}"
+    pages_at = _at_and_over(budget)
+    if pages_at is None:
+        pytest.skip(f"unsupported: a declared budget of {budget} nodes is not reached by two 500-node levels")
+    (outer, inner), (over, _) = pages_at
+    within = client.graphql(_two_levels(nothing, outer, inner))
+    cost = outer * (1 + inner)
+    assert answered(within), f"a query of {cost} nodes (budget {budget}) was not answered: {str(within)[:300]}"
+    beyond = client.graphql(_two_levels(nothing, over, inner))
+    assert refused(beyond), (
+        f"a query of {over * (1 + inner)} nodes, just over the declared {budget}, ran: {str(beyond)[:300]}"
+    )
     _, idle_s = _timed(client, "{ me { username } }")
     bomb: list[tuple[dict[str, Any], float]] = []
     sender = threading.Thread(target=lambda: bomb.append(_timed(client, _nested(nothing, pages))), daemon=True)

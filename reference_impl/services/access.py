@@ -68,10 +68,15 @@ def require_retailer(principal: Principal, retailer_id: int) -> None:
         raise ApiError.forbidden(f"User {principal.username} may not act for retailer {retailer_id}")
 
 
-def require_visible(principal: Principal, retailer_id: int | None, missing: Callable[[], ApiError]) -> None:
+def require_visible(
+    principal: Principal, retailer_id: int | None, missing: Callable[[], ApiError], hidden: bool = True
+) -> None:
     """Raise ``missing()`` (the answer for a resource that does not exist) unless the user may act for
-    the retailer the stored resource belongs to: another retailer's resource is a missing one."""
+    the retailer the stored resource belongs to: another retailer's resource is a missing one. ``hidden``
+    False plays profile key security.foreign_resource_status 403: refused as forbidden instead."""
     if not principal.may_act_for(retailer_id):
+        if not hidden and retailer_id is not None:
+            require_retailer(principal, retailer_id)
         raise missing()
 
 

@@ -95,7 +95,8 @@ class EventService:
         missing = lambda: ApiError.not_found(f"Event {event_id} not found")  # noqa: E731
         if event is None:
             raise missing()
-        require_visible(principal, event.retailer_id, missing)
+        hidden = self._config.behaviours["security.foreign_resource_status"] == 404
+        require_visible(principal, event.retailer_id, missing, hidden)
         return event
 
     def event_id(self, event: AnyEvent) -> str:

@@ -60,9 +60,10 @@ def _in_range(value: Any, bounds: dict[str, Any] | None) -> bool:
 class InventoryService:
     """Reads of the inventory with the user's rights, and the position and quantity mutations."""
 
-    def __init__(self, store: InventoryStore, clock: Clock) -> None:
+    def __init__(self, store: InventoryStore, clock: Clock, deactivation_input: str = "position_status") -> None:
         self._store = store
         self._clock = clock
+        self._deactivation_input = deactivation_input  # profile key inventory.deactivation_input
 
     # ------------------------------------------------------------------ catalogues and positions
 
@@ -122,6 +123,9 @@ class InventoryService:
         """updateInventoryPosition: status and type change when given. INACTIVE holds (H7); any other
         status is the fallback threshold control's to change at the next stock change."""
         validation.inventory_position_input(data)
+        if data.get("status") == "INACTIVE" and self._deactivation_input == "none":
+            # played for inventory.deactivation_input none: product and location status come from elsewhere
+            raise ApiError.bad_request("a position is made INACTIVE by its product's or location's status, not here")
         position = self.position(principal, data["catalogue"]["ref"], data["ref"])
         if position is None:
             raise ApiError.bad_request(f"no inventory position {data['ref']} in {data['catalogue']['ref']}")

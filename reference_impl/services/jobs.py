@@ -42,7 +42,8 @@ class JobService:
         missing = lambda: ApiError.not_found(f"Job {job_id} not found")  # noqa: E731
         if job is None:
             raise missing()
-        require_visible(principal, job.retailer_id, missing)
+        hidden = self._config.behaviours["security.foreign_resource_status"] == 404
+        require_visible(principal, job.retailer_id, missing, hidden)
         return job
 
     def status(self, job: Job) -> str:
