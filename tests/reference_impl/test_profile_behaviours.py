@@ -196,7 +196,7 @@ def test_serve_refuses_a_profile_it_cannot_play(tmp_path, capsys, declared, word
     [("job", [[0, 1, 2]]), ("processing_window", [[0, 1], [2]]), ("batch", [[0], [1], [2]])],
 )
 def test_the_worker_groups_pending_batches_by_the_declared_scope(scope, groups):
-    worker = BatchWorker(processor=None, window_s=0.1, scope=scope)  # type: ignore[arg-type]
+    worker = BatchWorker(processor=None, store=None, transaction=None, window_s=0.1, scope=scope)  # type: ignore[arg-type]
     batches = [SimpleNamespace(n=n) for n in range(3)]
     worker._arrived.update({id(b): at for b, at in zip(batches, (10.0, 10.08, 10.5), strict=True)})
     assert [[b.n for b in group] for group in worker._groups(batches)] == groups
@@ -204,7 +204,7 @@ def test_the_worker_groups_pending_batches_by_the_declared_scope(scope, groups):
 
 def test_an_unknown_scope_is_refused():
     with pytest.raises(ValueError, match=r"bpp\.dedup_scope"):
-        BatchWorker(processor=None, scope="window")  # type: ignore[arg-type]
+        BatchWorker(processor=None, store=None, transaction=None, scope="window")  # type: ignore[arg-type]
 
 
 def test_setting_values_and_skip_are_read_with_the_declared_case_rules():
@@ -227,3 +227,11 @@ def test_deltas_accumulate_or_replay_as_declared():
     again = apply_deltas(inventory, "DEFAULT:1", [delta], 2.0, per_delta=False, idempotent=False)
     quantities = [(q.type, q.quantity) for q in catalogue.positions["P:L:DEFAULT"].quantities.values()]
     assert (again.applied, quantities) == (1, [("DELTA", -6)])  # one DELTA quantity; d1 applied twice
+
+
+def test_a_group_over_the_durable_stores_cap_is_cut_into_parts_of_whole_batches():
+    worker = BatchWorker(
+        processor=None, store=None, transaction=None, max_group_records=5000  # type: ignore[arg-type]
+    )
+    batches = [SimpleNamespace(n=n, size=size) for n, size in enumerate((3000, 2000, 4000, 6000, 1))]
+    assert [[b.n for b in part] for part in worker._parts(batches)] == [[0, 1], [2], [3], [4]]
