@@ -117,7 +117,8 @@ def test_delta_storm_passes_and_reconciles(monkeypatch, tmp_path, reference):
 
 def test_mixed_over_a_master_and_two_workers_reconciles_exactly(monkeypatch, tmp_path, reference):
     code, results = _load(
-        monkeypatch, tmp_path, "--target-url", reference, "--scenario", "mixed", "--users", "6", "--workers", "2"
+        monkeypatch, tmp_path, "--target-url", reference, "--scenario", "mixed", "--users", "6", "--workers", "2",
+        "--run-time", "6s",  # both workers must post deltas, even on a busy machine
     )
     _assert_passes(code, results, tmp_path)
     checked = results["reconciliation"]["checked"]
@@ -136,6 +137,8 @@ def test_a_target_that_loses_records_and_applies_replays_twice_fails_naming_them
         "mixed",
         "--users",
         "6",
+        "--run-time",  # long enough for several delta posts (and so replays) on a busy machine
+        "8s",
         knobs={"records_per_batch": 2500, "replay_share": 0.4},
     )
     assert code == 1, (tmp_path / "locust.log").read_text()[-3000:]
