@@ -48,14 +48,14 @@ def lose_records() -> None:
 def apply_replays_twice() -> None:
     original = events.apply_deltas
 
-    def forgetful(inventory: Any, catalogue_ref: str, deltas: list[dict[str, Any]], now: float) -> Any:
+    def forgetful(inventory: Any, catalogue_ref: str, deltas: list[dict[str, Any]], now: float, **played: Any) -> Any:
         for delta in deltas:
             position = inventory.find_position(
                 catalogue_ref, position_ref(delta["productRef"], delta["locationRef"], catalogue_ref)
             )
             if position is not None and position.delta_ids:
                 position.delta_ids.discard(delta.get("deltaId"))
-        return original(inventory, catalogue_ref, deltas, now)
+        return original(inventory, catalogue_ref, deltas, now, **played)
 
     events.apply_deltas = forgetful
 
