@@ -243,7 +243,7 @@ def _write_chunk(
                 writer.block,
             )
         position = positions.get(pos_ref)
-        stored = position.quantities.get(ref) if position is not None else None
+        stored = position.quantity(ref) if position is not None else None
         if stored is None and other_refs:
             stored = other_refs.get(ref)
         failure = None
@@ -264,7 +264,7 @@ def _write_chunk(
             segment = custom = parent_ref = None
             if attributes:
                 parent_ref = attributes.get("parentRef")
-                if parent_ref is not None and (position is None or parent_ref not in position.quantities):
+                if parent_ref is not None and (position is None or position.quantity(parent_ref) is None):
                     failure = "PARENT_NOT_FOUND", f"parentRef {parent_ref} is not a quantity of position {pos_ref}"
                 else:
                     segment, custom = _split(attributes)
@@ -292,7 +292,7 @@ def _write_chunk(
                 parent_ref,
                 id=new_id(),
             )
-            position.quantities[ref] = stored
+            position.add(stored)
             if "ref" in entity and ref != f"{pos_ref}:{kind}":  # see Catalogue: only other refs are indexed
                 other_refs[ref] = stored
         else:
@@ -305,7 +305,7 @@ def _write_chunk(
                 custom,
                 parent_ref,
             )
-        if kind == LAST_ON_HAND and len(position.quantities) > 1:
+        if kind == LAST_ON_HAND and position.several():
             position.deactivate(LOH_DEACTIVATES, now)
         position.recompute(now)
         save(position)
