@@ -92,20 +92,27 @@ class _Records:
     __slots__ = ("blocks", "entity_refs", "first", "kinds", "qtys", "refs")
 
     def __init__(self, first: int, records: list[tuple[EventBlock, str, str, str, int]]) -> None:
-        blocks, self.entity_refs, self.refs, kinds, self.qtys = zip(*records, strict=True)
+        blocks, self.entity_refs, refs, kinds, self.qtys = zip(*records, strict=True)
         self.first = first
         self.blocks: EventBlock | tuple[EventBlock, ...] = _column(blocks)
         self.kinds: str | tuple[str, ...] = _column(kinds)
+        # a quantity ref of the default form, <entity ref>:<type>, is made when read (as Quantity does)
+        default = zip(refs, self.entity_refs, kinds, strict=True)
+        self.refs: str | tuple[str | None, ...] | None = _column(
+            tuple(None if ref == f"{entity}:{kind}" else ref for ref, entity, kind in default)
+        )
 
     def view(self, seq: int) -> RecordEvent:
         row = seq - self.first
-        blocks, kinds = self.blocks, self.kinds
+        blocks, kinds, refs, entity_ref = self.blocks, self.kinds, self.refs, self.entity_refs[row]
+        kind = kinds[row] if type(kinds) is tuple else kinds
+        ref = refs[row] if type(refs) is tuple else refs
         return RecordEvent(
             seq,
             blocks[row] if type(blocks) is tuple else blocks,  # type: ignore[arg-type]
-            self.entity_refs[row],
-            self.refs[row],
-            kinds[row] if type(kinds) is tuple else kinds,  # type: ignore[arg-type]
+            entity_ref,
+            f"{entity_ref}:{kind}" if ref is None else ref,
+            kind,  # type: ignore[arg-type]
             self.qtys[row],
         )
 

@@ -30,10 +30,13 @@ __all__ = ["Catalogue", "InMemoryInventory", "Position", "Quantity", "VirtualPos
 class Quantity:
     """One inventory quantity: a type, a status, a signed amount and its segment.
 
-    A plain slotted class, not a dataclass: one is made per record on the ingestion hot path.
+    A plain slotted class, not a dataclass: one is made per record on the ingestion hot path. Its ref is
+    kept only when it is not the default one, <position ref>:<type>, which is made when read (a million
+    default refs kept would be 90 MB of strings); ``set_type`` keeps the ref a type change would alter.
     """
 
     __slots__ = (
+        "_ref",
         "attributes",
         "catalogue_ref",
         "corrected_qty",
@@ -42,7 +45,6 @@ class Quantity:
         "parent_ref",
         "position",
         "quantity",
-        "ref",
         "segment",
         "status",
         "type",
@@ -65,7 +67,7 @@ class Quantity:
         parent_ref: str | None = None,
         id: int = 0,
     ) -> None:
-        self.ref = ref
+        self._ref = None if ref == f"{position.ref}:{type}" else ref
         self.catalogue_ref = catalogue_ref
         self.position = position
         self.type = type
@@ -78,6 +80,17 @@ class Quantity:
         self.attributes = attributes
         self.parent_ref = parent_ref
         self.id = id  # issued by the store (InventoryStore.new_id); 0 until stored
+
+    @property
+    def ref(self) -> str:
+        ref = self._ref
+        return f"{self.position.ref}:{self.type}" if ref is None else ref
+
+    def set_type(self, type: str) -> None:
+        """Change its type; its ref stays what it was."""
+        if self._ref is None and type != self.type:
+            self._ref = self.ref
+        self.type = type
 
     def __repr__(self) -> str:
         return f"Quantity({self.ref!r}, {self.type}, {self.status}, {self.quantity})"
