@@ -168,11 +168,8 @@ class BatchWorker:
         return parts
 
     def _collect(self) -> None:
-        # After a group: what it made is long-lived; freeze it out of later collections (cheap). First,
-        # collect the cyclic garbage made since the last freeze (the young generation only: each object
-        # is scanned once): frozen, the garbage of every request and group would stay until idle.
+        # After a group: what it made is long-lived; freeze it out of later collections (cheap).
         if self._manage_gc:
-            gc.collect(0)
             gc.freeze()
 
     def _collect_idle(self) -> None:
