@@ -12,6 +12,7 @@ Every forwarded record is written and raises one event named by the batch's ``ev
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -123,19 +124,23 @@ class BatchProcessor:
                 yield
             outcome.deduplicated += len(records) - len(winners)
             records = list(winners.values())
+            del winners
+        holding = [batch for batch in batches if batch.entities]
+        for batch in batches:
+            batch.entities = []  # parsed: the records live on in ``records``, then as quantities
         now = self._clock.now()
         writers: dict[int, _Writer] = {}
-        for batch in batches:  # a batch with no record to write gets its writer when one is written
-            if batch.entities:
-                writers[id(batch)] = _Writer(self._inventory, self._events, batch, now, self._rules(batch))
+        for batch in holding:  # a batch with no record to write gets its writer when one is written
+            writers[id(batch)] = _Writer(self._inventory, self._events, batch, now, self._rules(batch))
         for offset in range(0, len(records), CHUNK):
-            _write_chunk(
-                records[offset : offset + CHUNK], writers, self._inventory, self._events, enabled, now, outcome
-            )
+            chunk = records[offset : offset + CHUNK]
+            # Written records are let go at once: a group's parsed records (~400 B each) would otherwise
+            # all stay until its end, on top of the quantities they become.
+            records[offset : offset + CHUNK] = itertools.repeat(None, len(chunk))
+            _write_chunk(chunk, writers, self._inventory, self._events, enabled, now, outcome)
+            del chunk
             yield
         self._events.trim()
-        for batch in batches:
-            batch.entities = []  # processed: the records live on as quantities
 
     def _rules(self, batch: Batch) -> ChangeRules:
         defaults = frozenset(tuple(pair) for pair in self._behaviours["bpp.default_transients"])
@@ -243,7 +248,7 @@ def _write_chunk(
                 writer.block,
             )
         position = positions.get(pos_ref)
-        stored = position.quantities.get(ref) if position is not None else None
+        stored = position.quantity(ref) if position is not None else None
         if stored is None and other_refs:
             stored = other_refs.get(ref)
         failure = None
@@ -264,7 +269,7 @@ def _write_chunk(
             segment = custom = parent_ref = None
             if attributes:
                 parent_ref = attributes.get("parentRef")
-                if parent_ref is not None and (position is None or parent_ref not in position.quantities):
+                if parent_ref is not None and (position is None or position.quantity(parent_ref) is None):
                     failure = "PARENT_NOT_FOUND", f"parentRef {parent_ref} is not a quantity of position {pos_ref}"
                 else:
                     segment, custom = _split(attributes)
@@ -292,11 +297,12 @@ def _write_chunk(
                 parent_ref,
                 id=new_id(),
             )
-            position.quantities[ref] = stored
+            position.add(stored)
             if "ref" in entity and ref != f"{pos_ref}:{kind}":  # see Catalogue: only other refs are indexed
                 other_refs[ref] = stored
         else:
-            stored.type, stored.quantity, stored.updated_on = kind, qty, now
+            stored.set_type(kind)
+            stored.quantity, stored.updated_on = qty, now
             if status is not None:
                 stored.status = status
             stored.corrected_qty, stored.segment, stored.attributes, stored.parent_ref = (
@@ -305,7 +311,7 @@ def _write_chunk(
                 custom,
                 parent_ref,
             )
-        if kind == LAST_ON_HAND and len(position.quantities) > 1:
+        if kind == LAST_ON_HAND and position.several():
             position.deactivate(LOH_DEACTIVATES, now)
         position.recompute(now)
         save(position)

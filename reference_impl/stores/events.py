@@ -2,8 +2,9 @@
 
 Ids are UUID-shaped, their last group the event's sequence number, so a read needs no index.
 A batch raises one event per forwarded record; those share everything but the position and the
-quantity change, so they are stored as (shared block, entity ref, change) tuples and read through
-a view — a million of them must stay cheap to make and to keep.
+quantity change, so each chunk of them is stored as columns (_Records: the shared block, then the
+entity refs, quantity refs, types and quantities) and read through a view — a million of them must
+stay cheap to make and to keep (a tuple each would be 80 MB more).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import array
 import bisect
 import heapq
 import itertools
-import operator
 import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -85,12 +85,49 @@ class RecordEvent:
 AnyEvent = Event | RecordEvent
 
 
+class _Records:
+    """The record events of one append_records call, as columns; event ``seq`` is row seq - first.
+    A column all of one value (the block, the type: usually) is kept as that value."""
+
+    __slots__ = ("blocks", "entity_refs", "first", "kinds", "qtys", "refs")
+
+    def __init__(self, first: int, records: list[tuple[EventBlock, str, str, str, int]]) -> None:
+        blocks, self.entity_refs, refs, kinds, self.qtys = zip(*records, strict=True)
+        self.first = first
+        self.blocks: EventBlock | tuple[EventBlock, ...] = _column(blocks)
+        self.kinds: str | tuple[str, ...] = _column(kinds)
+        # a quantity ref of the default form, <entity ref>:<type>, is made when read (as Quantity does)
+        default = zip(refs, self.entity_refs, kinds, strict=True)
+        self.refs: str | tuple[str | None, ...] | None = _column(
+            tuple(None if ref == f"{entity}:{kind}" else ref for ref, entity, kind in default)
+        )
+
+    def view(self, seq: int) -> RecordEvent:
+        row = seq - self.first
+        blocks, kinds, refs, entity_ref = self.blocks, self.kinds, self.refs, self.entity_refs[row]
+        kind = kinds[row] if type(kinds) is tuple else kinds
+        ref = refs[row] if type(refs) is tuple else refs
+        return RecordEvent(
+            seq,
+            blocks[row] if type(blocks) is tuple else blocks,  # type: ignore[arg-type]
+            entity_ref,
+            f"{entity_ref}:{kind}" if ref is None else ref,
+            kind,  # type: ignore[arg-type]
+            self.qtys[row],
+        )
+
+
+def _column(values: tuple[Any, ...]) -> Any:
+    """The one value of ``values`` if they are all it (by identity first: no __eq__ call), else them."""
+    return values[0] if values.count(values[0]) == len(values) else values
+
+
 class InMemoryEventLog:
     """Events in arrival order, with indexes by name, type, retailer and entity ref (the EventStore in memory)."""
 
     def __init__(self, retention: int = 2_000_000) -> None:
         self._prefix = str(uuid.uuid4())[:23]
-        self._events: list[Any] = []  # Event, or (EventBlock, entity ref, quantity ref, type, qty) tuples
+        self._events: list[Any] = []  # Event, or the _Records holding it (one per record event)
         self._first_seq = 1
         # name, type and retailer -> the ascending seqs of their events (an event's seq object is shared)
         self._by_name: dict[str, list[int]] = {}
@@ -149,13 +186,16 @@ class InMemoryEventLog:
             return
         with self._lock:
             first = self._first_seq + len(self._events)
-            self._events.extend(records)
+            stored = _Records(first, records)
+            self._events.extend(itertools.repeat(stored, len(records)))
             seqs = list(range(first, first + len(records)))
             index_entity = self._index_entity
-            for stored, seq in zip(records, seqs, strict=True):
-                index_entity(stored[1], seq)
+            for entity_ref, seq in zip(stored.entity_refs, seqs, strict=True):
+                index_entity(entity_ref, seq)
             generated = []
-            for block, start, end in _runs(list(map(_BLOCK, records))):
+            blocks = stored.blocks
+            runs = [(blocks, 0, len(records))] if type(blocks) is EventBlock else _runs(list(blocks))
+            for block, start, end in runs:
                 generated.append(block.generated_on)
                 run = seqs[start:end]
                 self._by_name.setdefault(block.name, []).extend(run)
@@ -191,7 +231,7 @@ class InMemoryEventLog:
         if not 0 <= index < len(self._events):
             return None
         stored = self._events[index]
-        return RecordEvent(seq, *stored) if type(stored) is tuple else stored
+        return stored.view(seq) if type(stored) is _Records else stored
 
     def get(self, event_id: str) -> AnyEvent | None:
         prefix, _, seq_hex = event_id.rpartition("-")
@@ -256,9 +296,6 @@ class InMemoryEventLog:
         """The arrival clock at event ``seq``; -inf once it is dropped (so bisection passes it)."""
         index = seq - self._first_seq
         return self._arrival[index] if index >= 0 else float("-inf")
-
-
-_BLOCK = operator.itemgetter(0)
 
 
 def _runs(blocks: list[EventBlock]) -> list[tuple[EventBlock, int, int]]:

@@ -8,7 +8,7 @@ from the positions of DEFAULT:<retailerId> on read: quantity max(onHand, 0).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,10 +30,13 @@ __all__ = ["Catalogue", "InMemoryInventory", "Position", "Quantity", "VirtualPos
 class Quantity:
     """One inventory quantity: a type, a status, a signed amount and its segment.
 
-    A plain slotted class, not a dataclass: one is made per record on the ingestion hot path.
+    A plain slotted class, not a dataclass: one is made per record on the ingestion hot path. Its ref is
+    kept only when it is not the default one, <position ref>:<type>, which is made when read (a million
+    default refs kept would be 90 MB of strings); ``set_type`` keeps the ref a type change would alter.
     """
 
     __slots__ = (
+        "_ref",
         "attributes",
         "catalogue_ref",
         "corrected_qty",
@@ -42,7 +45,6 @@ class Quantity:
         "parent_ref",
         "position",
         "quantity",
-        "ref",
         "segment",
         "status",
         "type",
@@ -65,7 +67,7 @@ class Quantity:
         parent_ref: str | None = None,
         id: int = 0,
     ) -> None:
-        self.ref = ref
+        self._ref = None if ref == f"{position.ref}:{type}" else ref
         self.catalogue_ref = catalogue_ref
         self.position = position
         self.type = type
@@ -79,14 +81,32 @@ class Quantity:
         self.parent_ref = parent_ref
         self.id = id  # issued by the store (InventoryStore.new_id); 0 until stored
 
+    @property
+    def ref(self) -> str:
+        ref = self._ref
+        return f"{self.position.ref}:{self.type}" if ref is None else ref
+
+    def set_type(self, type: str) -> None:
+        """Change its type; its ref stays what it was."""
+        if self._ref is None and type != self.type:
+            self._ref = self.ref
+        self.type = type
+
     def __repr__(self) -> str:
         return f"Quantity({self.ref!r}, {self.type}, {self.status}, {self.quantity})"
 
 
 class Position:
-    """The stock of one product at one location in one catalogue."""
+    """The stock of one product at one location in one catalogue.
+
+    Most positions hold one quantity: it is kept in ``_one``, a dict (``_many``) made only for a second
+    one -- a dict of one is 184 bytes, so a million positions would spend 184 MB on them. Quantities are
+    added with ``add`` (never removed); ``quantities`` reads them by ref.
+    """
 
     __slots__ = (
+        "_many",
+        "_one",
         "catalogue_ref",
         "created_on",
         "delta_ids",
@@ -94,7 +114,6 @@ class Position:
         "location_ref",
         "on_hand",
         "product_ref",
-        "quantities",
         "ref",
         "status",
         "type",
@@ -113,17 +132,53 @@ class Position:
         self.updated_on = now
         self.status = CREATED
         self.on_hand = 0
-        self.quantities: dict[str, Quantity] = {}
+        self._one: Quantity | None = None
+        self._many: dict[str, Quantity] | None = None
         self.delta_ids: set[str] | None = None  # made on the first delta: most positions never get one
         self.id = id  # issued by the store (InventoryStore.new_id); 0 until stored
 
     def __repr__(self) -> str:
         return f"Position({self.ref!r}, onHand={self.on_hand})"
 
+    @property
+    def quantities(self) -> Mapping[str, Quantity]:
+        """Its quantities by ref, in the order they were added (read-only: add one with ``add``)."""
+        if self._many is not None:
+            return self._many
+        return {} if self._one is None else {self._one.ref: self._one}
+
+    def quantity(self, ref: str) -> Quantity | None:
+        """Its quantity ``ref``, if it holds one."""
+        if self._many is not None:
+            return self._many.get(ref)
+        one = self._one
+        return one if one is not None and one.ref == ref else None
+
+    def add(self, quantity: Quantity) -> None:
+        """Hold ``quantity`` (replacing the one of the same ref)."""
+        one = self._one
+        if self._many is not None:
+            self._many[quantity.ref] = quantity
+        elif one is None or one.ref == quantity.ref:
+            self._one = quantity
+        else:
+            self._many = {one.ref: one, quantity.ref: quantity}
+            self._one = None
+
+    def several(self) -> bool:
+        """Whether it holds more than one quantity."""
+        return self._many is not None
+
+    def held(self) -> Iterable[Quantity]:
+        """Its quantities (without making a dict)."""
+        if self._many is not None:
+            return self._many.values()
+        return () if self._one is None else (self._one,)
+
     def recompute(self, now: float) -> None:
         """Refresh onHand and the status the fallback threshold control gives it."""
         total = 0
-        for q in self.quantities.values():
+        for q in self.held():
             if q.status == ACTIVE and q.type in ONHAND_TYPES:
                 total += q.quantity
         self.on_hand = total
@@ -133,14 +188,14 @@ class Position:
 
     def deactivate(self, types: frozenset[str], now: float) -> None:
         """Set every ACTIVE or CREATED quantity of these types INACTIVE."""
-        for q in self.quantities.values():
+        for q in self.held():
             if q.type in types and q.status in (ACTIVE, CREATED):
                 q.status = INACTIVE
                 q.updated_on = now
 
     def has_any(self, pairs: frozenset[tuple[str, str]]) -> bool:
         """Whether any quantity's (type, status) is one of ``pairs``."""
-        return any((q.type, q.status) in pairs for q in self.quantities.values())
+        return any((q.type, q.status) in pairs for q in self.held())
 
 
 @dataclass(slots=True, eq=False)
@@ -169,18 +224,18 @@ class Catalogue:
         found = self.other_refs.get(ref)
         if found is None:
             position = self.positions.get(ref.rpartition(":")[0])
-            found = position.quantities.get(ref) if position is not None else None
+            found = position.quantity(ref) if position is not None else None
         return found
 
     def add_quantity(self, quantity: Quantity) -> None:
         """Store a new quantity in its position (and index its ref when it is not of the default form)."""
-        quantity.position.quantities[quantity.ref] = quantity
+        quantity.position.add(quantity)
         if quantity.ref != f"{quantity.position.ref}:{quantity.type}":
             self.other_refs[quantity.ref] = quantity
 
     def quantities(self) -> Iterator[Quantity]:
         for position in self.positions.values():
-            yield from position.quantities.values()
+            yield from position.held()
 
 
 @dataclass(slots=True, frozen=True)

@@ -14,7 +14,7 @@ from invharness.reference_impl.services.auth import Authenticator, TokenError
 from invharness.reference_impl.services.deltas import apply_deltas
 from invharness.reference_impl.services.preprocessing import DEFAULT_TRANSIENTS, preprocessing_applies
 from invharness.reference_impl.services.settings import SettingsService, parse_bool
-from invharness.reference_impl.stores.events import InMemoryEventLog
+from invharness.reference_impl.stores.events import EventBlock, InMemoryEventLog
 from invharness.reference_impl.stores.inventory import Catalogue, InMemoryInventory, Position, Quantity
 from invharness.reference_impl.stores.jobs import InMemoryJobStore, JobClosed
 from invharness.reference_impl.stores.settings import ConstraintViolation, InMemorySettingsStore
@@ -201,6 +201,45 @@ def test_quantities_are_found_by_ref_whether_default_or_not():
     assert catalogue.find_quantity("S:L:DEFAULT:ON_ORDER") is None
     assert catalogue.other_refs.keys() == {"custom-ref"}
     assert sorted(q.ref for q in catalogue.quantities()) == ["S:L:DEFAULT:LAST_ON_HAND", "custom-ref"]
+
+
+def test_a_position_holds_its_quantities_by_ref_one_or_many_and_a_retyped_quantity_keeps_its_ref():
+    _, position = _inventory_with(4)
+    one = position.quantity("S:L:DEFAULT:LAST_ON_HAND")
+    assert one is not None and not position.several() and list(position.quantities) == [one.ref]
+    replacement = Quantity(one.ref, "DEFAULT:1", position, "LAST_ON_HAND", "ACTIVE", 9, 0.0, 0.0)
+    position.add(replacement)
+    assert position.quantities == {one.ref: replacement} and not position.several()
+    position.add(Quantity("S:L:DEFAULT:ON_ORDER", "DEFAULT:1", position, "ON_ORDER", "ACTIVE", 2, 0.0, 0.0))
+    assert list(position.quantities) == ["S:L:DEFAULT:LAST_ON_HAND", "S:L:DEFAULT:ON_ORDER"] and position.several()
+    replacement.set_type("SALE")  # a record may name a default ref with another type: the ref stays
+    assert (replacement.ref, replacement.type) == ("S:L:DEFAULT:LAST_ON_HAND", "SALE")
+    assert position.quantity("S:L:DEFAULT:SALE") is None
+
+
+def test_record_events_read_back_their_quantity_refs_default_or_not():
+    log = InMemoryEventLog()
+    block = EventBlock("InventoryChanged", 5.0, 1, "INVENTORY_POSITION", None, None, None, "admin")
+    other = EventBlock("Other", 5.0, 1, "INVENTORY_POSITION", None, None, None, "admin")
+    log.append_records([(block, "P:L:DEFAULT", "P:L:DEFAULT:LAST_ON_HAND", "LAST_ON_HAND", 3)])
+    log.append_records(
+        [(block, "P:L:DEFAULT", "mine", "LAST_ON_HAND", 4), (other, "Q:L:DEFAULT", "Q:L:DEFAULT:SALE", "SALE", -1)]
+    )
+    events, more = log.search({}, 0.0, 10.0, 0, 10, lambda e: True)
+    assert not more
+    assert [(e.name, e.entity_ref, e.attributes) for e in events] == [
+        ("Other", "Q:L:DEFAULT", {"quantityRef": "Q:L:DEFAULT:SALE", "type": "SALE", "qty": -1}),
+        ("InventoryChanged", "P:L:DEFAULT", {"quantityRef": "mine", "type": "LAST_ON_HAND", "qty": 4}),
+        (
+            "InventoryChanged",
+            "P:L:DEFAULT",
+            {"quantityRef": "P:L:DEFAULT:LAST_ON_HAND", "type": "LAST_ON_HAND", "qty": 3},
+        ),
+    ]
+    assert [e.name for e in log.search({"entity_ref": "P:L:DEFAULT"}, 0.0, 10.0, 0, 10, lambda e: True)[0]] == [
+        "InventoryChanged",
+        "InventoryChanged",
+    ]
 
 
 def test_refs_and_catalogue_types():

@@ -254,7 +254,7 @@ class SqliteInventory:
             "SELECT position_ref FROM other_refs WHERE catalogue_ref = ? AND ref = ?", (catalogue_ref, ref)
         )
         position = self.load(catalogue_ref, row[0]) if row is not None else None
-        return position.quantities.get(ref) if position is not None else None
+        return position.quantity(ref) if position is not None else None
 
     def count(self, catalogue_ref: str) -> int:
         self.flush()
@@ -299,10 +299,9 @@ def _position(catalogue_ref: str, row: tuple) -> Position:
     position.status, position.on_hand, position.updated_on = status, on_hand, updated
     if delta_ids is not None:
         position.delta_ids = set(orjson.loads(delta_ids))
-    quantities = position.quantities
     for q in orjson.loads(packed):
-        quantities[q[0]] = Quantity(
-            q[0], catalogue_ref, position, q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10]
+        position.add(
+            Quantity(q[0], catalogue_ref, position, q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10])
         )
     return position
 
