@@ -42,7 +42,7 @@ OTHER_VALUE = {
 }
 # A declared value that says a feature is absent: its checks are all unsupported (nothing to pass), and a
 # server that has the feature after all does not fail them (doing more than declared is no breach).
-ABSENT = {("inventory.deactivation_input", "none")}
+ABSENT = [("inventory.deactivation_input", "none")]  # a list: some values (lists) are unhashable
 # The reference's 300 s feed schedule is past a check's budget (its check says unsupported): two short ones.
 JUDGEABLE = {"feed.default_interval_s": [1, 6]}  # 6: past the check's tolerance for a 1 s schedule
 BASE_INTERVAL_S = 1  # the feed interval every case runs with, unless feed.default_interval_s is the key judged
