@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from ariadne import MutationType
 from graphql import GraphQLError
 
 from invharness.reference_impl.backend import Backend
@@ -12,8 +13,9 @@ from invharness.reference_impl.clock import iso_timestamp
 from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
 from invharness.reference_impl.services.access import Principal
+from invharness.reference_impl.transport.graphql.names import to_graphql_keys
 
-__all__ = ["DEFAULT_PAGE", "connection", "context", "page", "required", "serialize_datetime"]
+__all__ = ["DEFAULT_PAGE", "connection", "context", "input_mutations", "page", "required", "serialize_datetime"]
 
 DEFAULT_PAGE = 100
 
@@ -28,6 +30,18 @@ def required(input: dict[str, Any] | None) -> dict[str, Any]:
     if input is None:
         raise ApiError.bad_request("input is required")
     return input
+
+
+def input_mutations(mutation: MutationType, service: str, methods: dict[str, str]) -> None:
+    """Bind each mutation ``field(input: ...)`` of ``methods`` (field -> method) to
+    ``backend.<service>.<method>(principal, input)``, the input required and in the contract's names."""
+    for field, method in methods.items():
+
+        def resolve(_: Any, info: Any, input: dict[str, Any] | None = None, *, method: str = method) -> Any:
+            backend, principal = context(info)
+            return getattr(getattr(backend, service), method)(principal, to_graphql_keys(required(input)))
+
+        mutation.set_field(field, resolve)
 
 
 def serialize_datetime(value: Any) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
 
-from invharness.reference_impl.transport.graphql.common import context, page, required
+from invharness.reference_impl.transport.graphql.common import context, input_mutations, page
 from invharness.reference_impl.transport.graphql.names import to_graphql_keys
 from invharness.reference_impl.vocabulary import SEGMENT_FIELDS
 
@@ -72,25 +72,16 @@ def bind(query: QueryType, mutation: MutationType) -> list[ObjectType]:
         )
         return page(info, items, first, after)
 
-    @mutation.field("createInventoryPosition")
-    def resolve_create_position(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
-        backend, principal = context(info)
-        return backend.inventory.create_position(principal, to_graphql_keys(required(input)))
-
-    @mutation.field("updateInventoryPosition")
-    def resolve_update_position(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
-        backend, principal = context(info)
-        return backend.inventory.update_position(principal, to_graphql_keys(required(input)))
-
-    @mutation.field("createInventoryQuantity")
-    def resolve_create_quantity(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
-        backend, principal = context(info)
-        return backend.inventory.create_quantity(principal, to_graphql_keys(required(input)))
-
-    @mutation.field("updateInventoryQuantity")
-    def resolve_update_quantity(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
-        backend, principal = context(info)
-        return backend.inventory.update_quantity(principal, to_graphql_keys(required(input)))
+    input_mutations(
+        mutation,
+        "inventory",
+        {
+            "createInventoryPosition": "create_position",
+            "updateInventoryPosition": "update_position",
+            "createInventoryQuantity": "create_quantity",
+            "updateInventoryQuantity": "update_quantity",
+        },
+    )
 
     for kind, workflow in (
         (catalogue_type, "INVENTORY_CATALOGUE"),

@@ -7,8 +7,7 @@ from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
 
-from invharness.reference_impl.transport.graphql.common import context, page, required
-from invharness.reference_impl.transport.graphql.names import to_graphql_keys
+from invharness.reference_impl.transport.graphql.common import context, input_mutations, page
 
 __all__ = ["bind"]
 
@@ -46,25 +45,16 @@ def bind(query: QueryType, mutation: MutationType) -> list[ObjectType]:
         items = backend.virtual.positions(principal, catalogue["ref"] if catalogue else None, **f)
         return page(info, items, first, after)
 
-    @mutation.field("createVirtualCatalogue")
-    def resolve_create_catalogue(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
-        backend, principal = context(info)
-        return backend.virtual.create_catalogue(principal, to_graphql_keys(required(input)))
-
-    @mutation.field("updateVirtualCatalogue")
-    def resolve_update_catalogue(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
-        backend, principal = context(info)
-        return backend.virtual.update_catalogue(principal, to_graphql_keys(required(input)))
-
-    @mutation.field("createVirtualPosition")
-    def resolve_create_position(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
-        backend, principal = context(info)
-        return backend.virtual.create_position(principal, to_graphql_keys(required(input)))
-
-    @mutation.field("updateVirtualPosition")
-    def resolve_update_position(_: Any, info: Any, input: dict[str, Any] | None = None) -> Any:
-        backend, principal = context(info)
-        return backend.virtual.update_position(principal, to_graphql_keys(required(input)))
+    input_mutations(
+        mutation,
+        "virtual",
+        {
+            "createVirtualCatalogue": "create_catalogue",
+            "updateVirtualCatalogue": "update_catalogue",
+            "createVirtualPosition": "create_position",
+            "updateVirtualPosition": "update_position",
+        },
+    )
 
     virtual_catalogue_type.set_field("id", lambda v, _i: str(v.id))
     virtual_catalogue_type.set_field("workflowVersion", lambda _v, _i: 1)
