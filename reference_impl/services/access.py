@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from invharness.reference_impl.config import User
 from invharness.reference_impl.errors import ApiError
@@ -29,6 +30,7 @@ __all__ = [
     "may_read_setting",
     "require_admin",
     "require_batch_catalogue",
+    "require_found",
     "require_retailer",
     "require_setting_context",
     "require_visible",
@@ -78,6 +80,25 @@ def require_visible(
         if not hidden and retailer_id is not None:
             require_retailer(principal, retailer_id)
         raise missing()
+
+
+class _Owned(Protocol):
+    @property
+    def retailer_id(self) -> int | None: ...
+
+
+_T = TypeVar("_T", bound=_Owned)
+
+
+def require_found(principal: Principal, item: _T | None, missing: str, foreign_status: int = 404) -> _T:
+    """The stored ``item`` (a job, an event) the user asked for by id: 404 ``missing`` when there is none, and
+    when it is another retailer's unless ``foreign_status`` (profile key security.foreign_resource_status)
+    is 403."""
+    not_found = lambda: ApiError.not_found(missing)  # noqa: E731
+    if item is None:
+        raise not_found()
+    require_visible(principal, item.retailer_id, not_found, hidden=foreign_status == 404)
+    return item
 
 
 def require_batch_catalogue(job_retailer: int, catalogue_ref: str, recorded_retailer: int | None) -> None:

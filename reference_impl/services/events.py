@@ -8,9 +8,8 @@ from typing import Any
 
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig
-from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
-from invharness.reference_impl.services.access import Principal, require_retailer, require_visible
+from invharness.reference_impl.services.access import Principal, require_found, require_retailer
 from invharness.reference_impl.services.deltas import apply_deltas
 from invharness.reference_impl.stores.events import AnyEvent, Event
 from invharness.reference_impl.stores.protocols import EventStore, InventoryStore
@@ -91,13 +90,8 @@ class EventService:
         return outcome.status, outcome.error
 
     def event(self, principal: Principal, event_id: str) -> AnyEvent:
-        event = self._store.get(event_id)
-        missing = lambda: ApiError.not_found(f"Event {event_id} not found")  # noqa: E731
-        if event is None:
-            raise missing()
-        hidden = self._config.behaviours["security.foreign_resource_status"] == 404
-        require_visible(principal, event.retailer_id, missing, hidden)
-        return event
+        foreign_status = self._config.behaviours["security.foreign_resource_status"]
+        return require_found(principal, self._store.get(event_id), f"Event {event_id} not found", foreign_status)
 
     def event_id(self, event: AnyEvent) -> str:
         return self._store.event_id(event)

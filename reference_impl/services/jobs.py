@@ -6,9 +6,8 @@ from typing import Any
 
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig
-from invharness.reference_impl.errors import ApiError
 from invharness.reference_impl.services import validation
-from invharness.reference_impl.services.access import Principal, require_retailer, require_visible
+from invharness.reference_impl.services.access import Principal, require_found, require_retailer
 from invharness.reference_impl.services.settings import SettingsService
 from invharness.reference_impl.stores.jobs import Job
 from invharness.reference_impl.stores.protocols import JobStore
@@ -38,13 +37,8 @@ class JobService:
 
     def job(self, principal: Principal, job_id: str) -> Job:
         """The job ``job_id``; 404 when there is none or it is another retailer's (no existence oracle)."""
-        job = self._store.job(job_id)
-        missing = lambda: ApiError.not_found(f"Job {job_id} not found")  # noqa: E731
-        if job is None:
-            raise missing()
-        hidden = self._config.behaviours["security.foreign_resource_status"] == 404
-        require_visible(principal, job.retailer_id, missing, hidden)
-        return job
+        foreign_status = self._config.behaviours["security.foreign_resource_status"]
+        return require_found(principal, self._store.job(job_id), f"Job {job_id} not found", foreign_status)
 
     def status(self, job: Job) -> str:
         """OPEN or CLOSED, now."""
