@@ -15,11 +15,11 @@ import heapq
 import itertools
 import threading
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ORCHESTRATION", "AnyEvent", "Event", "EventBlock", "InMemoryEventLog", "RecordEvent"]
+__all__ = ["ORCHESTRATION", "AnyEvent", "Event", "EventBlock", "InMemoryEventLog", "RecordEvent", "search_page"]
 
 # Fluent's event types are ORCHESTRATION (triggers a workflow) and ORCHESTRATION_AUDIT (describes one
 # that ran; "Orchestration & Audit Events"). Every event this server stores is of the first kind.
@@ -258,18 +258,7 @@ class InMemoryEventLog:
         ``retailers`` (None: any) is a superset of the retailers whose events ``visible`` can let
         through: the search reads only their events. It walks the smallest index that applies (name,
         entity ref, type, the retailers') within the time window found by bisection, never every event."""
-        matched: list[AnyEvent] = []
-        skipped = 0
-        for event in self._candidates(filters, since, until, retailers):
-            if not visible(event) or any(_text(getattr(event, f)) != value for f, value in filters.items()):
-                continue
-            if skipped < start:
-                skipped += 1
-                continue
-            if len(matched) == count:
-                return matched, True
-            matched.append(event)
-        return matched, False
+        return search_page(self._candidates(filters, since, until, retailers), filters, start, count, visible)
 
     def _candidates(
         self, filters: dict[str, str], since: float, until: float, retailers: Collection[int | None] | None
@@ -329,6 +318,26 @@ class _Merged(Sequence[int]):
         if self._seqs is None:
             self._seqs = list(heapq.merge(*self._lists))
         return self._seqs[index]
+
+
+def search_page(
+    candidates: Iterable[AnyEvent], filters: dict[str, str], start: int, count: int, visible: Callable[[Any], bool]
+) -> tuple[list[AnyEvent], bool]:
+    """The page [start, start+count) of ``candidates`` (newest first) that ``visible`` lets through and that
+    match every filter (the field's value as text equals the filter's); and whether more follow. Every event
+    store's search ends here; they differ in how they find the candidates."""
+    matched: list[AnyEvent] = []
+    skipped = 0
+    for event in candidates:
+        if not visible(event) or any(_text(getattr(event, f)) != value for f, value in filters.items()):
+            continue
+        if skipped < start:
+            skipped += 1
+            continue
+        if len(matched) == count:
+            return matched, True
+        matched.append(event)
+    return matched, False
 
 
 def _text(value: Any) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from invharness.reference_impl.stores.events import AnyEvent, Event, EventBlock, RecordEvent
+from invharness.reference_impl.stores.events import AnyEvent, Event, EventBlock, RecordEvent, search_page
 from invharness.reference_impl.stores.sqlite.db import Database
 
 __all__ = ["SCHEMA", "SqliteEventLog"]
@@ -132,22 +132,15 @@ class SqliteEventLog:
 
         ``retailers`` (who the user may see) is not indexed here yet: ``visible`` alone decides, so a user
         who sees nothing still reads the newest events of a filter (the in-memory log reads none)."""
-        matched: list[AnyEvent] = []
-        skipped = 0
+        return search_page(self._within(filters, since, until), filters, start, count, visible)
+
+    def _within(self, filters: dict[str, str], since: float, until: float) -> Iterator[AnyEvent]:
+        """Newest first, the candidates generated within [since, until]."""
         for event in self._newest_first(filters):
             if event.generated_on < since:
-                break
-            if event.generated_on > until or not visible(event):
-                continue
-            if any(_text(getattr(event, field)) != value for field, value in filters.items()):
-                continue
-            if skipped < start:
-                skipped += 1
-                continue
-            if len(matched) == count:
-                return matched, True
-            matched.append(event)
-        return matched, False
+                return
+            if event.generated_on <= until:
+                yield event
 
     def _newest_first(self, filters: dict[str, str]) -> Iterator[AnyEvent]:
         if "entity_ref" in filters:
@@ -171,6 +164,3 @@ class SqliteEventLog:
 def _pack(event: Event) -> bytes:
     return orjson.dumps({name: getattr(event, name) for name in _EVENT_FIELDS})
 
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
