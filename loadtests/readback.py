@@ -151,10 +151,15 @@ def reconcile_run(base_url: str, ledger: Ledger, settings: LoadSettings) -> Reco
     deadline = time.monotonic() + settings.settle_s
     positions = ledger.positions()
     delta_positions = sorted(ledger.bases)
-    while True:
+    sent = {p: sum(ledger.sends[p].values()) for p in delta_positions}
+
+    def compare() -> Reconciliation:
         quantities = reader.quantities(positions)
-        on_hand, refs = reader.deltas(delta_positions, {p: sum(ledger.sends[p].values()) for p in delta_positions})
-        result = reconcile(ledger, quantities, on_hand, refs, incomplete, settings.idempotent_delta_id)
-        if result.exact or time.monotonic() > deadline:
-            return result
+        on_hand, refs = reader.deltas(delta_positions, sent)
+        return reconcile(ledger, quantities, on_hand, refs, incomplete, settings.idempotent_delta_id)
+
+    result = compare()
+    while not result.exact and time.monotonic() < deadline:  # bounded by the settle deadline
         time.sleep(0.5)
+        result = compare()
+    return result
