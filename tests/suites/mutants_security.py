@@ -16,7 +16,7 @@ from invharness.reference_impl.services import batches as batch_services
 from invharness.reference_impl.services import settings as setting_services
 from invharness.reference_impl.services.events import EventService
 from invharness.reference_impl.services.inventory import InventoryService
-from tests.suites.mutants import Mutant
+from tests.suites.mutants import Mutant, playing
 
 __all__ = ["SECURITY_MUTANTS"]
 
@@ -93,18 +93,6 @@ def _account_settings_shown_to_all(mp: MP) -> None:
     mp.setattr(setting_services, "may_read_setting", may_read)
 
 
-def _forbidden_for_another_retailers_job(mp: MP) -> None:
-    # issue 15: "may not act for retailer 1" (403) for another retailer's job, 404 for a missing one
-    def job(self: Any, principal: Any, job_id: str) -> Any:
-        found = self._store.job(job_id)
-        if found is None:
-            raise ApiError.not_found(f"Job {job_id} not found")
-        access.require_retailer(principal, found.retailer_id)
-        return found
-
-    mp.setattr(jobs.JobService, "job", job)
-
-
 def _hidden_job_named_in_its_404(mp: MP) -> None:
     # 404 as for a missing job, but the message says whose it is: an existence oracle all the same
     def job(self: Any, principal: Any, job_id: str) -> Any:
@@ -147,7 +135,8 @@ SECURITY_MUTANTS = [
     Mutant("inventoryPosition answers any retailer's position", "security", "SEC-ISO-04", _position_of_any_retailer),
     Mutant("settings query unfiltered", "security", "SEC-ISO-04", _settings_query_unfiltered),
     Mutant("ACCOUNT settings shown to every user", "security", "SEC-ISO-05", _account_settings_shown_to_all),
-    Mutant("403 for another retailer's job", "security", "SEC-ISO-06", _forbidden_for_another_retailers_job),
+    # issue 15: "may not act for retailer 1" (403) for another retailer's job: the other allowed answer
+    playing("403 for another retailer's job", "security", "SEC-ISO-06", security__foreign_resource_status=403),
     Mutant("another retailer's job named in its 404", "security", "SEC-ISO-07", _hidden_job_named_in_its_404),
     Mutant(
         "createInventoryQuantity refuses another retailer's catalogue with 403",

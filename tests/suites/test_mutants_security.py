@@ -33,7 +33,7 @@ def verify_clauses(url, profile, clauses, report_dir):
     ids=[m.name for m in SECURITY_MUTANTS],
 )
 def test_the_checks_of_the_clause_fail_its_mutant(mutant, local_s3, target_profile, tmp_path):  # noqa: F811
-    with applied(mutant), server(local_s3) as running:
+    with applied(mutant), server(local_s3, mutant) as running:
         done, results = verify_clauses(running.url, target_profile, [mutant.breaks], tmp_path / "report")
     verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}
     assert verdicts[mutant.breaks] == "fail", (verdicts, done.stdout[-2000:], done.stderr[-2000:])
