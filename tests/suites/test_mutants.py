@@ -38,11 +38,14 @@ def target_profile(tmp_path, local_s3):
     return path
 
 
-def verify(url, profile, group, report_dir):
-    groups = [group] if isinstance(group, str) else group
+def verify(url, profile, group, report_dir, clauses=(), timeout=300):
+    """`invharness verify` of ``group`` (a name, a list, or None) and ``clauses`` in its own process: the
+    process and results.json."""
+    groups = [] if group is None else [group] if isinstance(group, str) else group
     command = [sys.executable, "-m", "invharness", "verify", "--target-url", url, "--profile", str(profile)]
-    command += [a for g in groups for a in ("--group", g)] + ["--report-dir", str(report_dir)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    command += [a for g in groups for a in ("--group", g)] + [a for c in clauses for a in ("--clause", c)]
+    command += ["--report-dir", str(report_dir)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     results = json.loads((report_dir / "results.json").read_text())
     return done, results
 

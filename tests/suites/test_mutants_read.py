@@ -6,9 +6,6 @@ whole table is behind the ``mutants`` marker (``python -m pytest -m mutants test
 normal run proves a few representative ones and that the table covers every MUST clause.
 """
 
-import json
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -18,6 +15,7 @@ from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.server import EmbeddedServer
 from tests.suites.mutants import applied
 from tests.suites.mutants_read import READ_MUTANTS
+from tests.suites.test_mutants import verify
 
 GROUPS = ("inventory", "segmentation", "deltas", "events", "graphql", "feed-lifecycle", "feed-filters")
 REPRESENTATIVE = ("onHand counts INACTIVE quantities", "async deltas answered COMPLETE but never applied")
@@ -36,16 +34,6 @@ def target_profile(tmp_path, local_s3):
     return path
 
 
-def verify(url, profile, groups, report_dir):
-    command = [sys.executable, "-m", "invharness", "verify", "--target-url", url, "--profile", str(profile)]
-    for group in groups:
-        command += ["--group", group]
-    done = subprocess.run(
-        [*command, "--report-dir", str(report_dir)], capture_output=True, text=True, timeout=600, check=False
-    )
-    return done, json.loads((report_dir / "results.json").read_text())
-
-
 def server(local_s3, mutant=None):
     config = ServerConfig(s3_endpoint=local_s3.url, feed_interval_s=1, clock_control=True)
     return EmbeddedServer(mutant.configure(config) if mutant is not None else config)
@@ -53,7 +41,7 @@ def server(local_s3, mutant=None):
 
 def judge(mutant, local_s3, profile, report_dir):
     with applied(mutant), server(local_s3, mutant) as running:
-        done, results = verify(running.url, profile, [mutant.group], report_dir)
+        done, results = verify(running.url, profile, [mutant.group], report_dir, timeout=600)
     verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}
     failing = {c["test"]: c["message"] for c in results["checks"] if c["verdict"] != "pass"}
     assert verdicts[mutant.breaks] == "fail", (mutant.name, verdicts[mutant.breaks], failing, done.stderr[-2000:])
@@ -78,7 +66,7 @@ def test_every_read_mutant_is_killed_on_the_clause_it_breaks(mutant, local_s3, t
 @pytest.mark.mutants
 def test_the_unbroken_server_passes_every_read_group(local_s3, target_profile, tmp_path):
     with server(local_s3) as running:
-        done, results = verify(running.url, target_profile, GROUPS, tmp_path / "report")
+        done, results = verify(running.url, target_profile, GROUPS, tmp_path / "report", timeout=600)
     ours = [c for c in results["clauses"] if c["group"] in GROUPS]
     assert {c["id"]: c["verdict"] for c in ours if c["verdict"] != "pass"} == {}, done.stdout[-3000:]
     # the other groups are not selected: nothing fails, so INCOMPLETE (exit 4), not CONFORMS

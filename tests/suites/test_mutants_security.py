@@ -5,26 +5,16 @@ Each mutant is a full `invharness verify --clause ID` run (some 20 s): one runs 
 whole table behind the ``mutants`` marker (`python -m pytest -m mutants tests/suites/test_mutants_security.py`).
 """
 
-import json
-import subprocess
-import sys
 
 import pytest
 
 from invharness import contracts
 from tests.suites.mutants import applied
 from tests.suites.mutants_security import SECURITY_MUTANTS
-from tests.suites.test_mutants import server, target_profile  # noqa: F401  (target_profile: a fixture)
+from tests.suites.test_mutants import server, target_profile, verify  # noqa: F401  (target_profile: a fixture)
 
 QUICK = {"batch catalogueRef unchecked"}  # issue 15's critical row; the rest: -m mutants (CI budget)
 ISOLATION = [c.id for c in contracts.clauses("security") if c.id.startswith("SEC-ISO-")]
-
-
-def verify_clauses(url, profile, clauses, report_dir):
-    command = [sys.executable, "-m", "invharness", "verify", "--target-url", url, "--profile", str(profile)]
-    command += [a for c in clauses for a in ("--clause", c)] + ["--report-dir", str(report_dir)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    return done, json.loads((report_dir / "results.json").read_text())
 
 
 @pytest.mark.parametrize(
@@ -34,7 +24,7 @@ def verify_clauses(url, profile, clauses, report_dir):
 )
 def test_the_checks_of_the_clause_fail_its_mutant(mutant, local_s3, target_profile, tmp_path):  # noqa: F811
     with applied(mutant), server(local_s3, mutant) as running:
-        done, results = verify_clauses(running.url, target_profile, [mutant.breaks], tmp_path / "report")
+        done, results = verify(running.url, target_profile, None, tmp_path / "report", clauses=[mutant.breaks])
     verdicts = {c["id"]: c["verdict"] for c in results["clauses"]}
     assert verdicts[mutant.breaks] == "fail", (verdicts, done.stdout[-2000:], done.stderr[-2000:])
     severity = contracts.clause(mutant.breaks).severity
@@ -44,7 +34,7 @@ def test_the_checks_of_the_clause_fail_its_mutant(mutant, local_s3, target_profi
 @pytest.mark.mutants
 def test_the_unbroken_server_passes_every_isolation_clause(local_s3, target_profile, tmp_path):  # noqa: F811
     with server(local_s3) as running:
-        done, results = verify_clauses(running.url, target_profile, ISOLATION, tmp_path / "report")
+        done, results = verify(running.url, target_profile, None, tmp_path / "report", clauses=ISOLATION)
     verdicts = {c["id"]: c["verdict"] for c in results["clauses"] if c["id"] in ISOLATION}
     assert verdicts == dict.fromkeys(ISOLATION, "pass"), done.stdout[-3000:]
 
@@ -60,7 +50,7 @@ def test_without_another_retailers_user_the_isolation_checks_leave_the_run_incom
     profile = tmp_path / "profile.yaml"
     profile.write_text("credentials: {client_id: DEMO, client_secret: demo-secret, username: admin, password: admin}\n")
     with server(local_s3) as running:
-        done, results = verify_clauses(running.url, profile, ["SEC-ISO-01"], tmp_path / "report")
+        done, results = verify(running.url, profile, None, tmp_path / "report", clauses=["SEC-ISO-01"])
     checks = [c for c in results["checks"] if "SEC-ISO-01" in c["clauses"]]
     assert checks and {c["verdict"] for c in checks} == {"skipped"}, results["checks"]
     assert "no other_user" in checks[0]["message"]
