@@ -299,7 +299,7 @@ def pending_apart(client, ref, profile, first: int, second: int, gap_s: float) -
     the target is kept busy first by a load of records in a job of its own (more on each of a few
     attempts). (position, events)."""
     limit = int(profile.value("batch.max_records"))
-    for attempt in range(3):
+    for attempt in range(4):
         load_job = new_job(client, ref, profile.primary_retailer)
         sku = ref("LOAD")
         for b in range(max(6, int(gap_s * 20)) * 2**attempt):  # about 0.1 s of work per 2 batches on the reference
