@@ -302,9 +302,14 @@ def pending_apart(client, ref, profile, first: int, second: int, gap_s: float) -
     for attempt in range(4):
         load_job = new_job(client, ref, profile.primary_retailer)
         sku = ref("LOAD")
-        for b in range(max(6, int(gap_s * 20)) * 2**attempt):  # about 0.1 s of work per 2 batches on the reference
-            records = [payloads.record(sku, f"B{b}L{i}", 1, profile.primary_retailer) for i in range(limit)]
-            new_batch(client, load_job, payloads.batch(records))
+        # built before any is posted: posted as fast as the client can, they pile up PENDING instead of
+        # being processed one by one as slowly as the client builds them
+        loads = [
+            payloads.batch([payloads.record(sku, f"B{b}L{i}", 1, profile.primary_retailer) for i in range(limit)])
+            for b in range(max(6, int(gap_s * 20)) * 2**attempt)  # about 0.1 s of work per 2 batches on the reference
+        ]
+        for load in loads:
+            new_batch(client, load_job, load)
         position = Position.new(ref, profile)
         name = ref("Ev")
         job_id = new_job(client, ref, position.retailer)
