@@ -1,5 +1,5 @@
 """``python -m invharness`` is the same as the ``invharness`` command."""
 
-from invharness.cli import main
+from invharness.cli import entry
 
-raise SystemExit(main())
+entry()

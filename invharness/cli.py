@@ -8,20 +8,23 @@ error is one line that says what to fix. Exit codes: 0 success; 1 the input does
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import sys
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
 from invharness import contracts
 from invharness.argtypes import positive
 
-__all__ = ["HELP", "INTERRUPTED", "Help", "Parser", "build_parser", "main"]
+__all__ = ["HELP", "INTERRUPTED", "Help", "Parser", "build_parser", "entry", "main"]
 
 INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C (128 + SIGINT)
 
@@ -300,6 +303,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninvharness: interrupted", file=sys.stderr)
         return INTERRUPTED
+
+
+def entry() -> NoReturn:
+    """The ``invharness`` command: ``main()``, then the process ends with its exit code."""
+    code = main()
+    # the work is done and said; a Ctrl-C while the interpreter winds down (joining a server's
+    # worker threads) would print a traceback from threading's shutdown: end at once instead
+    signal.signal(signal.SIGINT, _exit_interrupted)
+    raise SystemExit(code)
+
+
+def _exit_interrupted(signum: int, frame: FrameType | None) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(INTERRUPTED)
 
 
 # ------------------------------------------------------------------------------------------ validate

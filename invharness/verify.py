@@ -44,6 +44,7 @@ import yaml
 
 from invharness import __version__, contracts, suites
 from invharness.suites.client import loopback, redact, unreachable_reason
+from invharness.suites.interrupts import held_back
 from invharness.suites.profile import ProfileError, TargetProfile, load_profile
 from invharness.suites.report import (
     CONFORMS,
@@ -293,18 +294,22 @@ def run(args: argparse.Namespace) -> int:
         "embedded": not args.target_url,
     }
     checks: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as scratch, _target(args) as (url, overrides):
-        info["target"] = redact(url, profile.secrets())
-        problem = _unreachable(url, profile)
-        if problem is not None:
-            print(problem, file=sys.stderr)
-            info["stopped"] = problem
-        else:
-            code = _run_passes(args, url, overrides, selection, info, deadline, Path(scratch), report_dir, checks)
-            if code is not None:
-                return code
-    print(file=sys.stderr)
-    code = _summary(write_reports(report_dir, checks, info), report_dir)
+    with contextlib.ExitStack() as after_judging:
+        with tempfile.TemporaryDirectory() as scratch, _target(args) as (url, overrides):
+            info["target"] = redact(url, profile.secrets())
+            problem = _unreachable(url, profile)
+            if problem is not None:
+                print(problem, file=sys.stderr)
+                info["stopped"] = problem
+            else:
+                code = _run_passes(args, url, overrides, selection, info, deadline, Path(scratch), report_dir, checks)
+                if code is not None:
+                    return code
+            # judging is over: a Ctrl-C now would cut the target's teardown or the reports halfway and
+            # lose what was judged; both are short, so it waits (and changes nothing: the verdicts are in)
+            after_judging.enter_context(held_back(reraise=False))
+        print(file=sys.stderr)
+        code = _summary(write_reports(report_dir, checks, info), report_dir)
     return INTERRUPTED if info["stopped"] == _INTERRUPTED else code
 
 

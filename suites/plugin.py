@@ -54,6 +54,7 @@ from invharness.suites.client import (
     loopback,
     redact,
 )
+from invharness.suites.interrupts import held_back
 from invharness.suites.profile import ProfileError, TargetProfile, load_profile
 from invharness.suites.report import (
     JOURNAL,
@@ -533,7 +534,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run["stopped"] = run["stopped"] or _STATE.get("stop")
     directory = session.config.getoption("--report-dir")
     if directory:
-        write_reports(Path(directory), _RECORDS, run)
+        with held_back(reraise=False):  # the checks are over: a Ctrl-C now must not cut the reports in half
+            write_reports(Path(directory), _RECORDS, run)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

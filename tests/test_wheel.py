@@ -97,7 +97,7 @@ def test_the_wheel_installs_one_package_and_every_data_file(wheel):
     ):
         assert data in names
     entry_points = zipfile.ZipFile(wheel).read(f"invharness-{VERSION}.dist-info/entry_points.txt").decode()
-    assert "invharness = invharness.cli:main" in entry_points
+    assert "invharness = invharness.cli:entry" in entry_points
 
 
 def test_the_installed_wheel_runs_verify_and_generate(installed, tmp_path):
