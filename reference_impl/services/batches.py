@@ -9,7 +9,7 @@ from typing import Any
 
 from invharness.reference_impl.config import Behaviours
 from invharness.reference_impl.errors import ApiError
-from invharness.reference_impl.services import validation
+from invharness.reference_impl.services import preprocessing, validation
 from invharness.reference_impl.services.access import Principal, require_batch_catalogue, require_retailer
 from invharness.reference_impl.services.jobs import JobService
 from invharness.reference_impl.services.worker import BatchWorker
@@ -57,12 +57,13 @@ class BatchService:
         try:
             batch = self._store.add_batch(
                 job,
-                entities=entities,
+                pending=preprocessing.resolve_records(entities, invalid, catalogue_ref),
+                size=len(entities),
                 catalogue_ref=catalogue_ref,
                 event=payload.get("event") or "InventoryChanged",
                 source=payload.get("source") or "batch",
                 transients=None if conditions is None else frozenset((c["type"], c["status"]) for c in conditions),
-                invalid=invalid,
+                invalid={index: (why, _ref_or_none(entities[index])) for index, why in invalid.items()},
                 submitted_by=principal.username,
             )
         except JobClosed as closed:  # the status a batch to a CLOSED job is answered is declared
@@ -94,3 +95,8 @@ class BatchService:
         if batch is None:
             raise ApiError.not_found(f"Batch {batch_id} not found in job {job_id}")
         return batch
+
+
+def _ref_or_none(entity: Any) -> str | None:
+    ref = entity.get("ref") if isinstance(entity, dict) else None
+    return ref if isinstance(ref, str) else None

@@ -71,7 +71,7 @@ def apply_deltas(
         while catalogue.find_quantity(ref) is not None:  # never reuse a ref
             ref += "'"
         catalogue.add_quantity(
-            Quantity(ref, catalogue_ref, position, kind, ACTIVE, delta["qty"], now, now, id=inventory.new_id())
+            Quantity(ref, position, kind, ACTIVE, delta["qty"], now, now)
         )
         if delta_id is not None:
             if position.delta_ids is None:

@@ -108,7 +108,7 @@ class InventoryService:
             raise ApiError.conflict(f"ConstraintViolationException: position {data['ref']} exists in {catalogue.ref}")
         position = Position(
             data["ref"],
-            catalogue.ref,
+            catalogue,
             data["productRef"],
             data["locationRef"],
             data["type"],
@@ -195,7 +195,6 @@ class InventoryService:
         segment, custom = _quantity_fields(data)
         quantity = Quantity(
             data["ref"],
-            catalogue.ref,
             position,
             data["type"],
             data.get("status") or "CREATED",

@@ -12,11 +12,12 @@ Every forwarded record is written and raises one event named by the batch's ``ev
 
 from __future__ import annotations
 
-import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import Behaviours
@@ -29,18 +30,22 @@ from invharness.reference_impl.vocabulary import (
     ACTIVE,
     LAST_ON_HAND,
     LOH_DEACTIVATES,
-    SEGMENT_FIELDS,
     catalogue_type,
-    position_ref,
 )
 
-__all__ = ["DEFAULT_TRANSIENTS", "BatchProcessor", "ChangeRules", "GroupOutcome", "preprocessing_applies"]
+__all__ = [
+    "DEFAULT_TRANSIENTS",
+    "BatchProcessor",
+    "ChangeRules",
+    "GroupOutcome",
+    "preprocessing_applies",
+    "resolve_records",
+]
 
 DEFAULT_TRANSIENTS = frozenset((t, s) for t in ("SALE", "CORRECTION", "DELTA") for s in ("CREATED", "ACTIVE"))
 ACTIVE_CORRECTION = frozenset({("CORRECTION", ACTIVE)})
-_SEGMENT = frozenset(SEGMENT_FIELDS)
 CHUNK = 500  # records written between two yields, so requests are answered while a group is processed
-RESOLVE_BATCHES = 4  # batches (at most 20,000 records) read between two yields
+RESOLVE_BATCHES = 4  # batches (at most 20,000 records) taken between two yields
 DEDUP_CHUNK = 20_000  # records de-duplicated between two yields
 
 
@@ -107,40 +112,66 @@ class BatchProcessor:
         """Process ``batches`` (PENDING, of ``job``) in order; yields every CHUNK records."""
         enabled = self.applies(job)
         outcome.preprocessing = enabled
-        records: list[tuple] = []
+        taken: list[list | None] = []
         for start in range(0, len(batches), RESOLVE_BATCHES):  # a big group must not stop the server answering
-            records += self._resolve(batches[start : start + RESOLVE_BATCHES], outcome)
+            taken += [self._take(batch, outcome) for batch in batches[start : start + RESOLVE_BATCHES]]
             yield
         if enabled:
-            # One quantity per (catalogue, ref); the ref alone is the key when one catalogue is involved.
-            one_catalogue = len({b.catalogue_ref for b in batches}) == 1
-            winners: dict[Any, tuple] = {}
-            first_wins = self._behaviours["bpp.dedup_winner"] == "first"
+            yield from self._deduplicate(batches, taken, outcome)
+        now = self._clock.now()
+        writers = [
+            _Writer(self._inventory, self._events, b, now, self._rules(b)) if t else None
+            for b, t in zip(batches, taken, strict=True)
+        ]
+        for number, records in enumerate(taken):
+            # A batch's records are let go once written: a group's records would otherwise all stay until
+            # its end, on top of the quantities they become.
+            taken[number] = None
+            for offset in range(0, len(records or ()), CHUNK):
+                assert records is not None and writers[number] is not None
+                _write_chunk(
+                    records[offset : offset + CHUNK],
+                    writers[number],
+                    self._inventory,
+                    self._events,
+                    enabled,
+                    now,
+                    outcome,
+                )
+                yield
+        self._events.trim()
+
+    def _deduplicate(self, batches: list[Batch], taken: list, outcome: GroupOutcome) -> Iterator[None]:
+        """Keep one record per quantity over the group (bpp.dedup_winner): the last received, or the first."""
+        # One quantity per (catalogue, ref); the ref alone is the key when one catalogue is involved.
+        one_catalogue = len({b.catalogue_ref for b in batches}) == 1
+        first_wins = self._behaviours["bpp.dedup_winner"] == "first"
+        winners: dict[Any, Any] = {}
+        total = 0
+        for batch, records in zip(batches, taken, strict=True):
+            scope = None if one_catalogue else batch.catalogue_ref
             for offset in range(0, len(records), DEDUP_CHUNK):
                 for record in records[offset : offset + DEDUP_CHUNK]:
-                    key = record[4] if one_catalogue else (record[3], record[4])
+                    key = _key(record, scope)
                     if not (first_wins and key in winners):
                         winners[key] = record
                 yield
-            outcome.deduplicated += len(records) - len(winners)
-            records = list(winners.values())
-            del winners
-        holding = [batch for batch in batches if batch.entities]
-        for batch in batches:
-            batch.entities = []  # parsed: the records live on in ``records``, then as quantities
-        now = self._clock.now()
-        writers: dict[int, _Writer] = {}
-        for batch in holding:  # a batch with no record to write gets its writer when one is written
-            writers[id(batch)] = _Writer(self._inventory, self._events, batch, now, self._rules(batch))
-        for offset in range(0, len(records), CHUNK):
-            chunk = records[offset : offset + CHUNK]
-            # Written records are let go at once: a group's parsed records (~400 B each) would otherwise
-            # all stay until its end, on top of the quantities they become.
-            records[offset : offset + CHUNK] = itertools.repeat(None, len(chunk))
-            _write_chunk(chunk, writers, self._inventory, self._events, enabled, now, outcome)
-            del chunk
-            yield
-        self._events.trim()
+            total += len(records)
+        if len(winners) < total:  # duplicates: each batch keeps its winning records, in order
+            outcome.deduplicated += total - len(winners)
+            for number, (batch, records) in enumerate(zip(batches, taken, strict=True)):
+                scope = None if one_catalogue else batch.catalogue_ref
+                taken[number] = [r for r in records if winners[_key(r, scope)] is r]
+                yield
+
+    def _take(self, batch: Batch, outcome: GroupOutcome) -> list:
+        """The batch's conforming records (see resolve_records); each record that does not conform is reported."""
+        for index, (message, ref) in sorted(batch.invalid.items()):
+            outcome.failed += 1
+            batch.results.append({"index": index, "entityRef": ref, "code": "INVALID_RECORD", "message": message})
+        records = batch.records()
+        batch.release_records()
+        return records
 
     def _rules(self, batch: Batch) -> ChangeRules:
         defaults = frozenset(tuple(pair) for pair in self._behaviours["bpp.default_transients"])
@@ -156,52 +187,72 @@ class BatchProcessor:
             bool(self._behaviours["bpp.compares_corrected_qty"]),
         )
 
-    def _resolve(self, batches: list[Batch], outcome: GroupOutcome) -> list[tuple]:
-        """(batch, index, entity, catalogue ref, quantity ref, type, position ref) of each conforming record.
 
-        A batch's records are parsed here (they wait as JSON); the strings many records repeat (a location,
-        a product, a status) are interned, so a million quantities share them instead of holding copies."""
-        records = []
-        intern = sys.intern
-        for batch in batches:
-            invalid = batch.invalid
-            for index, entity in enumerate(batch.records()):
-                if invalid and index in invalid:
-                    outcome.failed += 1
-                    batch.results.append(
-                        {
-                            "index": index,
-                            "entityRef": _ref_or_none(entity),
-                            "code": "INVALID_RECORD",
-                            "message": invalid[index],
-                        }
-                    )
-                    continue
-                kind = entity.get("type") or LAST_ON_HAND
-                sku = entity["skuRef"] = intern(entity["skuRef"])
-                location = entity["locationRef"] = intern(entity["locationRef"])
-                if "status" in entity:
-                    entity["status"] = intern(entity["status"])
-                pos_ref = position_ref(sku, location, batch.catalogue_ref)
-                ref = entity.get("ref") or f"{pos_ref}:{kind}"
-                records.append((batch, index, entity, batch.catalogue_ref, ref, kind, pos_ref))
-        return records
+def _key(record: tuple, catalogue_ref: str | None) -> Any:
+    """What names a record's quantity: its ref (in its catalogue when the group spans several)."""
+    ref = record[4] or f"{record[3]}:{record[5]}"
+    return ref if catalogue_ref is None else (catalogue_ref, ref)
+
+
+def resolve_records(entities: list[Any], invalid: Collection[int], catalogue_ref: str) -> list[tuple]:
+    """A batch's conforming records in the form they wait in and are processed from, one tuple each:
+    (index, product ref, location ref, position ref, ref, type, qty, status, correctedQty, attributes,
+    parentRef) -- ref None for the default <position ref>:<type>, status None when absent, attributes as
+    the JSON of the record's ``attributes`` (a third of the size of the parsed dicts; split when read).
+
+    Made once, when the batch is accepted: the parsed request is let go at once, and processing neither
+    parses again nor builds what every record repeats. The strings many records share (a location, a
+    product, a status) are interned, so a million quantities share them instead of holding copies."""
+    intern, dumps = sys.intern, orjson.dumps
+    ctype = catalogue_type(catalogue_ref)
+    records = []
+    for index, entity in enumerate(entities):
+        if invalid and index in invalid:
+            continue
+        kind = entity.get("type") or LAST_ON_HAND
+        sku = intern(entity["skuRef"])
+        location = intern(entity["locationRef"])
+        pos_ref = f"{sku}:{location}:{ctype}"  # vocabulary.position_ref, inlined on the hot path
+        ref = entity.get("ref")
+        if ref is not None and ref == f"{pos_ref}:{kind}":
+            ref = None
+        status = entity.get("status")
+        attributes = entity.get("attributes")
+        parent_ref = packed = None
+        if attributes:
+            parent_ref = attributes.get("parentRef")
+            packed = dumps(attributes).decode()  # a str is its exact size; orjson's bytes keep a 4 KB buffer
+        records.append(
+            (
+                index,
+                sku,
+                location,
+                pos_ref,
+                ref,
+                kind,
+                entity["qty"],
+                None if status is None else intern(status),
+                entity.get("correctedQty", 0),
+                packed,
+                parent_ref,
+            )
+        )
+    return records
 
 
 class _Writer:
     """What the records of one batch share, looked up once per batch. ``transients`` holds the batch's
     ChangeRules (its transient pairs and the declared comparisons), which _is_change takes."""
 
-    __slots__ = ("block", "catalogue", "catalogue_ref", "ctype", "transients")
+    __slots__ = ("batch", "block", "catalogue", "ctype", "transients")
 
     def __init__(
-        self, inventory: InventoryStore, events: EventStore, batch: Batch, now: float, rules: ChangeRules | None = None
+        self, inventory: InventoryStore, events: EventStore, batch: Batch, now: float, rules: ChangeRules
     ) -> None:
-        self.catalogue_ref = batch.catalogue_ref
+        self.batch = batch
         self.ctype = catalogue_type(batch.catalogue_ref)
         self.catalogue = inventory.ensure_catalogue(batch.catalogue_ref, batch.job.retailer_id, now)
-        default = ChangeRules(batch.transients if batch.transients is not None else DEFAULT_TRANSIENTS)
-        self.transients = rules or default
+        self.transients = rules
         self.block = EventBlock(
             batch.event,
             now,
@@ -216,48 +267,42 @@ class _Writer:
 
 def _write_chunk(
     records: list[tuple],
-    writers: dict[int, _Writer],
+    writer: _Writer,
     inventory: InventoryStore,
     events: EventStore,
     enabled: bool,
     now: float,
     outcome: GroupOutcome,
 ) -> None:
-    """Write each record (unless BPP filters it), or report why it cannot be. The ingestion hot path:
-    one loop with everything it touches in locals."""
-    wanted: dict[str, list[str]] = {}
-    for record in records:
-        wanted.setdefault(record[3], []).append(record[6])
-    for catalogue_ref, refs in wanted.items():  # a durable store reads the chunk's positions in one go
-        inventory.prefetch(catalogue_ref, refs)
-    current = None
+    """Write each record of one batch (unless BPP filters it), or report why it cannot be. The ingestion hot
+    path: one loop with everything it touches in locals."""
+    catalogue, ctype, transients, block, batch = (
+        writer.catalogue,
+        writer.ctype,
+        writer.transients,
+        writer.block,
+        writer.batch,
+    )
+    inventory.prefetch(catalogue.ref, [r[3] for r in records])  # a durable store reads them in one go
+    positions, other_refs = catalogue.positions, catalogue.other_refs
     filtered = forwarded = 0
     raised: list[tuple] = []  # the events of the forwarded records, stored together at the end
-    new_id, save = inventory.new_id, inventory.save
-    for batch, index, entity, _catalogue_ref, ref, kind, pos_ref in records:
-        if batch is not current:
-            current = batch
-            writer = writers.get(id(batch))
-            if writer is None:
-                writer = writers[id(batch)] = _Writer(inventory, events, batch, now)
-            catalogue, catalogue_ref, ctype = writer.catalogue, writer.catalogue_ref, writer.ctype
-            positions, other_refs, transients, block = (
-                catalogue.positions,
-                catalogue.other_refs,
-                writer.transients,
-                writer.block,
-            )
+    save = inventory.save
+    for index, sku, location, pos_ref, ref, kind, qty, status, corrected, packed, parent_ref in records:
         position = positions.get(pos_ref)
-        stored = position.quantity(ref) if position is not None else None
-        if stored is None and other_refs:
-            stored = other_refs.get(ref)
+        if ref is None:
+            stored = position.default_quantity(kind) if position is not None else None
+            if stored is None and other_refs:
+                stored = other_refs.get(f"{pos_ref}:{kind}")
+        else:
+            stored = position.quantity(ref) if position is not None else None
+            if stored is None and other_refs:
+                stored = other_refs.get(ref)
         failure = None
         if stored is not None and stored.position is not position:
-            failure = "REF_CONFLICT", f"ref {ref} already names a quantity of position {stored.position.ref}"
+            named = ref or f"{pos_ref}:{kind}"
+            failure = "REF_CONFLICT", f"ref {named} already names a quantity of position {stored.position.ref}"
         else:
-            qty = entity["qty"]
-            status = entity.get("status")
-            corrected = entity.get("correctedQty", 0)
             if (
                 enabled
                 and stored is not None
@@ -265,52 +310,27 @@ def _write_chunk(
             ):
                 filtered += 1
                 continue
-            attributes = entity.get("attributes")
-            segment = custom = parent_ref = None
-            if attributes:
-                parent_ref = attributes.get("parentRef")
-                if parent_ref is not None and (position is None or position.quantity(parent_ref) is None):
-                    failure = "PARENT_NOT_FOUND", f"parentRef {parent_ref} is not a quantity of position {pos_ref}"
-                else:
-                    segment, custom = _split(attributes)
+            if parent_ref is not None and (position is None or position.quantity(parent_ref) is None):
+                failure = "PARENT_NOT_FOUND", f"parentRef {parent_ref} is not a quantity of position {pos_ref}"
         if failure is not None:
             outcome.failed += 1
-            batch.results.append({"index": index, "entityRef": ref, "code": failure[0], "message": failure[1]})
+            batch.results.append(
+                {"index": index, "entityRef": ref or f"{pos_ref}:{kind}", "code": failure[0], "message": failure[1]}
+            )
             continue
         if position is None:
-            position = positions[pos_ref] = Position(
-                pos_ref, catalogue_ref, entity["skuRef"], entity["locationRef"], ctype, now, new_id()
-            )
+            position = positions[pos_ref] = Position(pos_ref, catalogue, sku, location, ctype, now)
         if stored is None:
-            stored = Quantity(
-                ref,
-                catalogue_ref,
-                position,
-                kind,
-                status or ACTIVE,
-                qty,
-                now,
-                now,
-                corrected,
-                segment,
-                custom,
-                parent_ref,
-                id=new_id(),
-            )
+            stored = Quantity(ref, position, kind, status or ACTIVE, qty, now, now, corrected, attributes_json=packed)
             position.add(stored)
-            if "ref" in entity and ref != f"{pos_ref}:{kind}":  # see Catalogue: only other refs are indexed
+            if ref is not None:  # see Catalogue: only other refs are indexed
                 other_refs[ref] = stored
         else:
             stored.set_type(kind)
-            stored.quantity, stored.updated_on = qty, now
+            stored.quantity, stored.updated_on, stored.corrected_qty = qty, now, corrected
             if status is not None:
                 stored.status = status
-            stored.corrected_qty, stored.segment, stored.attributes, stored.parent_ref = (
-                corrected,
-                segment,
-                custom,
-                parent_ref,
-            )
+            stored.set_attributes_json(packed)
         if kind == LAST_ON_HAND and position.several():
             position.deactivate(LOH_DEACTIVATES, now)
         position.recompute(now)
@@ -343,17 +363,3 @@ def _is_change(
     return (
         rules.compares_corrected_qty and kind == LAST_ON_HAND and corrected == 0 and position.has_any(ACTIVE_CORRECTION)
     )
-
-
-def _split(attributes: dict) -> tuple[dict | None, dict | None]:
-    """Segmentation fields (stored on the quantity) apart from custom attributes."""
-    if attributes.keys() <= _SEGMENT:
-        return attributes, None  # the common case; the parsed record is ours to keep
-    segment = {k: v for k, v in attributes.items() if k in _SEGMENT}
-    custom = {k: v for k, v in attributes.items() if k not in _SEGMENT and k != "parentRef"}
-    return segment or None, custom or None
-
-
-def _ref_or_none(entity: Any) -> str | None:
-    ref = entity.get("ref") if isinstance(entity, dict) else None
-    return ref if isinstance(ref, str) else None

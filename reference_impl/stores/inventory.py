@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from invharness.reference_impl.stores.virtual import StoredVirtualCatalogue
 from invharness.reference_impl.vocabulary import (
     ACTIVE,
@@ -19,33 +21,45 @@ from invharness.reference_impl.vocabulary import (
     INACTIVE,
     ONHAND_TYPES,
     OUT_OF_STOCK,
+    SEGMENT_FIELDS,
     base_catalogue_ref,
     catalogue_type,
     default_catalogue_ref,
 )
 
-__all__ = ["Catalogue", "InMemoryInventory", "Position", "Quantity", "VirtualPosition", "to_virtual"]
+__all__ = [
+    "Catalogue",
+    "InMemoryInventory",
+    "Position",
+    "Quantity",
+    "VirtualPosition",
+    "split_attributes",
+    "to_virtual",
+]
+
+_SEGMENT = frozenset(SEGMENT_FIELDS)
 
 
 class Quantity:
     """One inventory quantity: a type, a status, a signed amount and its segment.
 
-    A plain slotted class, not a dataclass: one is made per record on the ingestion hot path. Its ref is
-    kept only when it is not the default one, <position ref>:<type>, which is made when read (a million
-    default refs kept would be 90 MB of strings); ``set_type`` keeps the ref a type change would alter.
+    A plain slotted class, not a dataclass: one is made per record on the ingestion hot path, and a
+    million of them must stay small (10 slots). Its ref is kept only when it is not the default one,
+    <position ref>:<type>, which is made when read (a million default refs kept would be 90 MB of
+    strings); ``set_type`` keeps the ref a type change would alter. Its catalogue is its position's.
+    Segment fields, custom attributes and parentRef are kept packed (``_attrs``): as the JSON of the
+    ``attributes`` object a batch record carried (a third of the size of the dicts, split when read), or
+    as (segment, attributes, parent ref) when set apart. Its id is issued by the store when first read.
     """
 
     __slots__ = (
+        "_attrs",
+        "_id",
         "_ref",
-        "attributes",
-        "catalogue_ref",
         "corrected_qty",
         "created_on",
-        "id",
-        "parent_ref",
         "position",
         "quantity",
-        "segment",
         "status",
         "type",
         "updated_on",
@@ -53,8 +67,7 @@ class Quantity:
 
     def __init__(
         self,
-        ref: str,
-        catalogue_ref: str,
+        ref: str | None,
         position: Position,
         type: str,
         status: str,
@@ -66,9 +79,10 @@ class Quantity:
         attributes: dict[str, Any] | None = None,
         parent_ref: str | None = None,
         id: int = 0,
+        attributes_json: str | dict[str, Any] | None = None,
     ) -> None:
-        self._ref = None if ref == f"{position.ref}:{type}" else ref
-        self.catalogue_ref = catalogue_ref
+        # ref None: the default one (the batch hot path knows it without building the string)
+        self._ref = None if ref is None or ref == f"{position.ref}:{type}" else ref
         self.position = position
         self.type = type
         self.status = status
@@ -76,15 +90,79 @@ class Quantity:
         self.created_on = created_on
         self.updated_on = updated_on
         self.corrected_qty = corrected_qty
-        self.segment = segment
-        self.attributes = attributes
-        self.parent_ref = parent_ref
-        self.id = id  # issued by the store (InventoryStore.new_id); 0 until stored
+        self._attrs: str | dict | tuple | None = attributes_json
+        if segment is not None or attributes is not None or parent_ref is not None:
+            self._attrs = (segment, attributes, parent_ref)
+        self._id = id  # 0: issued by the store when first read
 
     @property
     def ref(self) -> str:
         ref = self._ref
         return f"{self.position.ref}:{self.type}" if ref is None else ref
+
+    def is_default(self, kind: str) -> bool:
+        """Whether its ref is <position ref>:<kind> (what a record without a ref of that type names)."""
+        ref = self._ref
+        return self.type == kind if ref is None else ref == f"{self.position.ref}:{kind}"
+
+    @property
+    def catalogue_ref(self) -> str:
+        return self.position.catalogue.ref
+
+    @property
+    def id(self) -> int:
+        if not self._id:
+            self._id = self.position.catalogue.issue_id()
+        return self._id
+
+    @id.setter
+    def id(self, value: int) -> None:
+        self._id = value
+
+    def _unpacked(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]:
+        packed = self._attrs
+        if packed is None:
+            return None, None, None
+        if type(packed) is tuple:
+            return packed
+        return split_attributes(packed if type(packed) is dict else orjson.loads(packed))
+
+    @property
+    def segment(self) -> dict[str, Any] | None:
+        return self._unpacked()[0]
+
+    @segment.setter
+    def segment(self, value: dict[str, Any] | None) -> None:
+        _, attributes, parent_ref = self._unpacked()
+        self._attrs = (value, attributes, parent_ref)
+
+    @property
+    def attributes(self) -> dict[str, Any] | None:
+        return self._unpacked()[1]
+
+    @attributes.setter
+    def attributes(self, value: dict[str, Any] | None) -> None:
+        segment, _, parent_ref = self._unpacked()
+        self._attrs = (segment, value, parent_ref)
+
+    @property
+    def parent_ref(self) -> str | None:
+        return self._unpacked()[2]
+
+    @parent_ref.setter
+    def parent_ref(self, value: str | None) -> None:
+        segment, attributes, _ = self._unpacked()
+        self._attrs = (segment, attributes, value)
+
+    @property
+    def packed_attributes(self) -> str | dict[str, Any] | tuple | None:
+        """Segment, custom attributes and parentRef as kept (for a store that writes them as they are)."""
+        return self._attrs
+
+    def set_attributes_json(self, packed: str | dict[str, Any] | None) -> None:
+        """Replace segment, custom attributes and parentRef by a batch record's ``attributes`` (its JSON, or
+        the object read back from it)."""
+        self._attrs = packed
 
     def set_type(self, type: str) -> None:
         """Change its type; its ref stays what it was."""
@@ -96,23 +174,31 @@ class Quantity:
         return f"Quantity({self.ref!r}, {self.type}, {self.status}, {self.quantity})"
 
 
+def split_attributes(attributes: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]:
+    """A batch record's ``attributes``: (segment fields, custom attributes, parentRef)."""
+    if attributes.keys() <= _SEGMENT:
+        return attributes or None, None, None
+    segment = {k: v for k, v in attributes.items() if k in _SEGMENT}
+    custom = {k: v for k, v in attributes.items() if k not in _SEGMENT and k != "parentRef"}
+    return segment or None, custom or None, attributes.get("parentRef")
+
+
 class Position:
     """The stock of one product at one location in one catalogue.
 
-    Most positions hold one quantity: it is kept in ``_one``, a dict (``_many``) made only for a second
+    Most positions hold one quantity: it is kept in ``_held`` alone; a dict is made only for a second
     one -- a dict of one is 184 bytes, so a million positions would spend 184 MB on them. Quantities are
-    added with ``add`` (never removed); ``quantities`` reads them by ref.
+    added with ``add`` (never removed); ``quantities`` reads them by ref. onHand is summed when read (a
+    position holds a few quantities). Its id is issued by the store when first read.
     """
 
     __slots__ = (
-        "_many",
-        "_one",
-        "catalogue_ref",
+        "_held",
+        "_id",
+        "catalogue",
         "created_on",
         "delta_ids",
-        "id",
         "location_ref",
-        "on_hand",
         "product_ref",
         "ref",
         "status",
@@ -121,69 +207,96 @@ class Position:
     )
 
     def __init__(
-        self, ref: str, catalogue_ref: str, product_ref: str, location_ref: str, type: str, now: float, id: int = 0
+        self, ref: str, catalogue: Catalogue, product_ref: str, location_ref: str, type: str, now: float, id: int = 0
     ) -> None:
         self.ref = ref
-        self.catalogue_ref = catalogue_ref
+        self.catalogue = catalogue
         self.product_ref = product_ref
         self.location_ref = location_ref
         self.type = type
         self.created_on = now
         self.updated_on = now
         self.status = CREATED
-        self.on_hand = 0
-        self._one: Quantity | None = None
-        self._many: dict[str, Quantity] | None = None
+        self._held: Quantity | dict[str, Quantity] | None = None
         self.delta_ids: set[str] | None = None  # made on the first delta: most positions never get one
-        self.id = id  # issued by the store (InventoryStore.new_id); 0 until stored
+        self._id = id  # 0: issued by the store when first read
 
     def __repr__(self) -> str:
         return f"Position({self.ref!r}, onHand={self.on_hand})"
 
     @property
-    def quantities(self) -> Mapping[str, Quantity]:
-        """Its quantities by ref, in the order they were added (read-only: add one with ``add``)."""
-        if self._many is not None:
-            return self._many
-        return {} if self._one is None else {self._one.ref: self._one}
+    def catalogue_ref(self) -> str:
+        return self.catalogue.ref
 
-    def quantity(self, ref: str) -> Quantity | None:
-        """Its quantity ``ref``, if it holds one."""
-        if self._many is not None:
-            return self._many.get(ref)
-        one = self._one
-        return one if one is not None and one.ref == ref else None
+    @property
+    def id(self) -> int:
+        if not self._id:
+            self._id = self.catalogue.issue_id()
+        return self._id
 
-    def add(self, quantity: Quantity) -> None:
-        """Hold ``quantity`` (replacing the one of the same ref)."""
-        one = self._one
-        if self._many is not None:
-            self._many[quantity.ref] = quantity
-        elif one is None or one.ref == quantity.ref:
-            self._one = quantity
-        else:
-            self._many = {one.ref: one, quantity.ref: quantity}
-            self._one = None
+    @id.setter
+    def id(self, value: int) -> None:
+        self._id = value
 
-    def several(self) -> bool:
-        """Whether it holds more than one quantity."""
-        return self._many is not None
-
-    def held(self) -> Iterable[Quantity]:
-        """Its quantities (without making a dict)."""
-        if self._many is not None:
-            return self._many.values()
-        return () if self._one is None else (self._one,)
-
-    def recompute(self, now: float) -> None:
-        """Refresh onHand and the status the fallback threshold control gives it."""
+    @property
+    def on_hand(self) -> int:
+        """Its ACTIVE LAST_ON_HAND, RESERVED, SALE, CORRECTION and DELTA quantities summed."""
         total = 0
         for q in self.held():
             if q.status == ACTIVE and q.type in ONHAND_TYPES:
                 total += q.quantity
-        self.on_hand = total
+        return total
+
+    @property
+    def quantities(self) -> Mapping[str, Quantity]:
+        """Its quantities by ref, in the order they were added (read-only: add one with ``add``)."""
+        held = self._held
+        if held is None:
+            return {}
+        return {held.ref: held} if type(held) is Quantity else held
+
+    def quantity(self, ref: str) -> Quantity | None:
+        """Its quantity ``ref``, if it holds one."""
+        held = self._held
+        if type(held) is Quantity:
+            return held if held.ref == ref else None
+        return None if held is None else held.get(ref)
+
+    def default_quantity(self, kind: str) -> Quantity | None:
+        """Its quantity <ref>:<kind>, if it holds one (found without building the ref when it holds one)."""
+        held = self._held
+        if type(held) is Quantity:
+            return held if held.is_default(kind) else None
+        return None if held is None else held.get(f"{self.ref}:{kind}")
+
+    def add(self, quantity: Quantity) -> None:
+        """Hold ``quantity`` (replacing the one of the same ref)."""
+        held = self._held
+        if held is None:
+            self._held = quantity
+        elif type(held) is Quantity:
+            if held.ref == quantity.ref:
+                self._held = quantity
+            else:
+                self._held = {held.ref: held, quantity.ref: quantity}
+        else:
+            held[quantity.ref] = quantity
+
+    def several(self) -> bool:
+        """Whether it holds more than one quantity."""
+        return type(self._held) is dict
+
+    def held(self) -> Iterable[Quantity]:
+        """Its quantities (without making a dict)."""
+        held = self._held
+        if held is None:
+            return ()
+        return (held,) if type(held) is Quantity else held.values()
+
+    def recompute(self, now: float) -> None:
+        """Refresh the status the fallback threshold control gives it."""
         if self.status != INACTIVE:  # H7: INACTIVE (product or location) holds until a status input lifts it
-            self.status = ACTIVE if total > 0 else OUT_OF_STOCK
+            self.status = ACTIVE if self.on_hand > 0 else OUT_OF_STOCK
         self.updated_on = now
 
     def deactivate(self, types: frozenset[str], now: float) -> None:
@@ -198,13 +311,17 @@ class Position:
         return any((q.type, q.status) in pairs for q in self.held())
 
 
+def _no_ids() -> Callable[[], int]:
+    return itertools.count(1).__next__
+
+
 @dataclass(slots=True, eq=False)
 class Catalogue:
     """An inventory catalogue: positions by ref; quantity refs are unique in the catalogue.
 
     A quantity whose ref has the default form <position ref>:<type> is found through its position;
     only other refs (client-chosen, deltas) are indexed here, which keeps a million-record catalogue
-    to one big dict, not two.
+    to one big dict, not two. ``issue_id`` is its store's: the ids of its positions and quantities.
     """
 
     ref: str
@@ -215,6 +332,7 @@ class Catalogue:
     other_refs: dict[str, Quantity] = field(default_factory=dict)
     status: str = ACTIVE
     id: int = 0  # issued by the store
+    issue_id: Callable[[], int] = field(default_factory=_no_ids, repr=False)
 
     @property
     def type(self) -> str:
@@ -230,7 +348,7 @@ class Catalogue:
     def add_quantity(self, quantity: Quantity) -> None:
         """Store a new quantity in its position (and index its ref when it is not of the default form)."""
         quantity.position.add(quantity)
-        if quantity.ref != f"{quantity.position.ref}:{quantity.type}":
+        if quantity._ref is not None:
             self.other_refs[quantity.ref] = quantity
 
     def quantities(self) -> Iterator[Quantity]:
@@ -276,7 +394,8 @@ class InMemoryInventory:
         """The catalogue ``ref``, created for ``retailer_id`` on first use."""
         found = self._catalogues.get(ref)
         if found is None:
-            found = self._catalogues[ref] = Catalogue(ref, retailer_id, now, now, id=self.new_id())
+            found = Catalogue(ref, retailer_id, now, now, id=self.new_id(), issue_id=self.new_id)
+            self._catalogues[ref] = found
         return found
 
     def find_position(self, catalogue_ref: str, ref: str) -> Position | None:

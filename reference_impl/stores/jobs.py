@@ -32,12 +32,14 @@ class Batch:
     id: str
     job: Job
     created_on: float
-    entities: bytes  # the records as JSON until processed (a tenth of their parsed size), then b""
+    # its conforming records, in the compact form they are processed from (services.preprocessing.
+    # resolve_records), until processed; then None
+    pending: list[Any] | None
     catalogue_ref: str
     event: str
     source: str
     transients: frozenset[tuple[str, str]] | None  # None: the server's default pairs
-    invalid: dict[int, str]  # index -> why the record does not conform
+    invalid: dict[int, tuple[str, str | None]]  # index -> (why the record does not conform, its ref)
     submitted_by: str
     status: str = PENDING
     results: list[dict[str, Any]] = field(default_factory=list)
@@ -45,9 +47,14 @@ class Batch:
     stored_records: Callable[[], bytes] | None = None  # where a durable store keeps the records meanwhile
 
     def records(self) -> list[Any]:
-        """The batch's records, parsed (they wait as JSON, in memory or in the store)."""
-        raw = self.stored_records() if self.stored_records is not None else self.entities
-        return orjson.loads(raw) if isinstance(raw, bytes) else raw
+        """The batch's pending records (read back as JSON where a durable store keeps them)."""
+        if self.stored_records is not None:
+            return orjson.loads(self.stored_records())
+        return self.pending or []
+
+    def release_records(self) -> None:
+        """Processing has taken the records: the batch need not hold them any more."""
+        self.pending, self.stored_records = None, None
 
 
 @dataclass(slots=True, eq=False)
@@ -101,13 +108,11 @@ class InMemoryJobStore:
         return found if found is not None and found.job is job else None
 
     def add_batch(self, job: Job, **fields: Any) -> Batch:
-        """Store a new PENDING batch under an OPEN job; JobClosed otherwise. Its records (``entities``, a list)
-        are kept as JSON until processed: a million pending records in memory parsed would take ~500 MB."""
+        """Store a new PENDING batch under an OPEN job; JobClosed otherwise. Its records (``pending``, in their
+        compact form) are held as they are until processed."""
         now = self._clock.now()
         if job.status(now) != "OPEN":
             raise JobClosed(f"Job {job.id} is closed")
-        fields["size"] = len(fields["entities"])
-        fields["entities"] = orjson.dumps(fields["entities"])
         with self._lock:
             batch = Batch(id=str(next(self._batch_ids)), job=job, created_on=now, **fields)
             self._batches[batch.id] = batch

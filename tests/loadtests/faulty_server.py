@@ -26,21 +26,20 @@ def lose_records() -> None:
     original = preprocessing._write_chunk
     changes: collections.Counter[str] = collections.Counter()
 
-    def lossy(records: list[tuple], writers: Any, inventory: Any, *args: Any) -> None:
+    def lossy(records: list[tuple], writer: Any, inventory: Any, *args: Any) -> None:
         kept = []
-        for record in records:
-            batch, _, entity, catalogue_ref, ref, _, position_ref_ = record
-            position = inventory.find_position(catalogue_ref, position_ref_)
+        batch = writer.batch
+        for record in records:  # (index, sku, location, position ref, ref, type, qty, status, ...)
+            position_ref_, qty, status = record[3], record[6], record[7]
+            ref = record[4] or f"{position_ref_}:{record[5]}"
+            position = inventory.find_position(writer.catalogue.ref, position_ref_)
             stored = position.quantities.get(ref) if position is not None else None
-            if stored is None or (stored.quantity, stored.status) != (
-                entity["qty"],
-                entity.get("status", stored.status),
-            ):
+            if stored is None or (stored.quantity, stored.status) != (qty, status or stored.status):
                 changes[batch.id] += 1
                 if changes[batch.id] % LOSE_EVERY == 0:
                     continue
             kept.append(record)
-        original(kept, writers, inventory, *args)
+        original(kept, writer, inventory, *args)
 
     preprocessing._write_chunk = lossy
 

@@ -221,7 +221,7 @@ def test_setting_values_and_skip_are_read_with_the_declared_case_rules():
 def test_deltas_accumulate_or_replay_as_declared():
     inventory = InMemoryInventory()
     catalogue = inventory.ensure_catalogue("DEFAULT:1", 1, 0.0)
-    catalogue.positions["P:L:DEFAULT"] = Position("P:L:DEFAULT", "DEFAULT:1", "P", "L", "DEFAULT", 0.0)
+    catalogue.positions["P:L:DEFAULT"] = Position("P:L:DEFAULT", catalogue, "P", "L", "DEFAULT", 0.0)
     delta = {"productRef": "P", "locationRef": "L", "qty": -2, "deltaId": "d1"}
     apply_deltas(inventory, "DEFAULT:1", [delta, {**delta, "deltaId": "d2"}], 1.0, per_delta=False)
     again = apply_deltas(inventory, "DEFAULT:1", [delta], 2.0, per_delta=False, idempotent=False)

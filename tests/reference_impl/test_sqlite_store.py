@@ -14,6 +14,7 @@ from invharness.embedded import embedded_target
 from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.server import EmbeddedServer
+from invharness.reference_impl.services.preprocessing import resolve_records
 from tests.reference_impl.crash import crash_once
 from tests.reference_impl.test_feeds import CREATE as CREATE_FEED
 from tests.reference_impl.test_feeds import bucket, feed_input
@@ -66,7 +67,8 @@ def test_a_batch_accepted_but_not_processed_is_processed_after_a_restart(config,
     job = backend.stores.jobs.create_job("pending", 1, None)
     batch = backend.stores.jobs.add_batch(
         job,
-        entities=[record("PEND", 4)],
+        pending=resolve_records([record("PEND", 4)], (), "DEFAULT:1"),
+        size=1,
         catalogue_ref="DEFAULT:1",
         event="InventoryChanged",
         source="batch",

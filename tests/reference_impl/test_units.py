@@ -152,7 +152,7 @@ def test_job_lifetimes():
     with pytest.raises(JobClosed, match=f"Job {a.id} is closed"):
         midnight.add_batch(
             a,
-            entities=[],
+            pending=[],
             catalogue_ref="DEFAULT:1",
             event="e",
             source="s",
@@ -170,9 +170,9 @@ def test_job_lifetimes():
 def _inventory_with(on_hand: int) -> tuple[InMemoryInventory, Position]:
     inventory = InMemoryInventory()
     catalogue = inventory.ensure_catalogue("DEFAULT:1", 1, 0.0)
-    position = catalogue.positions["S:L:DEFAULT"] = Position("S:L:DEFAULT", "DEFAULT:1", "S", "L", "DEFAULT", 0.0)
+    position = catalogue.positions["S:L:DEFAULT"] = Position("S:L:DEFAULT", catalogue, "S", "L", "DEFAULT", 0.0)
     catalogue.add_quantity(
-        Quantity("S:L:DEFAULT:LAST_ON_HAND", "DEFAULT:1", position, "LAST_ON_HAND", "ACTIVE", on_hand, 0.0, 0.0)
+        Quantity("S:L:DEFAULT:LAST_ON_HAND", position, "LAST_ON_HAND", "ACTIVE", on_hand, 0.0, 0.0)
     )
     position.recompute(0.0)
     return inventory, position
@@ -187,7 +187,7 @@ def test_on_hand_counts_only_active_quantities_of_the_on_hand_types():
         ("o1", "ON_ORDER", "ACTIVE", 500),
         ("d1", "DELTA", "ACTIVE", -10),
     ):
-        catalogue.add_quantity(Quantity(ref, "DEFAULT:1", position, kind, status, qty, 0.0, 0.0))
+        catalogue.add_quantity(Quantity(ref, position, kind, status, qty, 0.0, 0.0))
     position.recompute(1.0)
     assert (position.on_hand, position.status) == (145, "ACTIVE")
 
@@ -195,7 +195,7 @@ def test_on_hand_counts_only_active_quantities_of_the_on_hand_types():
 def test_quantities_are_found_by_ref_whether_default_or_not():
     inventory, position = _inventory_with(1)
     catalogue = inventory.catalogue("DEFAULT:1")
-    catalogue.add_quantity(Quantity("custom-ref", "DEFAULT:1", position, "ON_ORDER", "ACTIVE", 3, 0.0, 0.0))
+    catalogue.add_quantity(Quantity("custom-ref", position, "ON_ORDER", "ACTIVE", 3, 0.0, 0.0))
     assert catalogue.find_quantity("S:L:DEFAULT:LAST_ON_HAND").quantity == 1
     assert catalogue.find_quantity("custom-ref").quantity == 3
     assert catalogue.find_quantity("S:L:DEFAULT:ON_ORDER") is None
@@ -207,10 +207,10 @@ def test_a_position_holds_its_quantities_by_ref_one_or_many_and_a_retyped_quanti
     _, position = _inventory_with(4)
     one = position.quantity("S:L:DEFAULT:LAST_ON_HAND")
     assert one is not None and not position.several() and list(position.quantities) == [one.ref]
-    replacement = Quantity(one.ref, "DEFAULT:1", position, "LAST_ON_HAND", "ACTIVE", 9, 0.0, 0.0)
+    replacement = Quantity(one.ref, position, "LAST_ON_HAND", "ACTIVE", 9, 0.0, 0.0)
     position.add(replacement)
     assert position.quantities == {one.ref: replacement} and not position.several()
-    position.add(Quantity("S:L:DEFAULT:ON_ORDER", "DEFAULT:1", position, "ON_ORDER", "ACTIVE", 2, 0.0, 0.0))
+    position.add(Quantity("S:L:DEFAULT:ON_ORDER", position, "ON_ORDER", "ACTIVE", 2, 0.0, 0.0))
     assert list(position.quantities) == ["S:L:DEFAULT:LAST_ON_HAND", "S:L:DEFAULT:ON_ORDER"] and position.several()
     replacement.set_type("SALE")  # a record may name a default ref with another type: the ref stays
     assert (replacement.ref, replacement.type) == ("S:L:DEFAULT:LAST_ON_HAND", "SALE")

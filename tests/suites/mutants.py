@@ -108,8 +108,13 @@ def _loh_keeps_transients(mp: pytest.MonkeyPatch) -> None:
 
 
 def _drops_custom_attributes(mp: pytest.MonkeyPatch) -> None:
-    original = preprocessing._split
-    mp.setattr(preprocessing, "_split", lambda attributes: (original(attributes)[0], None))
+    original = inventory.split_attributes
+
+    def split(attributes: dict) -> tuple:
+        segment, _custom, parent_ref = original(attributes)
+        return segment, None, parent_ref
+
+    mp.setattr(inventory, "split_attributes", split)
 
 
 def _no_match_is_complete(mp: pytest.MonkeyPatch) -> None:
@@ -433,13 +438,13 @@ def _action_not_validated(mp: pytest.MonkeyPatch) -> None:
 
 
 def _bad_record_drops_the_batch(mp: pytest.MonkeyPatch) -> None:
-    original = preprocessing.BatchProcessor._resolve
+    original = preprocessing.BatchProcessor._take
 
-    def resolve(self: Any, batches: Any, outcome: Any) -> list:
-        records = original(self, batches, outcome)
-        return [] if any(b.invalid for b in batches) else records
+    def take(self: Any, batch: Any, outcome: Any) -> list:
+        records = original(self, batch, outcome)
+        return [] if batch.invalid else records
 
-    mp.setattr(preprocessing.BatchProcessor, "_resolve", resolve)
+    mp.setattr(preprocessing.BatchProcessor, "_take", take)
 
 
 def _untyped_is_on_hand(mp: pytest.MonkeyPatch) -> None:
@@ -466,21 +471,22 @@ def _corrected_qty_null(mp: pytest.MonkeyPatch) -> None:
     original = preprocessing.Quantity
 
     def quantity(*args: Any, **kwargs: Any) -> Any:
-        return original(*args[:8], args[8] or None, *args[9:], **kwargs)
+        return original(*args[:7], args[7] or None, *args[8:], **kwargs)
 
     mp.setattr(preprocessing, "Quantity", quantity)
 
 
 def _ref_without_catalogue_type(mp: pytest.MonkeyPatch) -> None:
-    original = preprocessing.BatchProcessor._resolve
+    original = preprocessing.resolve_records
 
-    def resolve(self: Any, batches: Any, outcome: Any) -> list:
+    def resolve(entities: Any, invalid: Any, catalogue_ref: str) -> list:
+        # (index, sku, location, position ref, ref, type, ...): a default ref made without the catalogue type
         return [
-            r if "ref" in r[2] else (*r[:4], f"{r[2]['skuRef']}:{r[2]['locationRef']}:{r[5]}", *r[5:])
-            for r in original(self, batches, outcome)
+            r if r[4] is not None else (*r[:4], f"{r[1]}:{r[2]}:{r[5]}", *r[5:])
+            for r in original(entities, invalid, catalogue_ref)
         ]
 
-    mp.setattr(preprocessing.BatchProcessor, "_resolve", resolve)
+    mp.setattr(preprocessing, "resolve_records", resolve)
 
 
 # ---------------------------------------------------------------------- bpp-precedence

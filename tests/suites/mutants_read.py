@@ -105,11 +105,12 @@ def _loh_clears_reserved(mp: MP) -> None:
 def _any_record_clears_transients(mp: MP) -> None:
     original = preprocessing._write_chunk
 
-    def write(records: list[tuple], writers: Any, inventory_: Any, events_: Any, *rest: Any) -> None:
-        original(records, writers, inventory_, events_, *rest)
+    def write(records: list[tuple], writer: Any, inventory_: Any, events_: Any, *rest: Any) -> None:
+        original(records, writer, inventory_, events_, *rest)
         now = rest[1]
-        for _batch, _index, _entity, catalogue_ref, _ref, kind, pos_ref in records:
-            position = inventory_.find_position(catalogue_ref, pos_ref)
+        for record in records:  # (index, sku, location, position ref, ref, type, ...)
+            pos_ref, kind = record[3], record[5]
+            position = inventory_.find_position(writer.catalogue.ref, pos_ref)
             if position is not None and kind != vocabulary.LAST_ON_HAND:
                 position.deactivate(vocabulary.LOH_DEACTIVATES, now)
                 position.recompute(now)
@@ -146,20 +147,21 @@ INVENTORY = [
 
 
 def _newer_fields_custom(mp: MP) -> None:
-    mp.setattr(preprocessing, "_SEGMENT", preprocessing._SEGMENT - {"channel", "segment1", "segment2", "segment3"})
+    mp.setattr(inventory, "_SEGMENT", inventory._SEGMENT - {"channel", "segment1", "segment2", "segment3"})
 
 
 def _segment_kept_from_creation(mp: MP) -> None:
     original = preprocessing._write_chunk
 
-    def write(records: list[tuple], writers: Any, inventory_: Any, *rest: Any) -> None:
+    def write(records: list[tuple], writer: Any, inventory_: Any, *rest: Any) -> None:
         kept = []
-        for _batch, _index, _entity, catalogue_ref, ref, _kind, pos_ref in records:
-            position = inventory_.find_position(catalogue_ref, pos_ref)
+        for record in records:  # (index, sku, location, position ref, ref, type, ...)
+            pos_ref, ref = record[3], record[4] or f"{record[3]}:{record[5]}"
+            position = inventory_.find_position(writer.catalogue.ref, pos_ref)
             stored = position.quantities.get(ref) if position is not None else None
             if stored is not None and stored.segment:
                 kept.append((stored, stored.segment))
-        original(records, writers, inventory_, *rest)
+        original(records, writer, inventory_, *rest)
         for stored, segment in kept:
             stored.segment = segment
 
@@ -167,8 +169,13 @@ def _segment_kept_from_creation(mp: MP) -> None:
 
 
 def _drops_custom_attributes(mp: MP) -> None:
-    original = preprocessing._split
-    mp.setattr(preprocessing, "_split", lambda attributes: (original(attributes)[0], None))
+    original = inventory.split_attributes
+
+    def split(attributes: dict) -> tuple:
+        segment, _custom, parent_ref = original(attributes)
+        return segment, None, parent_ref
+
+    mp.setattr(inventory, "split_attributes", split)
 
 
 def _segment_match(compare: Any) -> Any:

@@ -144,7 +144,7 @@ class SqliteInventory:
     def _catalogue(
         self, ref: str, retailer_id: int, created: float, updated: float, status: str, id_: int
     ) -> Catalogue:
-        catalogue = Catalogue(ref, retailer_id, created, updated, status=status, id=id_)
+        catalogue = Catalogue(ref, retailer_id, created, updated, status=status, id=id_, issue_id=self.new_id)
         catalogue.positions = _Positions(self, ref)  # type: ignore[assignment]
         catalogue.other_refs = _OtherRefs(self, ref)  # type: ignore[assignment]
         return catalogue
@@ -188,7 +188,7 @@ class SqliteInventory:
                 f"SELECT {_POSITION_COLUMNS} FROM positions WHERE catalogue_ref = ? AND ref = ?", (catalogue_ref, ref)
             )
             if row is not None:
-                found = self._cache[catalogue_ref, ref] = _position(catalogue_ref, row)
+                found = self._cache[catalogue_ref, ref] = _position(self._catalogues[catalogue_ref], row)
         return found
 
     def prefetch(self, catalogue_ref: str, refs: Iterable[str]) -> None:
@@ -208,7 +208,7 @@ class SqliteInventory:
                 [catalogue_ref, *part],
             )
             for row in rows:
-                cache[catalogue_ref, row[0]] = _position(catalogue_ref, row)
+                cache[catalogue_ref, row[0]] = _position(self._catalogues[catalogue_ref], row)
                 absent.discard((catalogue_ref, row[0]))
 
     def add_position(self, catalogue: Catalogue, position: Position) -> None:
@@ -271,7 +271,7 @@ class SqliteInventory:
                 (catalogue_ref, after),
             )
             for row in rows:
-                yield self._cache.get((catalogue_ref, row[0])) or _position(catalogue_ref, row)
+                yield self._cache.get((catalogue_ref, row[0])) or _position(self._catalogues[catalogue_ref], row)
             if len(rows) < 1000:
                 return
             after = rows[-1][0]
@@ -293,16 +293,32 @@ def _virtual_catalogue(data: bytes) -> StoredVirtualCatalogue:
     return StoredVirtualCatalogue(**{**fields, "retailer_ids": tuple(fields["retailer_ids"])}, positions=positions)
 
 
-def _position(catalogue_ref: str, row: tuple) -> Position:
-    ref, id_, product, location, type_, status, on_hand, created, updated, delta_ids, packed = row
-    position = Position(ref, catalogue_ref, product, location, type_, created, id_)
-    position.status, position.on_hand, position.updated_on = status, on_hand, updated
+def _position(catalogue: Catalogue, row: tuple) -> Position:
+    ref, id_, product, location, type_, status, _on_hand, created, updated, delta_ids, packed = row
+    position = Position(ref, catalogue, product, location, type_, created, id_)
+    position.status, position.updated_on = status, updated
     if delta_ids is not None:
         position.delta_ids = set(orjson.loads(delta_ids))
-    for q in orjson.loads(packed):
-        position.add(
-            Quantity(q[0], catalogue_ref, position, q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10])
-        )
+    for q_ref, kind, q_status, qty, q_created, q_updated, corrected, attributes, q_id in orjson.loads(packed):
+        if type(attributes) is list:  # (segment, custom attributes, parentRef) set apart
+            segment, custom, parent_ref = attributes
+            quantity = Quantity(
+                q_ref, position, kind, q_status, qty, q_created, q_updated, corrected, segment, custom, parent_ref, q_id
+            )
+        else:  # a batch record's attributes object, or none
+            quantity = Quantity(
+                q_ref,
+                position,
+                kind,
+                q_status,
+                qty,
+                q_created,
+                q_updated,
+                corrected,
+                id=q_id,
+                attributes_json=attributes,
+            )
+        position.add(quantity)
     return position
 
 
@@ -317,12 +333,10 @@ def _row(p: Position) -> tuple:
                 q.created_on,
                 q.updated_on,
                 q.corrected_qty,
-                q.segment,
-                q.attributes,
-                q.parent_ref,
+                q.packed_attributes,
                 q.id,
             )
-            for q in p.quantities.values()
+            for q in p.held()
         ]
     )
     delta_ids = orjson.dumps(sorted(p.delta_ids)) if p.delta_ids is not None else None
@@ -340,3 +354,4 @@ def _row(p: Position) -> tuple:
         delta_ids,
         packed,
     )
+

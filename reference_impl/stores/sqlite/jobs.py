@@ -1,6 +1,6 @@
-"""Jobs and batches in SQLite. A batch's records are stored (raw, as posted and validated) and committed before
-the batch is answered; its outcome is written to the state database with the group's writes, so a batch is
-processed exactly once: PENDING after a restart means nothing of it was applied.
+"""Jobs and batches in SQLite. A batch's records are stored (validated, in the compact form they are processed
+from) and committed before the batch is answered; its outcome is written to the state database with the
+group's writes, so a batch is processed exactly once: PENDING after a restart means nothing of it was applied.
 
 Jobs and the batches' fields (not their records) are few and held in memory as well.
 """
@@ -58,7 +58,7 @@ class SqliteJobStore(InMemoryJobStore):
                 str(id_),
                 job,
                 created_on,
-                b"",
+                None,
                 catalogue_ref,
                 event,
                 source,
@@ -103,12 +103,12 @@ class SqliteJobStore(InMemoryJobStore):
                 transients,
                 orjson.dumps(batch.invalid, option=orjson.OPT_NON_STR_KEYS),
                 batch.submitted_by,
-                batch.entities,
+                orjson.dumps(batch.pending),
                 batch.size,
             ),
         )
         # Committed: memory need not hold the records until they are processed (flat however many wait).
-        batch.entities, batch.stored_records = b"", self._reader(batch.id)
+        batch.pending, batch.stored_records = None, self._reader(batch.id)
         return batch
 
     def _reader(self, batch_id: str) -> Callable[[], bytes]:
@@ -137,3 +137,4 @@ class SqliteJobStore(InMemoryJobStore):
         """The group committed: its batches' raw records are no longer needed."""
         done, self._committing = self._committing, []
         self._intake.executemany("UPDATE batches SET entities = NULL WHERE id = ?", [(int(b.id),) for b in done])
+
