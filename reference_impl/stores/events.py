@@ -12,7 +12,6 @@ from __future__ import annotations
 import array
 import bisect
 import heapq
-import itertools
 import threading
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -91,16 +90,20 @@ class _Records:
 
     __slots__ = ("blocks", "entity_refs", "first", "kinds", "qtys", "refs")
 
-    def __init__(self, first: int, records: list[tuple[EventBlock, str, str, str, int]]) -> None:
+    def __len__(self) -> int:
+        return len(self.entity_refs)
+
+    def __init__(self, first: int, records: list[tuple[EventBlock, str, str | None, str, int]]) -> None:
         blocks, self.entity_refs, refs, kinds, self.qtys = zip(*records, strict=True)
         self.first = first
         self.blocks: EventBlock | tuple[EventBlock, ...] = _column(blocks)
         self.kinds: str | tuple[str, ...] = _column(kinds)
-        # a quantity ref of the default form, <entity ref>:<type>, is made when read (as Quantity does)
-        default = zip(refs, self.entity_refs, kinds, strict=True)
-        self.refs: str | tuple[str | None, ...] | None = _column(
-            tuple(None if ref == f"{entity}:{kind}" else ref for ref, entity, kind in default)
-        )
+        # a quantity ref of the default form, <entity ref>:<type>, is made when read (as Quantity does);
+        # the batch hot path gives it as None already
+        if refs.count(None) != len(refs):
+            default = zip(refs, self.entity_refs, kinds, strict=True)
+            refs = tuple(None if ref is None or ref == f"{entity}:{kind}" else ref for ref, entity, kind in default)
+        self.refs: str | tuple[str | None, ...] | None = _column(refs)
 
     def view(self, seq: int) -> RecordEvent:
         row = seq - self.first
@@ -123,30 +126,33 @@ def _column(values: tuple[Any, ...]) -> Any:
 
 
 class InMemoryEventLog:
-    """Events in arrival order, with indexes by name, type, retailer and entity ref (the EventStore in memory)."""
+    """Events in arrival order, with indexes by name, type, retailer and entity ref (the EventStore in memory).
+
+    What is stored is a list of items, an Event or the _Records of a chunk of record events, with the seq
+    of each item's first event and the arrival clock when it came (the events of a chunk arrive together):
+    per event, only the entity ref index holds anything. The name, type and retailer indexes are runs of
+    consecutive seqs (_SeqRuns), a chunk's events being one run: a million events in them are a few
+    thousand runs, not three million list entries."""
 
     def __init__(self, retention: int = 2_000_000) -> None:
         self._prefix = str(uuid.uuid4())[:23]
-        self._events: list[Any] = []  # Event, or the _Records holding it (one per record event)
-        self._first_seq = 1
-        # name, type and retailer -> the ascending seqs of their events (an event's seq object is shared)
-        self._by_name: dict[str, list[int]] = {}
-        self._by_type: dict[str, list[int]] = {}
-        self._by_retailer: dict[int | None, list[int]] = {}
+        self._items: list[Any] = []  # Event, or the _Records of a chunk
+        self._starts = array.array("q")  # seq of each item's first event
+        self._first_seq = 1  # the oldest event kept
+        self._next_seq = 1
+        self._by_name: dict[str, _SeqRuns] = {}
+        self._by_type: dict[str, _SeqRuns] = {}
+        self._by_retailer: dict[int | None, _SeqRuns] = {}
         # entity ref -> seq, or a list of seqs once it has several: most positions have one event.
         self._by_entity: dict[str, int | list[int]] = {}
         # Time: a batch's record events carry the batch's start, appended while other events arrive, so
-        # generated_on is not ordered by seq. The arrival clock (the latest generated_on so far, by seq)
+        # generated_on is not ordered by seq. The arrival clock (the latest generated_on so far, by item)
         # is; an event generated at t arrived within [t, t + max lag], which bounds the bisection.
-        self._arrival = array.array("d")
+        self._arrival = array.array("d")  # per item
         self._latest = float("-inf")
         self._max_lag = 0.0
         self._retention = retention
         self._lock = threading.Lock()
-
-    @property
-    def _next_seq(self) -> int:
-        return self._first_seq + len(self._events)
 
     def event_id(self, event: AnyEvent) -> str:
         return f"{self._prefix}-{event.seq:012x}"
@@ -154,62 +160,57 @@ class InMemoryEventLog:
     def append(self, name: str, generated_on: float, **fields: Any) -> Event:
         with self._lock:
             event = Event(self._next_seq, name, generated_on, **fields)
-            self._events.append(event)
-            self._arrive(generated_on, 1)
-            self._by_name.setdefault(name, []).append(event.seq)
-            self._by_type.setdefault(event.type, []).append(event.seq)
-            self._by_retailer.setdefault(event.retailer_id, []).append(event.seq)
+            self._store(event, 1, generated_on, generated_on)
+            _runs_of(self._by_name, name).add(event.seq, 1)
+            _runs_of(self._by_type, event.type).add(event.seq, 1)
+            _runs_of(self._by_retailer, event.retailer_id).add(event.seq, 1)
             if event.entity_ref is not None:
-                self._index_entity(event.entity_ref, event.seq)
+                self._index_entities((event.entity_ref,), event.seq)
             self._trim()
         return event
 
-    def _index_entity(self, ref: str, seq: int) -> None:
-        known = self._by_entity.get(ref)
-        if known is None:
-            self._by_entity[ref] = seq
-        elif type(known) is int:
-            self._by_entity[ref] = [known, seq]
-        else:
-            known.append(seq)
+    def _store(self, item: Any, count: int, earliest: float, latest: float) -> None:
+        """Keep ``item`` (its ``count`` events, generated within [earliest, latest]) arriving now."""
+        self._items.append(item)
+        self._starts.append(self._next_seq)
+        self._next_seq += count
+        self._latest = max(self._latest, latest)
+        self._max_lag = max(self._max_lag, self._latest - earliest)
+        self._arrival.append(self._latest)
 
     def save(self, event: Event) -> None:
         """The event's status changed (in memory: already stored)."""
 
-    def append_records(self, records: list[tuple[EventBlock, str, str, str, int]]) -> None:
-        """Store batch-record events (block, position ref, quantity ref, type, qty) in order.
+    def append_records(self, records: list[tuple[EventBlock, str, str | None, str, int]]) -> None:
+        """Store batch-record events (block, position ref, quantity ref or None for <position ref>:<type>,
+        type, qty) in order.
 
-        The hot path of ingestion: one call per chunk of records, the indexes kept here. The name, type
-        and retailer indexes take each run of records sharing a block in one extend; every index holds
-        the same int objects (a million seqs in four indexes are a million ints, not four)."""
+        The hot path of ingestion: one call per chunk of records, the indexes kept here."""
         if not records:
             return
         with self._lock:
-            first = self._first_seq + len(self._events)
+            first = self._next_seq
             stored = _Records(first, records)
-            self._events.extend(itertools.repeat(stored, len(records)))
-            seqs = list(range(first, first + len(records)))
-            index_entity = self._index_entity
-            for entity_ref, seq in zip(stored.entity_refs, seqs, strict=True):
-                index_entity(entity_ref, seq)
-            generated = []
             blocks = stored.blocks
             runs = [(blocks, 0, len(records))] if type(blocks) is EventBlock else _runs(list(blocks))
+            generated = [block.generated_on for block, _, _ in runs]
+            self._store(stored, len(records), min(generated), max(generated))
             for block, start, end in runs:
-                generated.append(block.generated_on)
-                run = seqs[start:end]
-                self._by_name.setdefault(block.name, []).extend(run)
-                self._by_type.setdefault(block.type, []).extend(run)
-                self._by_retailer.setdefault(block.retailer_id, []).extend(run)
-            # every record of the chunk arrives at once, when the latest of its blocks was made
-            self._arrive(max(generated), 0)
-            self._arrive(min(generated), len(records))
+                for index, key in ((self._by_name, block.name), (self._by_type, block.type)):
+                    _runs_of(index, key).add(first + start, end - start)
+                _runs_of(self._by_retailer, block.retailer_id).add(first + start, end - start)
+            self._index_entities(stored.entity_refs, first)
 
-    def _arrive(self, generated_on: float, count: int) -> None:
-        """Note ``count`` events generated at ``generated_on`` arriving now."""
-        self._latest = max(self._latest, generated_on)
-        self._max_lag = max(self._max_lag, self._latest - generated_on)
-        self._arrival.extend(itertools.repeat(self._latest, count))
+    def _index_entities(self, entity_refs: Sequence[str], first: int) -> None:
+        """Index the entity refs of the events from seq ``first`` on (one dict operation for a new ref)."""
+        by_entity, setdefault = self._by_entity, self._by_entity.setdefault
+        for entity_ref, seq in zip(entity_refs, range(first, first + len(entity_refs)), strict=True):
+            known = setdefault(entity_ref, seq)
+            if known is not seq:  # the ref has events already
+                if type(known) is int:
+                    by_entity[entity_ref] = [known, seq]
+                else:
+                    known.append(seq)
 
     def trim(self) -> None:
         """Drop the oldest tenth when over retention (called after bulk raising)."""
@@ -217,20 +218,25 @@ class InMemoryEventLog:
             self._trim()
 
     def _trim(self) -> None:
-        if len(self._events) > self._retention:
-            count = len(self._events) // 10
-            del self._events[:count]
-            del self._arrival[:count]
-            self._first_seq += count
+        if self._next_seq - self._first_seq > self._retention:
+            self._first_seq += (self._next_seq - self._first_seq) // 10
+            gone = bisect.bisect_right(self._starts, self._first_seq) - 1  # items wholly older than the first kept
+            if gone > 0:
+                del self._items[:gone]
+                del self._starts[:gone]
+                del self._arrival[:gone]
             for index in (self._by_name, self._by_type, self._by_retailer):
                 for seqs in index.values():
-                    del seqs[: bisect.bisect_left(seqs, self._first_seq)]
+                    seqs.drop_below(self._first_seq)
+
+    def _item(self, seq: int) -> int:
+        """The position in _items of the item holding event ``seq`` (-1: none)."""
+        return bisect.bisect_right(self._starts, seq) - 1
 
     def _view(self, seq: int) -> AnyEvent | None:
-        index = seq - self._first_seq
-        if not 0 <= index < len(self._events):
+        if not self._first_seq <= seq < self._next_seq:
             return None
-        stored = self._events[index]
+        stored = self._items[self._item(seq)]
         return stored.view(seq) if type(stored) is _Records else stored
 
     def get(self, event_id: str) -> AnyEvent | None:
@@ -283,8 +289,7 @@ class InMemoryEventLog:
 
     def _arrived(self, seq: int) -> float:
         """The arrival clock at event ``seq``; -inf once it is dropped (so bisection passes it)."""
-        index = seq - self._first_seq
-        return self._arrival[index] if index >= 0 else float("-inf")
+        return self._arrival[self._item(seq)] if seq >= self._first_seq else float("-inf")
 
 
 def _runs(blocks: list[EventBlock]) -> list[tuple[EventBlock, int, int]]:
@@ -299,16 +304,70 @@ def _runs(blocks: list[EventBlock]) -> list[tuple[EventBlock, int, int]]:
     return runs
 
 
+def _runs_of(index: dict[Any, _SeqRuns], key: Any) -> _SeqRuns:
+    found = index.get(key)
+    if found is None:
+        found = index[key] = _SeqRuns()
+    return found
+
+
+class _SeqRuns(Sequence[int]):
+    """An ascending sequence of seqs kept as runs of consecutive ones: (first seq, count before it)."""
+
+    __slots__ = ("_dropped", "_firsts", "_offsets", "_total")
+
+    def __init__(self) -> None:
+        self._firsts = array.array("q")  # the first seq of each run
+        self._offsets = array.array("q")  # how many seqs (dropped ones included) come before each run
+        self._total = 0  # seqs added
+        self._dropped = 0  # of which dropped (the oldest)
+
+    def add(self, first: int, count: int) -> None:
+        """Append the seqs [first, first + count), all above the last one."""
+        if self._firsts and self._firsts[-1] + (self._total - self._offsets[-1]) == first:
+            self._total += count  # continues the last run
+            return
+        self._firsts.append(first)
+        self._offsets.append(self._total)
+        self._total += count
+
+    def drop_below(self, seq: int) -> None:
+        """Forget the seqs below ``seq``."""
+        self._dropped += bisect.bisect_left(self, seq)
+        gone = bisect.bisect_right(self._offsets, self._dropped) - 1
+        if gone > 0:
+            del self._firsts[:gone]
+            del self._offsets[:gone]
+
+    def __len__(self) -> int:
+        return self._total - self._dropped
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        absolute = index + self._dropped
+        run = bisect.bisect_right(self._offsets, absolute) - 1
+        return self._firsts[run] + (absolute - self._offsets[run])
+
+    def __iter__(self) -> Iterator[int]:
+        for position in range(len(self)):
+            yield self[position]
+
+
 class _Merged(Sequence[int]):
     """Several ascending seq lists read as one ascending sequence (the retailers' indexes together).
 
     Most users see one retailer (and events of none), so this is usually one list; merging more is
     done once, on first use."""
 
-    def __init__(self, lists: list[list[int]]) -> None:
+    def __init__(self, lists: list[Sequence[int]]) -> None:
         non_empty = [seqs for seqs in lists if seqs]
         self._lists = non_empty
-        self._seqs: list[int] | None = non_empty[0] if len(non_empty) == 1 else None
+        self._seqs: Sequence[int] | None = non_empty[0] if len(non_empty) == 1 else None
         self._length = sum(len(seqs) for seqs in non_empty)
 
     def __len__(self) -> int:

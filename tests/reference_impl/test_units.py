@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import random
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -14,7 +15,7 @@ from invharness.reference_impl.services.auth import Authenticator, TokenError
 from invharness.reference_impl.services.deltas import apply_deltas
 from invharness.reference_impl.services.preprocessing import DEFAULT_TRANSIENTS, preprocessing_applies
 from invharness.reference_impl.services.settings import SettingsService, parse_bool
-from invharness.reference_impl.stores.events import EventBlock, InMemoryEventLog
+from invharness.reference_impl.stores.events import EventBlock, InMemoryEventLog, _SeqRuns
 from invharness.reference_impl.stores.inventory import Catalogue, InMemoryInventory, Position, Quantity
 from invharness.reference_impl.stores.jobs import InMemoryJobStore, JobClosed
 from invharness.reference_impl.stores.settings import ConstraintViolation, InMemorySettingsStore
@@ -283,6 +284,46 @@ def test_event_log_reads_searches_pages_and_forgets_the_oldest():
     assert [e.generated_on for e in newest_first] == [59.0, 58.0]
     events = SimpleNamespace(event_id=log.event_id, account_id="DEMO")
     assert json.loads(json.dumps(_event_json(events, page[0])))["context"]["entityRef"] == "r1"
+
+
+def test_seq_runs_read_as_the_list_of_seqs_they_hold():
+    rng = random.Random(5)
+    runs, expected, seq = _SeqRuns(), [], 1
+    for _ in range(300):
+        seq += rng.choice((0, 0, 1, 7))  # mostly contiguous: runs that continue the last one
+        count = rng.randint(1, 9)
+        runs.add(seq, count)
+        expected += range(seq, seq + count)
+        seq += count
+        if rng.random() < 0.1:
+            below = rng.randint(expected[0], seq) if expected else seq
+            runs.drop_below(below)
+            expected = [s for s in expected if s >= below]
+        assert len(runs) == len(expected) and list(runs) == expected
+        assert [runs[i] for i in (0, len(expected) // 2, -1)] == [expected[i] for i in (0, len(expected) // 2, -1)]
+    assert len(runs._firsts) < len(expected) / 3, "contiguous seqs share a run"
+
+
+def test_record_events_are_read_back_from_their_chunks_and_trimmed_by_chunk():
+    log = InMemoryEventLog(retention=1_000)
+    block = EventBlock("InventoryChanged", 5.0, 1, "INVENTORY_POSITION", "INVENTORY_CATALOGUE", "DEFAULT:1", "b", "u")
+    for chunk in range(4):
+        log.append_records([(block, f"P{chunk}-{i}", None, "LAST_ON_HAND", i) for i in range(300)])
+        log.append("Other", 6.0 + chunk, retailer_id=2, entity_type="X", entity_ref=f"P{chunk}-0")
+    event = log.search({"entity_ref": "P3-7"}, 0.0, 100.0, 0, 5, lambda e: True)[0]
+    assert [(e.entity_ref, e.attributes) for e in event] == [
+        ("P3-7", {"quantityRef": "P3-7:LAST_ON_HAND", "type": "LAST_ON_HAND", "qty": 7})
+    ]
+    both, _ = log.search({"entity_ref": "P3-0"}, 0.0, 100.0, 0, 5, lambda e: True)
+    assert [e.name for e in both] == ["Other", "InventoryChanged"]
+    assert log.get(log.event_id(event[0])).attributes["qty"] == 7
+    first_chunk = log.search({"entity_ref": "P0-5"}, 0.0, 100.0, 0, 5, lambda e: True)[0]
+    assert first_chunk == [], "over retention, the oldest tenth was dropped"
+    named, _ = log.search({"name": "InventoryChanged"}, 0.0, 100.0, 0, 2_000, lambda e: True)
+    # 1,204 events, over 1,000: the oldest tenth (120 record events, seqs 1-120) dropped
+    assert len(named) == 1_200 - 120 and named[0].entity_ref == "P3-299" and named[-1].entity_ref == "P0-120"
+    others, _ = log.search({}, 0.0, 100.0, 0, 10, lambda e: True, retailers=[2])
+    assert [e.generated_on for e in others] == [9.0, 8.0, 7.0, 6.0]
 
 
 def test_config_file_and_environment_override_the_demo_account(tmp_path):
