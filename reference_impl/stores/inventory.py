@@ -241,6 +241,9 @@ class Position:
     @property
     def on_hand(self) -> int:
         """Its ACTIVE LAST_ON_HAND, RESERVED, SALE, CORRECTION and DELTA quantities summed."""
+        held = self._held
+        if type(held) is Quantity:  # most positions: read once per record written
+            return held.quantity if held.status == ACTIVE and held.type in ONHAND_TYPES else 0
         total = 0
         for q in self.held():
             if q.status == ACTIVE and q.type in ONHAND_TYPES:

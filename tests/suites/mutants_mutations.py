@@ -13,7 +13,7 @@ from invharness.reference_impl.services import feed_filters, virtual
 from invharness.reference_impl.services import inventory as inventory_service
 from invharness.reference_impl.stores import inventory
 from invharness.reference_impl.stores.virtual import StoredVirtualPosition
-from invharness.reference_impl.vocabulary import ACTIVE, ONHAND_TYPES, OUT_OF_STOCK
+from invharness.reference_impl.vocabulary import ACTIVE, OUT_OF_STOCK
 from tests.suites.mutants import Mutant, applied
 
 __all__ = ["MUTATION_MUTANTS", "Mutant", "applied"]
@@ -25,9 +25,6 @@ def _inactive_lifted_by_stock(mp: MP) -> None:
     """The next stock change re-derives the status, as if nothing made the position INACTIVE."""
 
     def recompute(self: Any, now: float) -> None:
-        self.on_hand = sum(
-            q.quantity for q in self.quantities.values() if q.status == ACTIVE and q.type in ONHAND_TYPES
-        )
         self.status = ACTIVE if self.on_hand > 0 else OUT_OF_STOCK
         self.updated_on = now
 

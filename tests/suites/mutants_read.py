@@ -77,21 +77,17 @@ def _catalogue_ref_ignored(mp: MP) -> None:
     mp.setattr(BatchService, "accept_batch", accept)
 
 
-def _recompute(counts: Any) -> Any:
-    def recompute(self: Any, now: float) -> None:
-        self.on_hand = sum(q.quantity for q in self.quantities.values() if counts(q))
-        self.status = vocabulary.ACTIVE if self.on_hand > 0 else vocabulary.OUT_OF_STOCK
-        self.updated_on = now
-
-    return recompute
+def _on_hand(counts: Any) -> property:
+    """onHand summed over the quantities ``counts`` lets through (the status follows it)."""
+    return property(lambda self: sum(q.quantity for q in self.held() if counts(q)))
 
 
 def _on_hand_counts_inactive(mp: MP) -> None:
-    mp.setattr(inventory.Position, "recompute", _recompute(lambda q: q.type in vocabulary.ONHAND_TYPES))
+    mp.setattr(inventory.Position, "on_hand", _on_hand(lambda q: q.type in vocabulary.ONHAND_TYPES))
 
 
 def _on_hand_counts_every_type(mp: MP) -> None:
-    mp.setattr(inventory.Position, "recompute", _recompute(lambda q: q.status == vocabulary.ACTIVE))
+    mp.setattr(inventory.Position, "on_hand", _on_hand(lambda q: q.status == vocabulary.ACTIVE))
 
 
 def _loh_keeps_transients(mp: MP) -> None:
