@@ -9,6 +9,7 @@ import dataclasses
 import ipaddress
 import logging
 import socket
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -17,10 +18,11 @@ from typing import Any
 import uvicorn
 import yaml
 
-from invharness.reference_impl.backend import Backend
-from invharness.reference_impl.clock import Clock
+from invharness.reference_impl.backend import Backend, Stores
+from invharness.reference_impl.clock import Clock, SystemClock
 from invharness.reference_impl.config import ServerConfig, behaviours_from_profile, load_config
 from invharness.reference_impl.local_s3 import LocalS3
+from invharness.reference_impl.stores.sqlite.db import DataFormatError
 from invharness.reference_impl.transport.app import create_app
 from invharness.reference_impl.transport.head_timeout import head_timeout_protocol
 
@@ -147,6 +149,12 @@ def run_from_args(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if config.data_dir is not None:
+        try:
+            Stores.open(config, SystemClock()).close()  # a data directory this version cannot read: say so now
+        except (OSError, sqlite3.Error, DataFormatError) as exc:
+            print(f"invharness serve: --data-dir {config.data_dir}: {exc}", file=sys.stderr)
+            return 2
     local_s3 = None
     if config.s3_endpoint is None:
         local_s3 = LocalS3().start()

@@ -4,6 +4,7 @@
 import contextlib
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -192,3 +193,18 @@ def test_clock_control_is_off_unless_asked_and_documented(capsys):
         main(["serve", "--help"])
     out = capsys.readouterr().out
     assert "--clock-control" in out and "loopback" in out
+
+
+def test_a_data_dir_of_another_format_is_refused_with_a_reason(tmp_path, capsys):
+    old = tmp_path / "old"
+    old.mkdir()
+    with sqlite3.connect(old / "state.sqlite3") as db:  # what the first SQLite store left: meta without a format
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value)")
+        db.execute("INSERT INTO meta VALUES ('event_prefix', 'x')")
+    assert main(["serve", "--data-dir", str(old), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "state.sqlite3 holds data in format 1" in err and "new --data-dir" in err
+    with sqlite3.connect(old / "state.sqlite3") as db:
+        db.execute("INSERT INTO meta VALUES ('format', 3)")
+    assert main(["serve", "--data-dir", str(old), "--port", "0"]) == 2
+    assert "format 3; this version reads format 2" in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """The durable stores: the same Protocols as the in-memory ones, kept in SQLite files under a data directory.
 
 Two files, so that accepting a batch never commits half a group (db.py says why): ``intake.sqlite3``
-holds jobs, batches (their raw records until processed), settings, feeds, runs and the token signing key;
+holds jobs, batches (their records until processed), settings, feeds, runs and the token signing key;
 ``state.sqlite3`` holds the inventory, the event log and each processed batch's outcome.
 """
 

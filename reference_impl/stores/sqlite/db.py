@@ -16,7 +16,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Database", "GroupTransaction"]
+__all__ = ["FORMAT", "DataFormatError", "Database", "GroupTransaction"]
+
+# What this version writes. 2: a batch's records wait as compact tuples, a quantity keeps its record's
+# attributes as they came (1, unrecorded, kept the posted records and split attributes).
+FORMAT = 2
+
+
+class DataFormatError(ValueError):
+    """A data directory written in another format than this version reads."""
 
 
 class Database:
@@ -31,8 +39,20 @@ class Database:
         # A bounded page cache (64 MB) big enough that a chunk's B-tree pages stay in it; memory stays flat.
         self.conn.execute("PRAGMA cache_size=-65536")
         self.conn.executescript(schema)
+        self._check_format(path)
         self.lock = threading.RLock()
         self.in_group = False
+
+    def _check_format(self, path: Path) -> None:
+        found = self.conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        if found is None and self.conn.execute("SELECT count(*) FROM meta").fetchone()[0] == 0:  # a new file
+            self.conn.execute("INSERT INTO meta (key, value) VALUES ('format', ?)", (FORMAT,))
+        elif found is None or found[0] != FORMAT:
+            self.conn.close()
+            raise DataFormatError(
+                f"{path} holds data in format {1 if found is None else found[0]}; this version reads format "
+                f"{FORMAT} only: serve with a new --data-dir (or the version that wrote it)"
+            )
 
     @contextmanager
     def locked(self) -> Iterator[sqlite3.Connection]:
