@@ -553,6 +553,16 @@ _any_region_accepted = destination_check_skipped("IllegalLocationConstraintExcep
 _missing_policy_accepted = destination_check_skipped("no bucket policy")
 
 
+def _patch_update(mp: MP, update: Any) -> None:
+    """Replace FeedService.update, on both routes to it (GraphQL calls update_off_loop)."""
+
+    async def update_off_loop(self: Any, principal: Any, data: dict[str, Any]) -> Any:
+        return update(self, principal, data)
+
+    mp.setattr(feeds.FeedService, "update", update)
+    mp.setattr(feeds.FeedService, "update_off_loop", update_off_loop)
+
+
 def _refused_activation_stored(mp: MP) -> None:
     original = feeds.FeedService.update
 
@@ -565,7 +575,7 @@ def _refused_activation_stored(mp: MP) -> None:
                 feed.status = "ACTIVE"  # the status is written before the destination is validated
             raise
 
-    mp.setattr(feeds.FeedService, "update", update)
+    _patch_update(mp, update)
 
 
 def _activation_not_stored(mp: MP) -> None:
@@ -579,7 +589,7 @@ def _activation_not_stored(mp: MP) -> None:
         self.validate_destination(feed.bucket)
         return dataclasses.replace(feed, status="ACTIVE")  # answered, never stored
 
-    mp.setattr(feeds.FeedService, "update", update)
+    _patch_update(mp, update)
 
 
 def _switched_off_feeds_keep_running(mp: MP) -> None:
@@ -597,7 +607,7 @@ def _switched_off_feeds_keep_running(mp: MP) -> None:
         now = self._clock.now()
         return [f for f in self._store.feeds() if f.next_run_at is not None and f.next_run_at <= now]
 
-    mp.setattr(feeds.FeedService, "update", update)
+    _patch_update(mp, update)
     mp.setattr(feeds.FeedService, "due", due)
 
 
@@ -610,7 +620,7 @@ def _no_way_back_on(mp: MP) -> None:
             raise feeds.FeedError("an INACTIVE feed cannot change status")
         return original(self, principal, data)
 
-    mp.setattr(feeds.FeedService, "update", update)
+    _patch_update(mp, update)
 
 
 def _latest_run_only(mp: MP) -> None:
