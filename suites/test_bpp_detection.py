@@ -5,8 +5,10 @@ checks, which move the ACCOUNT setting, cannot change what these see. Each check
 stored effect (quantities, statuses, updatedOn, onHand over GraphQL) besides the events.
 """
 
+import itertools
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -292,6 +294,7 @@ def test_duplicates_across_batches_of_one_job(client, ref, profile):
 
 
 WITHIN_WINDOW_MIN_S = 0.4
+LOAD_POSTERS = 3  # concurrent posts of the load that keeps a target busy
 
 
 def pending_apart(client, ref, profile, first: int, second: int, gap_s: float) -> tuple:
@@ -302,14 +305,14 @@ def pending_apart(client, ref, profile, first: int, second: int, gap_s: float) -
     for attempt in range(4):
         load_job = new_job(client, ref, profile.primary_retailer)
         sku = ref("LOAD")
-        # built before any is posted: posted as fast as the client can, they pile up PENDING instead of
-        # being processed one by one as slowly as the client builds them
+        # built before any is posted, and posted three at a time: they pile up PENDING faster than a target
+        # processes them (one by one, a fast target processes each before the next is posted)
         loads = [
             payloads.batch([payloads.record(sku, f"B{b}L{i}", 1, profile.primary_retailer) for i in range(limit)])
             for b in range(max(6, int(gap_s * 20)) * 2**attempt)  # about 0.1 s of work per 2 batches on the reference
         ]
-        for load in loads:
-            new_batch(client, load_job, load)
+        with ThreadPoolExecutor(max_workers=LOAD_POSTERS) as posters:
+            list(posters.map(new_batch, itertools.repeat(client), itertools.repeat(load_job), loads))
         position = Position.new(ref, profile)
         name = ref("Ev")
         job_id = new_job(client, ref, position.retailer)
