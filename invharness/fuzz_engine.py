@@ -17,6 +17,7 @@ from typing import Any
 
 import schemathesis
 from hypothesis import strategies as st
+from schemathesis.core import NotSet
 from schemathesis.engine import events, from_schema
 from schemathesis.engine.statistic import Statistic
 from schemathesis.graphql import nodes
@@ -371,13 +372,21 @@ class Transcript:
             schemathesis.hooks.unregister(after_call)
 
     def before_call(self, context: Any, case: Any, kwargs: Any) -> None:
+        self._sha.update(self.line(case).encode() + b"\n")
+        self.sent += 1
+
+    def line(self, case: Any) -> str:
+        """The request as the digest sees it: operation, path parameters, query and body, ids as placeholders;
+        nothing whose text depends on the process (a body not set is null, not an object's repr and address)."""
+
         def plain(values: dict[str, Any] | None) -> dict[str, Any]:
             return {k: self._ids.get((_role(k), str(v)), v) for k, v in (values or {}).items()}
 
-        body = case.body if isinstance(case.body, dict | list | str | int | float | bool) else repr(case.body)
+        body = None if isinstance(case.body, NotSet) else case.body
+        if isinstance(body, bytes):
+            body = {"bytes": body.hex()}
         line = [case.operation.label, case.method, plain(case.path_parameters), plain(case.query), body]
-        self._sha.update(json.dumps(line, sort_keys=True, default=repr).encode() + b"\n")
-        self.sent += 1
+        return json.dumps(line, sort_keys=True, default=_unexpected)
 
     def after_call(self, context: Any, case: Any, response: Any) -> None:
         try:
@@ -390,6 +399,10 @@ class Transcript:
     def _learn(self, role: str, value: Any) -> None:
         if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
             self._ids.setdefault((role, str(value)), f"<{role} {len(self._ids)}>")
+
+
+def _unexpected(value: Any) -> Any:
+    raise TypeError(f"the transcript cannot hash a {type(value).__name__} the same way in every process")
 
 
 def _role(name: str) -> str:
