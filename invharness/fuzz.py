@@ -50,6 +50,7 @@ from invharness.fuzz_engine import (
     PHASES,
     Parents,
     Settings,
+    engine_runs,
     execute,
     graphql_schema,
     make_parents,
@@ -253,28 +254,33 @@ def _run_all(
 
     from invharness.fuzz_invalid import send_invalid
 
-    columns = (SpinnerColumn(), TextColumn("{task.description:12}"), TextColumn("{task.fields[status]}"))
+    columns = (SpinnerColumn(), TextColumn("{task.description:16}"), TextColumn("{task.fields[status]}"))
     with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=False) as progress:
 
         def tracker(name: str) -> Callable[[int, int], None]:
             task = progress.add_task(name, status="starting")
             return lambda n, failures: progress.update(task, status=f"{n:,} cases, {failures} failure(s)")
 
-        schemas: list[tuple[str, Any]] = [("rest", rest_schema(url, client, settings, parents))]
+        schemas: list[tuple[str, Callable[[Settings], Any]]] = [
+            ("rest", lambda part: rest_schema(url, client, part, parents))
+        ]
         if args.graphql:
-            schemas.append(("graphql", graphql_schema(url, client, settings)))
-        for source, schema in schemas:
-            if not any(True for _ in schema.get_all_operations()):
-                continue  # --operation selects none of its operations (the engine would then run them all)
-            outcome = execute(schema, source, client.secrets, tracker(source), parents)
-            cases.update({f"{source} {phase}": n for phase, n in outcome.cases.items()})
-            findings += outcome.findings
-            errors += outcome.errors
-            operations += outcome.operations
-            digests[source] = outcome.digest
+            schemas.append(("graphql", lambda part: graphql_schema(url, client, part)))
+        for source, build in schemas:
+            for part in engine_runs(settings):
+                schema = build(part)
+                if not any(True for _ in schema.get_all_operations()):
+                    continue  # --operation selects none of its operations (the engine would then run them all)
+                name = source if "stateful" not in part.phases else f"{source} stateful"
+                outcome = execute(schema, source, client.secrets, tracker(name), parents)
+                cases.update({f"{source} {phase}": n for phase, n in outcome.cases.items()})
+                digests.update({f"{source} {phase}": digest for phase, digest in outcome.digests.items()})
+                findings += outcome.findings
+                errors += outcome.errors
+                operations += [label for label in outcome.operations if label not in operations]
         if args.generators:
             pattern = re.compile(args.operation) if args.operation else None
-            sent, found = send_invalid(
+            sent, found, digests["generators"] = send_invalid(
                 url,
                 client,
                 parents.job_id,

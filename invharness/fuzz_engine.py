@@ -12,7 +12,7 @@ import json
 import re
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import schemathesis
@@ -34,6 +34,7 @@ __all__ = [
     "Parents",
     "Settings",
     "Transcript",
+    "engine_runs",
     "execute",
     "graphql_errors_shape",
     "graphql_schema",
@@ -150,19 +151,35 @@ def _config(url: str, settings: Settings, timeout_s: float, graphql: bool = Fals
             "workers": settings.workers,
             "request-timeout": timeout_s,
             "generation": {"max-examples": settings.max_examples, "mode": "all", "database": "none"},
+            # schemathesis keeps what it learns in ./.schemathesis and replays it in the next run's probes:
+            # the next run would then send requests this one did not, and --seed would not replay a run
+            "cache": {"enabled": False},
             "checks": checks,
             "phases": {name: _phase(name, name in settings.phases) for name in PHASES},
         }
     )
 
 
+def engine_runs(settings: Settings) -> list[Settings]:
+    """The engine runs one source takes: its examples, coverage and fuzzing phases together, then its stateful
+    phase in a run of its own (on a schema of its own). In one run, schemathesis records every answer of the
+    first phases in a pool of values that its stateful phase then draws bodies and parameters from -- with no
+    switch to stop it -- so the stateful requests would carry timestamps and ids the target chose, and the same
+    seed would send other requests next time. Apart, the stateful phase draws on the seed, the contract and
+    the answers of its own steps, through the links only; and it sends the same with or without the others."""
+    unit = tuple(phase for phase in settings.phases if phase != "stateful")
+    parts = [replace(settings, phases=unit)] if unit else []
+    if "stateful" in settings.phases:
+        parts.append(replace(settings, phases=("stateful",)))
+    return parts
+
+
 def _phase(name: str, enabled: bool) -> dict[str, Any]:
     """A phase's config. The examples, coverage and fuzzing phases must not feed on the target's answers
     (schemathesis's pool of values seen in responses, its learning from error messages): they hold ids and refs
     the target chose, so the same seed would draw other cases on the next run, and --seed must replay a run.
-    The stateful phase follows links, so it takes ids from answers by design -- and, in its later scenarios,
-    some body values too (schemathesis has no switch for that): its replay is exact where the target answers
-    alike. (The parents steer the other phases to a valid job.)"""
+    The stateful phase follows links, so it takes ids from answers by design (and runs apart: engine_runs).
+    (The parents steer the other phases to a valid job.)"""
     config: dict[str, Any] = {"enabled": enabled}
     if name == "stateful":  # links from the contract and its static analysis, not from the answers seen
         config.update({"inference": {"algorithms": ["dependency-analysis"]}, "link-calibration": False})
@@ -291,7 +308,7 @@ class Outcome:
     findings: list[Finding]
     errors: list[str]
     operations: list[str]
-    digest: str  # of every request sent, in order (see Transcript)
+    digests: dict[str, str]  # by phase: of every request sent, in order (see Transcript)
 
 
 def execute(
@@ -309,7 +326,7 @@ def execute(
     with transcript.listening(schema):
         _run_engine(schema, statistic, errors, phases, progress)
     found = _findings(statistic, source, secrets())
-    return Outcome(phases, found, errors, sorted(statistic.tested_operations), transcript.digest)
+    return Outcome(phases, found, errors, sorted(statistic.tested_operations), transcript.digests)
 
 
 def _run_engine(
@@ -333,13 +350,16 @@ def _run_engine(
 
 
 class Transcript:
-    """Every request one engine run sends, in the order sent, as a digest: the same --seed gives the same one.
+    """Every request one engine run sends, in the order sent, as one digest per phase: the same --seed gives
+    the same ones.
 
-    Ids the target hands out (this run's parents, and each answer's ``id``) are replaced by their order of
-    appearance, so a replay against a fresh target -- which numbers its jobs anew -- shows the same list."""
+    Ids the target hands out (this run's parents, and each answer's ``id``) are replaced by a placeholder that
+    names what they are and in which order they were first answered (``<job 0>``, ``<event 5>``), so a replay
+    against a fresh target -- which numbers its jobs anew, or draws other event ids -- shows the same list:
+    what is compared is the sequence of requests, with "the id the target answered third" where an id was."""
 
     def __init__(self, parents: Parents | None) -> None:
-        self._sha = hashlib.sha256()
+        self._sha: dict[str, Any] = {}  # phase -> its running hash
         self.sent = 0
         self._ids: dict[tuple[str, str], str] = {}  # (job, batch or event; the id) -> its placeholder
         if parents:
@@ -347,8 +367,8 @@ class Transcript:
                 self._learn(role, value)
 
     @property
-    def digest(self) -> str:
-        return self._sha.hexdigest()
+    def digests(self) -> dict[str, str]:
+        return {phase: sha.hexdigest() for phase, sha in self._sha.items()}
 
     @contextlib.contextmanager
     def listening(self, schema: Any) -> Iterator[None]:
@@ -372,7 +392,8 @@ class Transcript:
             schemathesis.hooks.unregister(after_call)
 
     def before_call(self, context: Any, case: Any, kwargs: Any) -> None:
-        self._sha.update(self.line(case).encode() + b"\n")
+        phase = str(case.meta.phase.name) if case.meta is not None else "other"
+        self._sha.setdefault(phase, hashlib.sha256()).update(self.line(case).encode() + b"\n")
         self.sent += 1
 
     def line(self, case: Any) -> str:
