@@ -353,15 +353,17 @@ class Transcript:
     """Every request one engine run sends, in the order sent, as one digest per phase: the same --seed gives
     the same ones.
 
-    Ids the target hands out (this run's parents, and each answer's ``id``) are replaced by a placeholder that
-    names what they are and in which order they were first answered (``<job 0>``, ``<event 5>``), so a replay
-    against a fresh target -- which numbers its jobs anew, or draws other event ids -- shows the same list:
-    what is compared is the sequence of requests, with "the id the target answered third" where an id was."""
+    Ids the target hands out (this run's parents, each answer's ``id`` and every answer field a link of the
+    contract reads) are replaced by a placeholder that names what they are and in which order they were first
+    answered (``<job 0>``, ``<event 5>``), so a replay against a fresh target -- which numbers its jobs anew, or
+    draws other event ids -- shows the same list: what is compared is the sequence of requests, with "the id
+    the target answered third" where an id was."""
 
     def __init__(self, parents: Parents | None) -> None:
         self._sha: dict[str, Any] = {}  # phase -> its running hash
         self.sent = 0
         self._ids: dict[tuple[str, str], str] = {}  # (job, batch or event; the id) -> its placeholder
+        self._linked = _linked_fields()
         if parents:
             for role, value in (("job", parents.job_id), ("batch", parents.batch_id), ("event", parents.event_id)):
                 self._learn(role, value)
@@ -415,11 +417,28 @@ class Transcript:
         except ValueError:
             return
         if isinstance(body, dict):
-            self._learn(_role(case.operation.label), body.get("id"))
+            label = case.operation.label
+            for field, role in {"id": _role(label), **self._linked.get(label, {})}.items():
+                self._learn(role, body.get(field))
 
     def _learn(self, role: str, value: Any) -> None:
         if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
             self._ids.setdefault((role, str(value)), f"<{role} {len(self._ids)}>")
+
+
+def _linked_fields() -> dict[str, dict[str, str]]:
+    """Which answer fields of which operation the contract's links carry into a later request, and what they
+    name: {"POST /api/v4.1/event/sync": {"eventId": "event"}, ...}."""
+    linked: dict[str, dict[str, str]] = {}
+    for path, item in contracts.openapi()["paths"].items():
+        for method, operation in item.items():
+            for response in (operation.get("responses") or {}).values() if isinstance(operation, dict) else ():
+                for link in (response.get("links") or {}).values():
+                    for parameter, expression in (link.get("parameters") or {}).items():
+                        if str(expression).startswith("$response.body#/"):
+                            field = str(expression).removeprefix("$response.body#/")
+                            linked.setdefault(f"{method.upper()} {path}", {})[field] = _role(parameter)
+    return linked
 
 
 def _unexpected(value: Any) -> Any:
