@@ -21,11 +21,19 @@ ACCOUNT fc.enable.batch.preprocessing setting).
 
 Each failure is shrunk by schemathesis, deduplicated by cause (operation, check, kind, status) and
 printed with the check, a curl reproduction (the token as $TOKEN; results.json holds the line that
-sets it) and the seed; results.json, junit.xml and report.html go to --report-dir. The same --seed sends
-the same cases in the same order (with --workers 1): the examples, coverage and fuzzing phases draw on the
-seed and the contract only, never on values seen in answers; the stateful phase follows links, so its
-sequences are the same where the target answers alike (the ids it hands out count by their order, not their
-value). results.json's run.digests hash every request sent, to compare two runs.
+sets it) and the seed; results.json, junit.xml and report.html go to --report-dir.
+
+Replay: the same --seed and options against a target in the same state (a fresh reference server, the
+default target, is) send the same requests in the same order, in every phase and source -- with --workers 1
+(more workers interleave the operations as they go) and the same versions of invharness, schemathesis and
+hypothesis, installed alike. The examples, coverage and fuzzing phases, GraphQL and the generators draw on
+the seed and the contract only, never on what the target answered. The stateful phase runs on its own and
+takes from answers only the ids the contract's links carry; the status codes answered choose its next steps,
+so a target that answers a step otherwise (another status, a timeout) sends the sequence another way from
+there. results.json's run.digests holds a SHA-256 per source and phase ("rest coverage", "rest stateful",
+"graphql fuzzing", "generators", ...) of the requests sent, each id the target issued written as what it is
+and the order it was first answered in (<job 0>, <event 5>): two runs whose targets number their ids
+differently compare equal, and equal digests mean the same requests in the same order.
 
 Exit codes: 0 nothing found; 1 failures found; 2 bad usage; 3 the harness or environment failed.
 """
@@ -77,7 +85,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"generated cases per operation and phase (default {DEFAULT_EXAMPLES}); also labelled-invalid "
         "payloads per family",
     )
-    parser.add_argument("--seed", type=_seed, default=None, metavar="S", help="replay a run (default: random, printed)")
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        metavar="S",
+        help="replay a run: the same requests in the same order, every phase (see Replay: above; default: random, "
+        "printed)",
+    )
     parser.add_argument("--workers", type=positive, default=1, metavar="K", help="concurrent requests (default 1)")
     parser.add_argument(
         "--operation",
