@@ -46,6 +46,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,8 +57,11 @@ from invharness.argtypes import positive
 from invharness.fuzz_engine import (
     EXCLUDED_BY_DEFAULT,
     PHASES,
+    Outcome,
     Parents,
     Settings,
+    Transcript,
+    contract_links,
     engine_runs,
     execute,
     graphql_schema,
@@ -215,32 +219,46 @@ def _fuzz(args: argparse.Namespace, url: str, profile: TargetProfile, seed: int,
     )
     print(f"fuzzing {shown} with seed {seed} (replay: {_replay(args, seed)})", file=sys.stderr)
     started = time.monotonic()
-    findings: list[Finding] = []
-    cases: dict[str, int] = {}
-    errors: list[str] = []
-    operations: list[str] = []
-    digests: dict[str, str] = {}
+    tally = _Tally()
     try:
-        parents = _parents(client, settings, findings)
-        _run_all(args, url, client, settings, parents, findings, cases, errors, operations, digests)
+        parents = _parents(client, settings, tally.findings)
+        _run_all(args, url, client, settings, parents, tally)
     except HarnessError as exc:  # the target stopped answering, or our own environment failed
-        errors.append(str(exc))
-    found = deduplicated(findings)
+        tally.errors.append(str(exc))
+    found = deduplicated(tally.findings)
     run_info = Run(
         run_id=settings.run_id,
         seed=seed,
         target=shown,
         replay=_replay(args, seed),
         token_command=token_command(url, profile.client_id, profile.username),
-        cases=cases,
+        cases=tally.cases,
         seconds=round(time.monotonic() - started, 1),
         excluded=() if args.with_settings_mutations else EXCLUDED_BY_DEFAULT,
-        digests=digests,
-        errors=tuple(redact(e, client.secrets()) for e in errors),
+        digests=tally.digests,
+        errors=tuple(redact(e, client.secrets()) for e in tally.errors),
     )
-    write_reports(out, run_info, found, operations)
+    write_reports(out, run_info, found, tally.operations)
     _print_findings(run_info, found, out)
-    return FOUND if found else (HARNESS if errors else CLEAN)
+    return FOUND if found else (HARNESS if tally.errors else CLEAN)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What the engine runs and the generators of one fuzz run found and sent, added up as they end."""
+
+    findings: list[Finding] = field(default_factory=list)
+    cases: dict[str, int] = field(default_factory=dict)  # by "source phase"
+    errors: list[str] = field(default_factory=list)
+    operations: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # by "source phase", see fuzz_engine.Transcript
+
+    def add(self, source: str, outcome: Outcome) -> None:
+        for phase, n in outcome.cases.items():
+            self.cases[f"{source} {phase}"] = self.cases.get(f"{source} {phase}", 0) + n
+        self.findings += outcome.findings
+        self.errors += outcome.errors
+        self.operations += [label for label in outcome.operations if label not in self.operations]
 
 
 def _parents(client: TargetClient, settings: Settings, findings: list[Finding]) -> Parents:
@@ -253,49 +271,38 @@ def _parents(client: TargetClient, settings: Settings, findings: list[Finding]) 
 
 
 def _run_all(
-    args: argparse.Namespace,
-    url: str,
-    client: TargetClient,
-    settings: Settings,
-    parents: Parents,
-    findings: list[Finding],
-    cases: dict[str, int],
-    errors: list[str],
-    operations: list[str],
-    digests: dict[str, str],
+    args: argparse.Namespace, url: str, client: TargetClient, settings: Settings, parents: Parents, tally: _Tally
 ) -> None:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from invharness.fuzz_invalid import send_invalid
 
-    columns = (SpinnerColumn(), TextColumn("{task.description:16}"), TextColumn("{task.fields[status]}"))
+    columns = (SpinnerColumn(), TextColumn("{task.description:12.40}"), TextColumn("{task.fields[status]}"))
     with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=False) as progress:
 
         def tracker(name: str) -> Callable[[int, int], None]:
             task = progress.add_task(name, status="starting")
             return lambda n, failures: progress.update(task, status=f"{n:,} cases, {failures} failure(s)")
 
-        schemas: list[tuple[str, Callable[[Settings], Any]]] = [
-            ("rest", lambda part: rest_schema(url, client, part, parents))
-        ]
-        if args.graphql:
-            schemas.append(("graphql", lambda part: graphql_schema(url, client, part)))
-        for source, build in schemas:
-            for part in engine_runs(settings):
+        def run_source(source: str, build: Callable[[Settings], Any], links: list[tuple[str, str]] | None) -> None:
+            """Every engine run of one source (its schema built for each), into one transcript."""
+            transcript = Transcript(parents)
+            for part in engine_runs(settings, links):
                 schema = build(part)
                 if not any(True for _ in schema.get_all_operations()):
                     continue  # --operation selects none of its operations (the engine would then run them all)
-                name = source if "stateful" not in part.phases else f"{source} stateful"
-                outcome = execute(schema, source, client.secrets, tracker(name), parents)
-                cases.update({f"{source} {phase}": n for phase, n in outcome.cases.items()})
-                digests.update({f"{source} {phase}": digest for phase, digest in outcome.digests.items()})
-                findings += outcome.findings
-                errors += outcome.errors
-                operations += [label for label in outcome.operations if label not in operations]
+                walked = f" {part.only[0]}" if part.only else ""
+                name = f"{source} stateful{walked}" if part.phases == ("stateful",) else source
+                tally.add(source, execute(schema, source, client.secrets, tracker(name), transcript))
+            tally.digests.update({f"{source} {phase}": digest for phase, digest in transcript.digests.items()})
+
+        run_source("rest", lambda part: rest_schema(url, client, part, parents), contract_links())
+        if args.graphql:
+            run_source("graphql", lambda part: graphql_schema(url, client, part), None)
         if args.generators:
             pattern = re.compile(args.operation) if args.operation else None
-            sent, found, digests["generators"] = send_invalid(
+            sent, found, tally.digests["generators"] = send_invalid(
                 url,
                 client,
                 parents.job_id,
@@ -304,8 +311,8 @@ def _run_all(
                 lambda label: pattern is None or pattern.search(label) is not None,
                 tracker("generators"),
             )
-            cases["generators"] = sent
-            findings += found
+            tally.cases["generators"] = sent
+            tally.findings += found
 
 
 def _replay(args: argparse.Namespace, seed: int) -> str:

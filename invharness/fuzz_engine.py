@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,9 +31,11 @@ __all__ = [
     "CHECKS",
     "EXCLUDED_BY_DEFAULT",
     "PHASES",
+    "Outcome",
     "Parents",
     "Settings",
     "Transcript",
+    "contract_links",
     "engine_runs",
     "execute",
     "graphql_errors_shape",
@@ -115,6 +117,7 @@ class Settings:
     phases: tuple[str, ...]  # of schemathesis's: examples, coverage, fuzzing, stateful
     settings_mutations: bool
     run_id: str
+    only: tuple[str, ...] = ()  # when set, exactly these operations (one family of linked ones), not --operation's
 
 
 @dataclass(slots=True, frozen=True)
@@ -160,18 +163,30 @@ def _config(url: str, settings: Settings, timeout_s: float, graphql: bool = Fals
     )
 
 
-def engine_runs(settings: Settings) -> list[Settings]:
+def engine_runs(settings: Settings, links: Sequence[tuple[str, str]] | None = None) -> list[Settings]:
     """The engine runs one source takes: its examples, coverage and fuzzing phases together, then its stateful
-    phase in a run of its own (on a schema of its own). In one run, schemathesis records every answer of the
-    first phases in a pool of values that its stateful phase then draws bodies and parameters from -- with no
-    switch to stop it -- so the stateful requests would carry timestamps and ids the target chose, and the same
-    seed would send other requests next time. Apart, the stateful phase draws on the seed, the contract and
-    the answers of its own steps, through the links only; and it sends the same with or without the others."""
+    phase in runs of its own (on schemas of their own): one per family of the selected operations that
+    ``links`` join (pairs of labels: an operation, one its answer links to), or (None) one.
+
+    Apart, because in one run schemathesis records every answer of the first phases in a pool of values that
+    its stateful phase then draws bodies and parameters from -- with no switch to stop it -- so the stateful
+    requests would carry timestamps and ids the target chose, and the same seed would send other requests next
+    time. Apart, the stateful phase draws on the seed, the contract and the answers of its own steps, through
+    the links only; and it sends the same with or without the other phases.
+
+    One run per family, because schemathesis starts its sequences only from the operations it deems likely to
+    succeed when there are any: POST /job is not one (its retailerId reads as a reference to a Retailer that
+    no operation creates), so next to the event operations, the job -> batch links were never walked."""
     unit = tuple(phase for phase in settings.phases if phase != "stateful")
     parts = [replace(settings, phases=unit)] if unit else []
-    if "stateful" in settings.phases:
-        parts.append(replace(settings, phases=("stateful",)))
-    return parts
+    if "stateful" not in settings.phases:
+        return parts
+    stateful = replace(settings, phases=("stateful",))
+    if links is None:
+        return [*parts, stateful]
+    chosen = settings.operation
+    walked = [pair for pair in links if not chosen or all(re.search(chosen, label) for label in pair)]
+    return parts + [replace(stateful, only=family) for family in _families(walked)]
 
 
 def _phase(name: str, enabled: bool) -> dict[str, Any]:
@@ -212,8 +227,9 @@ def rest_schema(url: str, client: TargetClient, settings: Settings, parents: Par
     """contracts/openapi.yaml, ready for the engine."""
     config = _config(url, settings, client.profile.request_timeout_s)
     schema = schemathesis.openapi.from_path(str(contracts.CONTRACTS_DIR / "openapi.yaml"), config=config)
-    if settings.operation:
-        schema = schema.include(name_regex=settings.operation)
+    selected = _exactly(settings.only) if settings.only else settings.operation
+    if selected:
+        schema = schema.include(name_regex=selected)
     _authenticate(schema, client)
     schema.hook("map_case")(_steering(parents, settings.run_id))
     schema.hook("filter_failure")(_not_a_documented_outcome)
@@ -246,16 +262,20 @@ def graphql_schema(url: str, client: TargetClient, settings: Settings) -> Any:
     config = _config(url + "/graphql", settings, client.profile.request_timeout_s, graphql=True)
     schema = schemathesis.graphql.from_path(str(contracts.CONTRACTS_DIR / "schema.graphql"), config=config)
     if not settings.settings_mutations:
-        schema = schema.exclude(name_regex="^(" + "|".join(map(re.escape, EXCLUDED_BY_DEFAULT)) + ")$")
+        schema = schema.exclude(name_regex=_exactly(EXCLUDED_BY_DEFAULT))
     if settings.operation:
         schema = schema.include(name_regex=settings.operation)
     _authenticate(schema, client)
     return schema
 
 
+def _exactly(labels: Sequence[str]) -> str:
+    return "^(" + "|".join(map(re.escape, labels)) + ")$"
+
+
 def _steering(parents: Parents, run_id: str) -> Callable[[Any, Any], Any]:
     """A map_case hook: well-formed ids of parents become this run's (so the fuzzer reaches past the 404),
-    and positive bodies carry the profile's retailer and this run's ref prefix."""
+    and positive bodies carry the profile's retailer (and a catalogue of its) and this run's ref prefix."""
     owned = {"jobId": parents.job_id, "batchId": parents.batch_id, "eventId": parents.event_id}
 
     def steer(context: Any, case: Any) -> Any:
@@ -283,6 +303,10 @@ def _well_formed(name: str, value: Any) -> bool:
 def _own_body(body: dict[str, Any], retailer: str, run_id: str) -> None:
     if "retailerId" in body:
         body["retailerId"] = retailer
+    if isinstance(body.get("catalogueRef"), str) and not body["catalogueRef"].endswith(f":{retailer}"):
+        # a batch's catalogue is one of its job's retailer's (refs end in :<retailerId>, as DEFAULT:1), a rule
+        # across fields that the contract's schema cannot state: keep the drawn catalogue type, own the retailer
+        body["catalogueRef"] = f"{body['catalogueRef'].partition(':')[0]}:{retailer}"
     if isinstance(body.get("name"), str) and "entities" not in body and "attributes" not in body:
         body["name"] = _prefixed(body["name"], run_id)  # a job's name
     for entity in body.get("entities") or []:
@@ -308,7 +332,6 @@ class Outcome:
     findings: list[Finding]
     errors: list[str]
     operations: list[str]
-    digests: dict[str, str]  # by phase: of every request sent, in order (see Transcript)
 
 
 def execute(
@@ -316,17 +339,17 @@ def execute(
     source: str,
     secrets: Callable[[], list[str]],
     progress: Callable[[int, int], None],
-    parents: Parents | None = None,
+    transcript: Transcript,
 ) -> Outcome:
-    """Run every phase of schemathesis's engine on ``schema``; ``progress(cases, failures)`` as scenarios end."""
+    """Run every phase of schemathesis's engine on ``schema``; ``progress(cases, failures)`` as scenarios end;
+    every request sent goes into ``transcript`` (one per source, across its engine runs)."""
     statistic = Statistic()
     errors: list[str] = []
     phases: dict[str, int] = {}
-    transcript = Transcript(parents)
     with transcript.listening(schema):
         _run_engine(schema, statistic, errors, phases, progress)
     found = _findings(statistic, source, secrets())
-    return Outcome(phases, found, errors, sorted(statistic.tested_operations), transcript.digests)
+    return Outcome(phases, found, errors, sorted(statistic.tested_operations))
 
 
 def _run_engine(
@@ -426,19 +449,54 @@ class Transcript:
             self._ids.setdefault((role, str(value)), f"<{role} {len(self._ids)}>")
 
 
+def contract_links() -> list[tuple[str, str]]:
+    """Every link of contracts/openapi.yaml as (the operation that answers, the operation it leads to), in the
+    contract's order: create job -> create batch, create job -> read job, ..., create event -> read event."""
+    operations = _operations()
+    return [(source, operations[link["operationId"]]) for source, link in _links()]
+
+
+def _families(links: Sequence[tuple[str, str]]) -> list[tuple[str, ...]]:
+    """The operations ``links`` join, one tuple per connected family, in the order they first appear."""
+    order = list(dict.fromkeys(label for pair in links for label in pair))
+    family = {label: {label} for label in order}
+    for source, target in links:
+        joined = family[source] | family[target]
+        for label in joined:
+            family[label] = joined
+    found = {tuple(sorted(members, key=order.index)) for members in family.values()}
+    return sorted(found, key=lambda members: order.index(members[0]))
+
+
 def _linked_fields() -> dict[str, dict[str, str]]:
     """Which answer fields of which operation the contract's links carry into a later request, and what they
     name: {"POST /api/v4.1/event/sync": {"eventId": "event"}, ...}."""
     linked: dict[str, dict[str, str]] = {}
+    for source, link in _links():
+        for parameter, expression in (link.get("parameters") or {}).items():
+            if str(expression).startswith("$response.body#/"):
+                linked.setdefault(source, {})[str(expression).removeprefix("$response.body#/")] = _role(parameter)
+    return linked
+
+
+def _operations() -> dict[str, str]:
+    """operationId -> label ("POST /api/v4.1/job") of every operation of the contract."""
+    return {op["operationId"]: f"{method.upper()} {path}" for path, method, op in _contract_operations()}
+
+
+def _links() -> Iterator[tuple[str, dict[str, Any]]]:
+    """(the label of the operation that answers, the link) for every link of the contract."""
+    for path, method, operation in _contract_operations():
+        for response in operation.get("responses", {}).values():
+            for link in response.get("links", {}).values():
+                yield f"{method.upper()} {path}", link
+
+
+def _contract_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, item in contracts.openapi()["paths"].items():
         for method, operation in item.items():
-            for response in (operation.get("responses") or {}).values() if isinstance(operation, dict) else ():
-                for link in (response.get("links") or {}).values():
-                    for parameter, expression in (link.get("parameters") or {}).items():
-                        if str(expression).startswith("$response.body#/"):
-                            field = str(expression).removeprefix("$response.body#/")
-                            linked.setdefault(f"{method.upper()} {path}", {})[field] = _role(parameter)
-    return linked
+            if isinstance(operation, dict) and "operationId" in operation:  # not a path's own parameters
+                yield path, method, operation
 
 
 def _unexpected(value: Any) -> Any:
