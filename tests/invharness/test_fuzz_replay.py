@@ -12,13 +12,16 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from invharness.fuzz_engine import Parents, Transcript
+from invharness.cli import main
+from invharness.fuzz_engine import PHASES, Parents, Settings, Transcript, contract_links, engine_runs
+from invharness.reference_impl.server import EmbeddedServer
 
 # a link (create a job, read it), the parents' event read by id (its id differs in every reference process),
 # a GraphQL query, and the generators' job family
@@ -138,3 +141,26 @@ def test_a_request_without_a_body_hashes_the_same_in_every_process():
 
     line = Transcript(None).line(_case("GET /api/v4.1/job/{jobId}", body=NOT_SET, jobId="3"))
     assert "0x" not in line and json.loads(line)[-1] is None
+
+
+def test_the_stateful_phase_walks_each_family_of_linked_operations_on_its_own():
+    settings = Settings(1, 1, 1, None, PHASES, False, "x")
+    stateful = [part.only for part in engine_runs(settings, contract_links()) if part.phases == ("stateful",)]
+    assert [family[0] for family in stateful] == ["POST /api/v4.1/job", "POST /api/v4.1/event/async"]
+    assert "GET /api/v4.1/job/{jobId}/batch/{batchId}" in stateful[0] and "GET /api/v4.1/event" not in stateful[1]
+    one_link = replace(settings, operation=r"^(POST /api/v4\.1/job|GET /api/v4\.1/job/\{jobId\}|GET /api/v4\.1/event)$")
+    assert [part.only for part in engine_runs(one_link, contract_links())][1:] == [
+        ("POST /api/v4.1/job", "GET /api/v4.1/job/{jobId}")
+    ], "only the links whose two ends are selected"
+    assert [part.phases for part in engine_runs(settings)] == [("examples", "coverage", "fuzzing"), ("stateful",)]
+
+
+def test_with_every_operation_the_job_chain_is_walked_too(tmp_path):
+    with EmbeddedServer() as server:
+        options = ["--no-graphql", "--no-generators", "--phases", "stateful", "--max-examples", "2", "--seed", "3"]
+        code = main(["fuzz", "--target-url", server.url, "--report-dir", str(tmp_path), *options])
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert code == 0, results["findings"]
+    walked = set(results["operations"])
+    assert {"POST /api/v4.1/job/{jobId}/batch", "GET /api/v4.1/job/{jobId}/batch/{batchId}"} <= walked, walked
+    assert "GET /api/v4.1/event/{eventId}" in walked, walked
