@@ -2,7 +2,8 @@
 
 Every operation of contracts/openapi.yaml gets schema-valid and schema-breaking requests (schemathesis's
 examples, coverage and fuzzing phases); the OpenAPI links walk create job -> create batch -> read batch ->
-read job and create event -> read event (its stateful phase); every field of contracts/schema.graphql is
+read job and create event -> read event (its stateful phase, one run per family of linked operations, each
+with --max-examples sequences); every field of contracts/schema.graphql is
 queried and mutated; the labelled-invalid payloads of invharness.generators (each breaks a named rule)
 are sent too. Each answer is judged by schemathesis's checks: no 5xx, a documented status, content
 type, headers and body, invalid input refused with a 4xx, valid input accepted, 405 with Allow, an
@@ -27,13 +28,14 @@ Replay: the same --seed and options against a target in the same state (a fresh 
 default target, is) send the same requests in the same order, in every phase and source -- with --workers 1
 (more workers interleave the operations as they go) and the same versions of invharness, schemathesis and
 hypothesis, installed alike. The examples, coverage and fuzzing phases, GraphQL and the generators draw on
-the seed and the contract only, never on what the target answered. The stateful phase runs on its own and
-takes from answers only the ids the contract's links carry; the status codes answered choose its next steps,
-so a target that answers a step otherwise (another status, a timeout) sends the sequence another way from
-there. results.json's run.digests holds a SHA-256 per source and phase ("rest coverage", "rest stateful",
-"graphql fuzzing", "generators", ...) of the requests sent, each id the target issued written as what it is
-and the order it was first answered in (<job 0>, <event 5>): two runs whose targets number their ids
-differently compare equal, and equal digests mean the same requests in the same order.
+the seed and the contract only, never on what the target answered. The stateful runs come apart from the
+other phases and take from answers only the ids the contract's links carry; the status codes answered
+choose their next steps, so a target that answers a step otherwise (another status, a timeout) sends the
+sequence another way from there. results.json's run.digests holds a SHA-256 per source and phase ("rest
+coverage", "rest stateful", "graphql fuzzing", "generators", ...) of the requests sent, each id the target
+issued written as what it is and the order it was first answered in (<job 0>, <event 5>): two runs whose
+targets number their ids differently compare equal, and equal digests mean the same requests in the same
+order.
 
 Exit codes: 0 nothing found; 1 failures found; 2 bad usage; 3 the harness or environment failed.
 """
