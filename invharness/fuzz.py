@@ -62,15 +62,15 @@ from invharness.fuzz_engine import (
     Outcome,
     Parents,
     Settings,
-    Transcript,
-    contract_links,
     engine_runs,
     execute,
     graphql_schema,
     make_parents,
     rest_schema,
 )
+from invharness.fuzz_links import contract_links
 from invharness.fuzz_report import Finding, Run, deduplicated, token_command, write_reports
+from invharness.fuzz_transcript import Transcript
 from invharness.suites.client import HarnessError, StepFailed, TargetClient, loopback, redact, unreachable_reason
 from invharness.suites.profile import ProfileError, TargetProfile, load_profile
 

@@ -2,30 +2,31 @@
 (seed, examples, workers, checks, the profile's timeout), authenticated through the harness's client (a token
 that expired or was revoked is fetched again on its 401, the request resent once), steered to this run's
 parents (a batch needs an open job), and run by ``schemathesis.engine``; its deduplicated failures become
-findings with a curl reproduction; a Transcript hashes every request sent, so a replay can be compared."""
+findings with a curl reproduction; every request sent goes into a fuzz_transcript.Transcript, so a replay can be
+compared."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import re
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import schemathesis
 from hypothesis import strategies as st
-from schemathesis.core import NotSet
 from schemathesis.engine import events, from_schema
 from schemathesis.engine.statistic import Statistic
 from schemathesis.graphql import nodes
 
 from invharness import contracts
+from invharness.fuzz_links import families
 from invharness.fuzz_report import Finding, curl_with_token
 from invharness.generators import payloads, strategies
 from invharness.suites.client import TargetClient
+
+if TYPE_CHECKING:
+    from invharness.fuzz_transcript import Transcript
 
 __all__ = [
     "CHECKS",
@@ -34,8 +35,6 @@ __all__ = [
     "Outcome",
     "Parents",
     "Settings",
-    "Transcript",
-    "contract_links",
     "engine_runs",
     "execute",
     "graphql_errors_shape",
@@ -186,7 +185,7 @@ def engine_runs(settings: Settings, links: Sequence[tuple[str, str]] | None = No
         return [*parts, stateful]
     chosen = settings.operation
     walked = [pair for pair in links if not chosen or all(re.search(chosen, label) for label in pair)]
-    return parts + [replace(stateful, only=family) for family in _families(walked)]
+    return parts + [replace(stateful, only=family) for family in families(walked)]
 
 
 def _phase(name: str, enabled: bool) -> dict[str, Any]:
@@ -370,144 +369,6 @@ def _run_engine(
             errors.append(f"{event.label}: {event.info.title}: {event.info.message}"[:2000])
         elif isinstance(event, events.FatalError):
             errors.append(f"schemathesis stopped: {event.exception!r}"[:2000])
-
-
-class Transcript:
-    """Every request one engine run sends, in the order sent, as one digest per phase: the same --seed gives
-    the same ones.
-
-    Ids the target hands out (this run's parents, each answer's ``id`` and every answer field a link of the
-    contract reads) are replaced by a placeholder that names what they are and in which order they were first
-    answered (``<job 0>``, ``<event 5>``), so a replay against a fresh target -- which numbers its jobs anew, or
-    draws other event ids -- shows the same list: what is compared is the sequence of requests, with "the id
-    the target answered third" where an id was."""
-
-    def __init__(self, parents: Parents | None) -> None:
-        self._sha: dict[str, Any] = {}  # phase -> its running hash
-        self.sent = 0
-        self._ids: dict[tuple[str, str], str] = {}  # (job, batch or event; the id) -> its placeholder
-        self._linked = _linked_fields()
-        if parents:
-            for role, value in (("job", parents.job_id), ("batch", parents.batch_id), ("event", parents.event_id)):
-                self._learn(role, value)
-
-    @property
-    def digests(self) -> dict[str, str]:
-        return {phase: sha.hexdigest() for phase, sha in self._sha.items()}
-
-    @contextlib.contextmanager
-    def listening(self, schema: Any) -> Iterator[None]:
-        """Hear every request of ``schema``'s run while in the block (schemathesis takes before_call and
-        after_call hooks only globally, and only as functions)."""
-
-        def before_call(context: Any, case: Any, kwargs: Any) -> None:
-            if case.operation.schema is schema:
-                self.before_call(context, case, kwargs)
-
-        def after_call(context: Any, case: Any, response: Any) -> None:
-            if case.operation.schema is schema:
-                self.after_call(context, case, response)
-
-        schemathesis.hook(before_call)
-        schemathesis.hook(after_call)
-        try:
-            yield
-        finally:
-            schemathesis.hooks.unregister(before_call)
-            schemathesis.hooks.unregister(after_call)
-
-    def before_call(self, context: Any, case: Any, kwargs: Any) -> None:
-        phase = str(case.meta.phase.name) if case.meta is not None else "other"
-        self._sha.setdefault(phase, hashlib.sha256()).update(self.line(case).encode() + b"\n")
-        self.sent += 1
-
-    def line(self, case: Any) -> str:
-        """The request as the digest sees it: operation, path parameters, query and body, ids as placeholders;
-        nothing whose text depends on the process (a body not set is null, not an object's repr and address)."""
-
-        def plain(values: dict[str, Any] | None) -> dict[str, Any]:
-            return {k: self._ids.get((_role(k), str(v)), v) for k, v in (values or {}).items()}
-
-        body = None if isinstance(case.body, NotSet) else case.body
-        if isinstance(body, bytes):
-            body = {"bytes": body.hex()}
-        line = [case.operation.label, case.method, plain(case.path_parameters), plain(case.query), body]
-        return json.dumps(line, sort_keys=True, default=_unexpected)
-
-    def after_call(self, context: Any, case: Any, response: Any) -> None:
-        try:
-            body = response.json()
-        except ValueError:
-            return
-        if isinstance(body, dict):
-            label = case.operation.label
-            for field, role in {"id": _role(label), **self._linked.get(label, {})}.items():
-                self._learn(role, body.get(field))
-
-    def _learn(self, role: str, value: Any) -> None:
-        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-            self._ids.setdefault((role, str(value)), f"<{role} {len(self._ids)}>")
-
-
-def contract_links() -> list[tuple[str, str]]:
-    """Every link of contracts/openapi.yaml as (the operation that answers, the operation it leads to), in the
-    contract's order: create job -> create batch, create job -> read job, ..., create event -> read event."""
-    operations = _operations()
-    return [(source, operations[link["operationId"]]) for source, link in _links()]
-
-
-def _families(links: Sequence[tuple[str, str]]) -> list[tuple[str, ...]]:
-    """The operations ``links`` join, one tuple per connected family, in the order they first appear."""
-    order = list(dict.fromkeys(label for pair in links for label in pair))
-    family = {label: {label} for label in order}
-    for source, target in links:
-        joined = family[source] | family[target]
-        for label in joined:
-            family[label] = joined
-    found = {tuple(sorted(members, key=order.index)) for members in family.values()}
-    return sorted(found, key=lambda members: order.index(members[0]))
-
-
-def _linked_fields() -> dict[str, dict[str, str]]:
-    """Which answer fields of which operation the contract's links carry into a later request, and what they
-    name: {"POST /api/v4.1/event/sync": {"eventId": "event"}, ...}."""
-    linked: dict[str, dict[str, str]] = {}
-    for source, link in _links():
-        for parameter, expression in (link.get("parameters") or {}).items():
-            if str(expression).startswith("$response.body#/"):
-                linked.setdefault(source, {})[str(expression).removeprefix("$response.body#/")] = _role(parameter)
-    return linked
-
-
-def _operations() -> dict[str, str]:
-    """operationId -> label ("POST /api/v4.1/job") of every operation of the contract."""
-    return {op["operationId"]: f"{method.upper()} {path}" for path, method, op in _contract_operations()}
-
-
-def _links() -> Iterator[tuple[str, dict[str, Any]]]:
-    """(the label of the operation that answers, the link) for every link of the contract."""
-    for path, method, operation in _contract_operations():
-        for response in operation.get("responses", {}).values():
-            for link in response.get("links", {}).values():
-                yield f"{method.upper()} {path}", link
-
-
-def _contract_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for path, item in contracts.openapi()["paths"].items():
-        for method, operation in item.items():
-            if isinstance(operation, dict) and "operationId" in operation:  # not a path's own parameters
-                yield path, method, operation
-
-
-def _unexpected(value: Any) -> Any:
-    raise TypeError(f"the transcript cannot hash a {type(value).__name__} the same way in every process")
-
-
-def _role(name: str) -> str:
-    """What an id names: a job, a batch or an event (a parameter's name, or the operation that answered it);
-    jobs and batches are numbered apart, so job 1 and batch 1 are two things."""
-    lowered = name.lower()
-    return next((role for role in ("batch", "event", "job") if role in lowered), "other")
 
 
 def _findings(statistic: Statistic, source: str, secrets: list[str]) -> list[Finding]:

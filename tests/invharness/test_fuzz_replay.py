@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 
 from invharness.cli import main
-from invharness.fuzz_engine import PHASES, Parents, Settings, Transcript, contract_links, engine_runs
+from invharness.fuzz_engine import PHASES, Parents, Settings, engine_runs
+from invharness.fuzz_links import contract_links
+from invharness.fuzz_transcript import Transcript
 from invharness.reference_impl.server import EmbeddedServer
 
 # a link (create a job, read it), the parents' event read by id (its id differs in every reference process),
