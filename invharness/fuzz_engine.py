@@ -170,8 +170,8 @@ def engine_runs(settings: Settings, links: Sequence[tuple[str, str]] | None = No
     Apart, because in one run schemathesis records every answer of the first phases in a pool of values that
     its stateful phase then draws bodies and parameters from -- with no switch to stop it -- so the stateful
     requests would carry timestamps and ids the target chose, and the same seed would send other requests next
-    time. Apart, the stateful phase draws on the seed, the contract and the answers of its own steps, through
-    the links only; and it sends the same with or without the other phases.
+    time. On its own, the stateful phase draws on the seed, the contract and the answers of its own steps,
+    through the links only; and it sends the same with or without the other phases.
 
     One run per family, because schemathesis starts its sequences only from the operations it deems likely to
     succeed when there are any: POST /job is not one (its retailerId reads as a reference to a Retailer that
