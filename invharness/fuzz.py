@@ -26,16 +26,17 @@ sets it) and the seed; results.json, junit.xml and report.html go to --report-di
 
 Replay: the same --seed and options against a target in the same state (a fresh reference server, the
 default target, is) send the same requests in the same order, in every phase and source -- with --workers 1
-(more workers interleave the operations as they go) and the same versions of invharness, schemathesis and
-hypothesis, installed alike. The examples, coverage and fuzzing phases, GraphQL and the generators draw on
-the seed and the contract only, never on what the target answered. The stateful runs come apart from the
-other phases and take from answers only the ids the contract's links carry; the status codes answered
-choose their next steps, so a target that answers a step otherwise (another status, a timeout) sends the
-sequence another way from there. results.json's run.digests holds a SHA-256 per source and phase ("rest
-coverage", "rest stateful", "graphql fuzzing", "generators", ...) of the requests sent, each id the target
-issued written as what it is and the order it was first answered in (<job 0>, <event 5>): two runs whose
-targets number their ids differently compare equal, and equal digests mean the same requests in the same
-order.
+(with more, schemathesis's workers race: the examples, coverage and fuzzing phases vary from run to run, even
+in their count of cases; the stateful runs, on one thread, do not) and the same versions of invharness,
+schemathesis and hypothesis, installed alike. The examples, coverage and fuzzing phases, GraphQL and the
+generators draw on the seed and the contract only, never on what the target answered. The stateful runs
+come apart from the other phases and take from answers only the ids the contract's links carry; the status
+codes answered choose their next steps, so a target that answers a step otherwise (another status, a
+timeout) sends the sequence another way from there. results.json's run.digests holds a SHA-256 per source
+and phase ("rest coverage", "rest stateful", "graphql fuzzing", "generators", ...) of the requests sent,
+each id the target issued written as what it is and the order it was first answered in (<job 0>, <event
+5>): two runs whose targets number their ids differently compare equal, and equal digests mean the same
+requests in the same order.
 
 Exit codes: 0 nothing found; 1 failures found; 2 bad usage; 3 the harness or environment failed.
 """
