@@ -100,6 +100,7 @@ def graphql_errors_shape(ctx: Any, response: Any, case: Any) -> bool | None:
 EXCLUDED_BY_DEFAULT = ("Mutation.createSetting", "Mutation.updateSetting")
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 _TOKEN_REFRESH_S = 300  # a proactive re-login this often; a 401 brings one sooner
+_REF_MAX = contracts.schema("common")["$defs"]["ref"]["maxLength"]  # characters of a ref
 _KEEP_ONE_IN = 8  # one generated id in eight stays as drawn, so unknown parents (404) are fuzzed too
 BATCH_POST = "POST /api/v4.1/job/{jobId}/batch"
 EVENT_SYNC = "POST /api/v4.1/event/sync"
@@ -304,8 +305,10 @@ def _own_body(body: dict[str, Any], retailer: str, run_id: str) -> None:
         body["retailerId"] = retailer
     if isinstance(body.get("catalogueRef"), str) and not body["catalogueRef"].endswith(f":{retailer}"):
         # a batch's catalogue is one of its job's retailer's (refs end in :<retailerId>, as DEFAULT:1), a rule
-        # across fields that the contract's schema cannot state: keep the drawn catalogue type, own the retailer
-        body["catalogueRef"] = f"{body['catalogueRef'].partition(':')[0]}:{retailer}"
+        # across fields that the contract's schema cannot state: keep the drawn catalogue type (cut to fit a
+        # ref's length), own the retailer
+        kind = body["catalogueRef"].partition(":")[0][: _REF_MAX - len(retailer) - 1]
+        body["catalogueRef"] = f"{kind}:{retailer}"
     if isinstance(body.get("name"), str) and "entities" not in body and "attributes" not in body:
         body["name"] = _prefixed(body["name"], run_id)  # a job's name
     for entity in body.get("entities") or []:
@@ -320,7 +323,7 @@ def _prefixed(value: Any, run_id: str) -> Any:
     """``value`` with this run's ref prefix (once: schemathesis may map the same body again)."""
     if not isinstance(value, str) or value.startswith(f"{run_id}-"):
         return value
-    return f"{run_id}-{value}"[:255]
+    return f"{run_id}-{value}"[:_REF_MAX]
 
 
 @dataclass(slots=True)

@@ -191,3 +191,20 @@ def test_help_lists_the_mutations_left_out():
 
     text = build_parser()._subparsers._group_actions[0].choices["fuzz"].format_help()
     assert "Mutation.createSetting" in text and "Mutation.updateSetting" in text
+
+
+def test_a_valid_batch_body_is_steered_to_a_catalogue_of_the_retailer_and_stays_valid():
+    from invharness import contracts
+    from invharness.fuzz_engine import _own_body
+
+    record = {"skuRef": "S", "locationRef": "L", "qty": 1, "retailerId": "9"}
+    for drawn, owned in (
+        ("FUTURE:2", "FUTURE:1"),
+        ("0", "0:1"),
+        ("DEFAULT:1", "DEFAULT:1"),
+        ("0" * 255, "0" * 253 + ":1"),
+    ):
+        body = {"action": "UPSERT", "entityType": "INVENTORY", "entities": [dict(record)], "catalogueRef": drawn}
+        _own_body(body, "1", "fz1")
+        assert body["catalogueRef"] == owned
+        assert contracts.validator("batch-envelope").is_valid(body), body
