@@ -75,7 +75,7 @@ def _replayed(first: dict[str, Any], again: dict[str, Any]) -> None:
 
 def test_the_same_seed_sends_the_same_requests_to_a_fresh_target_in_every_phase(tmp_path):
     options = ("--max-examples", "2", "--operation", FEW)
-    runs = {  # at once: replay must not hang on timing either
+    runs = {  # all at once, on a busy machine: what is sent must not depend on timing either
         name: (tmp_path / name, _start(tmp_path / name, seed, hash_seed, *options))
         for name, seed, hash_seed in (("first", 7, 1), ("again", 7, 2), ("other", 8, 3))
     }
