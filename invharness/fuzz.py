@@ -13,8 +13,8 @@ With no --target-url the reference server is started in its own process. Request
 the profile's credentials (one that expires or is revoked mid-run is fetched again on its 401 and the
 request resent once, as verify's client does); a batch or a read needs a parent, so the run
 creates an open job, a batch and an event of the profile's primary retailer first, and valid bodies
-carry that retailer and the run's ref prefix (fz<seed>-). Writes go only to a loopback target unless
---allow-remote-writes.
+carry that retailer (a batch, a catalogue of its: <type>:<retailerId>) and the run's ref prefix
+(fz<seed>-). Writes go only to a loopback target unless --allow-remote-writes.
 
 Left out unless --with-settings-mutations: the GraphQL mutations Mutation.createSetting and
 Mutation.updateSetting -- they change how a shared target pre-processes every retailer's batches (the
