@@ -3,8 +3,9 @@ and every source, against a fresh target -- shown on results.json's run.digests 
 own hash seeds, their own reference server, ids of their own), and a different seed sends other requests.
 
 The short proof runs a handful of operations that still cover every phase and both kinds of target-issued id
-(job numbers, and the reference's event ids, which differ in every process); the whole default command is
-behind the `replay` marker (-m replay)."""
+(job numbers, and the reference's event ids, which differ from one server to the next), against embedded
+references of the test's own; the whole default command, each run with its reference in a process of its own,
+is behind the `replay` marker (-m replay)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ FUZZ = (
 
 
 def _start(out: Path, seed: int, hash_seed: int, *options: str) -> subprocess.Popen[bytes]:
-    """`invharness fuzz` in a process of its own, against its own fresh reference server (the default target)."""
+    """`invharness fuzz` in a process of its own (by default against its own fresh reference server)."""
     command = [sys.executable, "-c", FUZZ, "--seed", str(seed), "--report-dir", str(out), *options]
     env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -75,11 +76,12 @@ def _replayed(first: dict[str, Any], again: dict[str, Any]) -> None:
 
 def test_the_same_seed_sends_the_same_requests_to_a_fresh_target_in_every_phase(tmp_path):
     options = ("--max-examples", "2", "--operation", FEW)
-    runs = {  # all at once, on a busy machine: what is sent must not depend on timing either
-        name: (tmp_path / name, _start(tmp_path / name, seed, hash_seed, *options))
-        for name, seed, hash_seed in (("first", 7, 1), ("again", 7, 2), ("other", 8, 3))
-    }
-    results = _results(runs, timeout_s=120)
+    with EmbeddedServer() as one, EmbeddedServer() as two, EmbeddedServer() as three:  # fresh, ids of their own
+        runs = {  # all at once, on a busy machine: what is sent must not depend on timing either
+            name: (tmp_path / name, _start(tmp_path / name, seed, hash_seed, "--target-url", target.url, *options))
+            for name, seed, hash_seed, target in (("first", 7, 1, one), ("again", 7, 2, two), ("other", 8, 3, three))
+        }
+        results = _results(runs, timeout_s=120)
     assert results["first"]["findings"] == [], results["first"]["findings"]
     _replayed(results["first"], results["again"])
     first, other = results["first"]["run"]["digests"], results["other"]["run"]["digests"]
