@@ -2,7 +2,8 @@
 
 Every operation of contracts/openapi.yaml gets schema-valid and schema-breaking requests (schemathesis's
 examples, coverage and fuzzing phases); the OpenAPI links walk create job -> create batch -> read batch ->
-read job and create event -> read event (its stateful phase); every field of contracts/schema.graphql is
+read job and create event -> read event (its stateful phase, one run per family of linked operations, each
+with --max-examples sequences); every field of contracts/schema.graphql is
 queried and mutated; the labelled-invalid payloads of invharness.generators (each breaks a named rule)
 are sent too. Each answer is judged by schemathesis's checks: no 5xx, a documented status, content
 type, headers and body, invalid input refused with a 4xx, valid input accepted, 405 with Allow, an
@@ -12,8 +13,8 @@ With no --target-url the reference server is started in its own process. Request
 the profile's credentials (one that expires or is revoked mid-run is fetched again on its 401 and the
 request resent once, as verify's client does); a batch or a read needs a parent, so the run
 creates an open job, a batch and an event of the profile's primary retailer first, and valid bodies
-carry that retailer and the run's ref prefix (fz<seed>-). Writes go only to a loopback target unless
---allow-remote-writes.
+carry that retailer (a batch, a catalogue of its: <type>:<retailerId>) and the run's ref prefix
+(fz<seed>-). Writes go only to a loopback target unless --allow-remote-writes.
 
 Left out unless --with-settings-mutations: the GraphQL mutations Mutation.createSetting and
 Mutation.updateSetting -- they change how a shared target pre-processes every retailer's batches (the
@@ -21,11 +22,21 @@ ACCOUNT fc.enable.batch.preprocessing setting).
 
 Each failure is shrunk by schemathesis, deduplicated by cause (operation, check, kind, status) and
 printed with the check, a curl reproduction (the token as $TOKEN; results.json holds the line that
-sets it) and the seed; results.json, junit.xml and report.html go to --report-dir. The same --seed sends
-the same cases in the same order (with --workers 1): the examples, coverage and fuzzing phases draw on the
-seed and the contract only, never on values seen in answers; the stateful phase follows links, so its
-sequences are the same where the target answers alike (the ids it hands out count by their order, not their
-value). results.json's run.digests hash every request sent, to compare two runs.
+sets it) and the seed; results.json, junit.xml and report.html go to --report-dir.
+
+Replay: the same --seed and options against a target in the same state (a fresh reference server, the
+default target, is) send the same requests in the same order, in every phase and source -- with --workers 1
+(with more, schemathesis's workers race: the examples, coverage and fuzzing phases vary from run to run, even
+in their count of cases; the stateful runs, on one thread, do not) and the same versions of invharness,
+schemathesis and hypothesis, installed alike. The examples, coverage and fuzzing phases, GraphQL and the
+generators draw on the seed and the contract only, never on what the target answered. The stateful runs
+come apart from the other phases and take from answers only the ids the contract's links carry; the status
+codes answered choose their next steps, so a target that answers a step otherwise (another status, a
+timeout) sends the sequence another way from there. results.json's run.digests holds a SHA-256 per source
+and phase ("rest coverage", "rest stateful", "graphql fuzzing", "generators", ...) of the requests sent,
+each id the target issued written as what it is and the order it was first answered in (<job 0>, <event
+5>): two runs whose targets number their ids differently compare equal, and equal digests mean the same
+requests in the same order.
 
 Exit codes: 0 nothing found; 1 failures found; 2 bad usage; 3 the harness or environment failed.
 """
@@ -38,6 +49,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,14 +60,18 @@ from invharness.argtypes import positive
 from invharness.fuzz_engine import (
     EXCLUDED_BY_DEFAULT,
     PHASES,
+    Outcome,
     Parents,
     Settings,
+    engine_runs,
     execute,
     graphql_schema,
     make_parents,
     rest_schema,
 )
+from invharness.fuzz_links import contract_links
 from invharness.fuzz_report import Finding, Run, deduplicated, token_command, write_reports
+from invharness.fuzz_transcript import Transcript
 from invharness.suites.client import HarnessError, StepFailed, TargetClient, loopback, redact, unreachable_reason
 from invharness.suites.profile import ProfileError, TargetProfile, load_profile
 
@@ -76,7 +92,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"generated cases per operation and phase (default {DEFAULT_EXAMPLES}); also labelled-invalid "
         "payloads per family",
     )
-    parser.add_argument("--seed", type=_seed, default=None, metavar="S", help="replay a run (default: random, printed)")
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        metavar="S",
+        help="replay a run: the same requests in the same order, every phase (see Replay: above; default: random, "
+        "printed)",
+    )
     parser.add_argument("--workers", type=positive, default=1, metavar="K", help="concurrent requests (default 1)")
     parser.add_argument(
         "--operation",
@@ -199,32 +222,46 @@ def _fuzz(args: argparse.Namespace, url: str, profile: TargetProfile, seed: int,
     )
     print(f"fuzzing {shown} with seed {seed} (replay: {_replay(args, seed)})", file=sys.stderr)
     started = time.monotonic()
-    findings: list[Finding] = []
-    cases: dict[str, int] = {}
-    errors: list[str] = []
-    operations: list[str] = []
-    digests: dict[str, str] = {}
+    tally = _Tally()
     try:
-        parents = _parents(client, settings, findings)
-        _run_all(args, url, client, settings, parents, findings, cases, errors, operations, digests)
+        parents = _parents(client, settings, tally.findings)
+        _run_all(args, url, client, settings, parents, tally)
     except HarnessError as exc:  # the target stopped answering, or our own environment failed
-        errors.append(str(exc))
-    found = deduplicated(findings)
+        tally.errors.append(str(exc))
+    found = deduplicated(tally.findings)
     run_info = Run(
         run_id=settings.run_id,
         seed=seed,
         target=shown,
         replay=_replay(args, seed),
         token_command=token_command(url, profile.client_id, profile.username),
-        cases=cases,
+        cases=tally.cases,
         seconds=round(time.monotonic() - started, 1),
         excluded=() if args.with_settings_mutations else EXCLUDED_BY_DEFAULT,
-        digests=digests,
-        errors=tuple(redact(e, client.secrets()) for e in errors),
+        digests=tally.digests,
+        errors=tuple(redact(e, client.secrets()) for e in tally.errors),
     )
-    write_reports(out, run_info, found, operations)
+    write_reports(out, run_info, found, tally.operations)
     _print_findings(run_info, found, out)
-    return FOUND if found else (HARNESS if errors else CLEAN)
+    return FOUND if found else (HARNESS if tally.errors else CLEAN)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What the engine runs and the generators of one fuzz run found and sent, added up as they end."""
+
+    findings: list[Finding] = field(default_factory=list)
+    cases: dict[str, int] = field(default_factory=dict)  # by "source phase"
+    errors: list[str] = field(default_factory=list)
+    operations: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # by "source phase", see fuzz_engine.Transcript
+
+    def add(self, source: str, outcome: Outcome) -> None:
+        for phase, n in outcome.cases.items():
+            self.cases[f"{source} {phase}"] = self.cases.get(f"{source} {phase}", 0) + n
+        self.findings += outcome.findings
+        self.errors += outcome.errors
+        self.operations += [label for label in outcome.operations if label not in self.operations]
 
 
 def _parents(client: TargetClient, settings: Settings, findings: list[Finding]) -> Parents:
@@ -237,44 +274,42 @@ def _parents(client: TargetClient, settings: Settings, findings: list[Finding]) 
 
 
 def _run_all(
-    args: argparse.Namespace,
-    url: str,
-    client: TargetClient,
-    settings: Settings,
-    parents: Parents,
-    findings: list[Finding],
-    cases: dict[str, int],
-    errors: list[str],
-    operations: list[str],
-    digests: dict[str, str],
+    args: argparse.Namespace, url: str, client: TargetClient, settings: Settings, parents: Parents, tally: _Tally
 ) -> None:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from invharness.fuzz_invalid import send_invalid
 
-    columns = (SpinnerColumn(), TextColumn("{task.description:12}"), TextColumn("{task.fields[status]}"))
+    columns = (SpinnerColumn(), TextColumn("{task.description:12.40}"), TextColumn("{task.fields[status]}"))
     with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=False) as progress:
 
         def tracker(name: str) -> Callable[[int, int], None]:
             task = progress.add_task(name, status="starting")
             return lambda n, failures: progress.update(task, status=f"{n:,} cases, {failures} failure(s)")
 
-        schemas: list[tuple[str, Any]] = [("rest", rest_schema(url, client, settings, parents))]
+        def run_source(source: str, build: Callable[[Settings], Any], links: list[tuple[str, str]] | None) -> None:
+            """Every engine run of one source (its schema built for each), into one transcript."""
+            transcript = Transcript(parents)
+            for part in engine_runs(settings, links):
+                schema = build(part)
+                if not any(True for _ in schema.get_all_operations()):
+                    continue  # --operation selects none of its operations (the engine would then run them all)
+                walked = f" {part.only[0]}" if part.only else ""
+                name = f"{source} stateful{walked}" if part.phases == ("stateful",) else source
+                track = tracker(name)
+                outcome = execute(schema, source, client.secrets, track, transcript)
+                if not outcome.cases:
+                    track(0, 0)  # nothing to walk (no scenario ended): say so rather than "starting"
+                tally.add(source, outcome)
+            tally.digests.update({f"{source} {phase}": digest for phase, digest in transcript.digests.items()})
+
+        run_source("rest", lambda part: rest_schema(url, client, part, parents), contract_links())
         if args.graphql:
-            schemas.append(("graphql", graphql_schema(url, client, settings)))
-        for source, schema in schemas:
-            if not any(True for _ in schema.get_all_operations()):
-                continue  # --operation selects none of its operations (the engine would then run them all)
-            outcome = execute(schema, source, client.secrets, tracker(source), parents)
-            cases.update({f"{source} {phase}": n for phase, n in outcome.cases.items()})
-            findings += outcome.findings
-            errors += outcome.errors
-            operations += outcome.operations
-            digests[source] = outcome.digest
+            run_source("graphql", lambda part: graphql_schema(url, client, part), None)
         if args.generators:
             pattern = re.compile(args.operation) if args.operation else None
-            sent, found = send_invalid(
+            sent, found, tally.digests["generators"] = send_invalid(
                 url,
                 client,
                 parents.job_id,
@@ -283,8 +318,8 @@ def _run_all(
                 lambda label: pattern is None or pattern.search(label) is not None,
                 tracker("generators"),
             )
-            cases["generators"] = sent
-            findings += found
+            tally.cases["generators"] = sent
+            tally.findings += found
 
 
 def _replay(args: argparse.Namespace, seed: int) -> str:

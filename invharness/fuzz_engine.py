@@ -2,18 +2,16 @@
 (seed, examples, workers, checks, the profile's timeout), authenticated through the harness's client (a token
 that expired or was revoked is fetched again on its 401, the request resent once), steered to this run's
 parents (a batch needs an open job), and run by ``schemathesis.engine``; its deduplicated failures become
-findings with a curl reproduction; a Transcript hashes every request sent, so a replay can be compared."""
+findings with a curl reproduction; every request sent goes into a fuzz_transcript.Transcript, so a replay can be
+compared."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import re
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import schemathesis
 from hypothesis import strategies as st
@@ -22,17 +20,22 @@ from schemathesis.engine.statistic import Statistic
 from schemathesis.graphql import nodes
 
 from invharness import contracts
+from invharness.fuzz_links import families
 from invharness.fuzz_report import Finding, curl_with_token
 from invharness.generators import payloads, strategies
 from invharness.suites.client import TargetClient
+
+if TYPE_CHECKING:
+    from invharness.fuzz_transcript import Transcript
 
 __all__ = [
     "CHECKS",
     "EXCLUDED_BY_DEFAULT",
     "PHASES",
+    "Outcome",
     "Parents",
     "Settings",
-    "Transcript",
+    "engine_runs",
     "execute",
     "graphql_errors_shape",
     "graphql_schema",
@@ -97,6 +100,7 @@ def graphql_errors_shape(ctx: Any, response: Any, case: Any) -> bool | None:
 EXCLUDED_BY_DEFAULT = ("Mutation.createSetting", "Mutation.updateSetting")
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 _TOKEN_REFRESH_S = 300  # a proactive re-login this often; a 401 brings one sooner
+_REF_MAX = contracts.schema("common")["$defs"]["ref"]["maxLength"]  # characters of a ref
 _KEEP_ONE_IN = 8  # one generated id in eight stays as drawn, so unknown parents (404) are fuzzed too
 BATCH_POST = "POST /api/v4.1/job/{jobId}/batch"
 EVENT_SYNC = "POST /api/v4.1/event/sync"
@@ -113,6 +117,7 @@ class Settings:
     phases: tuple[str, ...]  # of schemathesis's: examples, coverage, fuzzing, stateful
     settings_mutations: bool
     run_id: str
+    only: tuple[str, ...] = ()  # when set, exactly these operations (one family of linked ones), not --operation's
 
 
 @dataclass(slots=True, frozen=True)
@@ -149,19 +154,47 @@ def _config(url: str, settings: Settings, timeout_s: float, graphql: bool = Fals
             "workers": settings.workers,
             "request-timeout": timeout_s,
             "generation": {"max-examples": settings.max_examples, "mode": "all", "database": "none"},
+            # schemathesis keeps what it learns in ./.schemathesis and replays it in the next run's probes:
+            # the next run would then send requests this one did not, and --seed would not replay a run
+            "cache": {"enabled": False},
             "checks": checks,
             "phases": {name: _phase(name, name in settings.phases) for name in PHASES},
         }
     )
 
 
+def engine_runs(settings: Settings, links: Sequence[tuple[str, str]] | None = None) -> list[Settings]:
+    """The engine runs one source takes: its examples, coverage and fuzzing phases together, then its stateful
+    phase in runs of its own (on schemas of their own): one per family of the selected operations that
+    ``links`` join (pairs of labels: an operation, one its answer links to), or (None) one.
+
+    Apart, because in one run schemathesis records every answer of the first phases in a pool of values that
+    its stateful phase then draws bodies and parameters from -- with no switch to stop it -- so the stateful
+    requests would carry timestamps and ids the target chose, and the same seed would send other requests next
+    time. On its own, the stateful phase draws on the seed, the contract and the answers of its own steps,
+    through the links only; and it sends the same with or without the other phases.
+
+    One run per family, because schemathesis starts its sequences only from the operations it deems likely to
+    succeed when there are any: POST /job is not one (its retailerId reads as a reference to a Retailer that
+    no operation creates), so next to the event operations, the job -> batch links were never walked."""
+    unit = tuple(phase for phase in settings.phases if phase != "stateful")
+    parts = [replace(settings, phases=unit)] if unit else []
+    if "stateful" not in settings.phases:
+        return parts
+    stateful = replace(settings, phases=("stateful",))
+    if links is None:
+        return [*parts, stateful]
+    chosen = settings.operation
+    walked = [pair for pair in links if not chosen or all(re.search(chosen, label) for label in pair)]
+    return parts + [replace(stateful, only=family) for family in families(walked)]
+
+
 def _phase(name: str, enabled: bool) -> dict[str, Any]:
     """A phase's config. The examples, coverage and fuzzing phases must not feed on the target's answers
     (schemathesis's pool of values seen in responses, its learning from error messages): they hold ids and refs
     the target chose, so the same seed would draw other cases on the next run, and --seed must replay a run.
-    The stateful phase follows links, so it takes ids from answers by design -- and, in its later scenarios,
-    some body values too (schemathesis has no switch for that): its replay is exact where the target answers
-    alike. (The parents steer the other phases to a valid job.)"""
+    The stateful phase follows links, so it takes ids from answers by design (and runs apart: engine_runs).
+    (The parents steer the other phases to a valid job.)"""
     config: dict[str, Any] = {"enabled": enabled}
     if name == "stateful":  # links from the contract and its static analysis, not from the answers seen
         config.update({"inference": {"algorithms": ["dependency-analysis"]}, "link-calibration": False})
@@ -194,8 +227,9 @@ def rest_schema(url: str, client: TargetClient, settings: Settings, parents: Par
     """contracts/openapi.yaml, ready for the engine."""
     config = _config(url, settings, client.profile.request_timeout_s)
     schema = schemathesis.openapi.from_path(str(contracts.CONTRACTS_DIR / "openapi.yaml"), config=config)
-    if settings.operation:
-        schema = schema.include(name_regex=settings.operation)
+    selected = _exactly(settings.only) if settings.only else settings.operation
+    if selected:
+        schema = schema.include(name_regex=selected)
     _authenticate(schema, client)
     schema.hook("map_case")(_steering(parents, settings.run_id))
     schema.hook("filter_failure")(_not_a_documented_outcome)
@@ -228,16 +262,20 @@ def graphql_schema(url: str, client: TargetClient, settings: Settings) -> Any:
     config = _config(url + "/graphql", settings, client.profile.request_timeout_s, graphql=True)
     schema = schemathesis.graphql.from_path(str(contracts.CONTRACTS_DIR / "schema.graphql"), config=config)
     if not settings.settings_mutations:
-        schema = schema.exclude(name_regex="^(" + "|".join(map(re.escape, EXCLUDED_BY_DEFAULT)) + ")$")
+        schema = schema.exclude(name_regex=_exactly(EXCLUDED_BY_DEFAULT))
     if settings.operation:
         schema = schema.include(name_regex=settings.operation)
     _authenticate(schema, client)
     return schema
 
 
+def _exactly(labels: Sequence[str]) -> str:
+    return "^(" + "|".join(map(re.escape, labels)) + ")$"
+
+
 def _steering(parents: Parents, run_id: str) -> Callable[[Any, Any], Any]:
     """A map_case hook: well-formed ids of parents become this run's (so the fuzzer reaches past the 404),
-    and positive bodies carry the profile's retailer and this run's ref prefix."""
+    and positive bodies carry the profile's retailer (and a catalogue of its) and this run's ref prefix."""
     owned = {"jobId": parents.job_id, "batchId": parents.batch_id, "eventId": parents.event_id}
 
     def steer(context: Any, case: Any) -> Any:
@@ -265,6 +303,12 @@ def _well_formed(name: str, value: Any) -> bool:
 def _own_body(body: dict[str, Any], retailer: str, run_id: str) -> None:
     if "retailerId" in body:
         body["retailerId"] = retailer
+    if isinstance(body.get("catalogueRef"), str) and not body["catalogueRef"].endswith(f":{retailer}"):
+        # a batch's catalogue is one of its job's retailer's (refs end in :<retailerId>, as DEFAULT:1), a rule
+        # across fields that the contract's schema cannot state: keep the drawn catalogue type (cut to fit a
+        # ref's length), own the retailer
+        kind = body["catalogueRef"].partition(":")[0][: _REF_MAX - len(retailer) - 1]
+        body["catalogueRef"] = f"{kind}:{retailer}"
     if isinstance(body.get("name"), str) and "entities" not in body and "attributes" not in body:
         body["name"] = _prefixed(body["name"], run_id)  # a job's name
     for entity in body.get("entities") or []:
@@ -279,7 +323,7 @@ def _prefixed(value: Any, run_id: str) -> Any:
     """``value`` with this run's ref prefix (once: schemathesis may map the same body again)."""
     if not isinstance(value, str) or value.startswith(f"{run_id}-"):
         return value
-    return f"{run_id}-{value}"[:255]
+    return f"{run_id}-{value}"[:_REF_MAX]
 
 
 @dataclass(slots=True)
@@ -290,7 +334,6 @@ class Outcome:
     findings: list[Finding]
     errors: list[str]
     operations: list[str]
-    digest: str  # of every request sent, in order (see Transcript)
 
 
 def execute(
@@ -298,17 +341,17 @@ def execute(
     source: str,
     secrets: Callable[[], list[str]],
     progress: Callable[[int, int], None],
-    parents: Parents | None = None,
+    transcript: Transcript,
 ) -> Outcome:
-    """Run every phase of schemathesis's engine on ``schema``; ``progress(cases, failures)`` as scenarios end."""
+    """Run every phase of schemathesis's engine on ``schema``; ``progress(cases, failures)`` as scenarios end;
+    every request sent goes into ``transcript`` (one per source, across its engine runs)."""
     statistic = Statistic()
     errors: list[str] = []
     phases: dict[str, int] = {}
-    transcript = Transcript(parents)
     with transcript.listening(schema):
         _run_engine(schema, statistic, errors, phases, progress)
     found = _findings(statistic, source, secrets())
-    return Outcome(phases, found, errors, sorted(statistic.tested_operations), transcript.digest)
+    return Outcome(phases, found, errors, sorted(statistic.tested_operations))
 
 
 def _run_engine(
@@ -329,74 +372,6 @@ def _run_engine(
             errors.append(f"{event.label}: {event.info.title}: {event.info.message}"[:2000])
         elif isinstance(event, events.FatalError):
             errors.append(f"schemathesis stopped: {event.exception!r}"[:2000])
-
-
-class Transcript:
-    """Every request one engine run sends, in the order sent, as a digest: the same --seed gives the same one.
-
-    Ids the target hands out (this run's parents, and each answer's ``id``) are replaced by their order of
-    appearance, so a replay against a fresh target -- which numbers its jobs anew -- shows the same list."""
-
-    def __init__(self, parents: Parents | None) -> None:
-        self._sha = hashlib.sha256()
-        self.sent = 0
-        self._ids: dict[tuple[str, str], str] = {}  # (job, batch or event; the id) -> its placeholder
-        if parents:
-            for role, value in (("job", parents.job_id), ("batch", parents.batch_id), ("event", parents.event_id)):
-                self._learn(role, value)
-
-    @property
-    def digest(self) -> str:
-        return self._sha.hexdigest()
-
-    @contextlib.contextmanager
-    def listening(self, schema: Any) -> Iterator[None]:
-        """Hear every request of ``schema``'s run while in the block (schemathesis takes before_call and
-        after_call hooks only globally, and only as functions)."""
-
-        def before_call(context: Any, case: Any, kwargs: Any) -> None:
-            if case.operation.schema is schema:
-                self.before_call(context, case, kwargs)
-
-        def after_call(context: Any, case: Any, response: Any) -> None:
-            if case.operation.schema is schema:
-                self.after_call(context, case, response)
-
-        schemathesis.hook(before_call)
-        schemathesis.hook(after_call)
-        try:
-            yield
-        finally:
-            schemathesis.hooks.unregister(before_call)
-            schemathesis.hooks.unregister(after_call)
-
-    def before_call(self, context: Any, case: Any, kwargs: Any) -> None:
-        def plain(values: dict[str, Any] | None) -> dict[str, Any]:
-            return {k: self._ids.get((_role(k), str(v)), v) for k, v in (values or {}).items()}
-
-        body = case.body if isinstance(case.body, dict | list | str | int | float | bool) else repr(case.body)
-        line = [case.operation.label, case.method, plain(case.path_parameters), plain(case.query), body]
-        self._sha.update(json.dumps(line, sort_keys=True, default=repr).encode() + b"\n")
-        self.sent += 1
-
-    def after_call(self, context: Any, case: Any, response: Any) -> None:
-        try:
-            body = response.json()
-        except ValueError:
-            return
-        if isinstance(body, dict):
-            self._learn(_role(case.operation.label), body.get("id"))
-
-    def _learn(self, role: str, value: Any) -> None:
-        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-            self._ids.setdefault((role, str(value)), f"<{role} {len(self._ids)}>")
-
-
-def _role(name: str) -> str:
-    """What an id names: a job, a batch or an event (a parameter's name, or the operation that answered it);
-    jobs and batches are numbered apart, so job 1 and batch 1 are two things."""
-    lowered = name.lower()
-    return next((role for role in ("batch", "event", "job") if role in lowered), "other")
 
 
 def _findings(statistic: Statistic, source: str, secrets: list[str]) -> list[Finding]:

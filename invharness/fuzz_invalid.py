@@ -4,6 +4,7 @@ a record-level rule of a batch by naming the record in the batch's results. A fa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 from collections.abc import Callable
@@ -57,16 +58,19 @@ def send_invalid(
     examples: int,
     selected: Callable[[str], bool],
     progress: Callable[[int, int], None],
-) -> tuple[int, list[Finding]]:
-    """Send ``examples`` labelled-invalid payloads of each selected family; (cases sent, findings)."""
+) -> tuple[int, list[Finding], str]:
+    """Send ``examples`` labelled-invalid payloads of each selected family; (cases sent, findings, a digest of
+    the payloads sent in order: the same seed sends the same)."""
     config = schemathesis.Config.from_dict({"base-url": url, "request-timeout": client.profile.request_timeout_s})
     schema = schemathesis.openapi.from_path(str(contracts.CONTRACTS_DIR / "openapi.yaml"), config=config)
     findings: list[Finding] = []
     pending: list[_Sent] = []
     sent = [0]
+    digest = hashlib.sha256()
 
     def send(family: str, invalid: Invalid) -> None:
         sent[0] += 1
+        digest.update(json.dumps([family, invalid.rule, invalid.payload], sort_keys=True).encode() + b"\n")
         if family == "feed":
             finding = _send_feed(url, client, invalid)
         else:
@@ -83,7 +87,7 @@ def send_invalid(
             continue
         _each(strategy(), seed, examples, lambda invalid, family=family: send(family, invalid))
     findings += [f for f in (_judge_records(client, job_id or "", s) for s in pending) if f is not None]
-    return sent[0], findings
+    return sent[0], findings, digest.hexdigest()
 
 
 def _each(strategy: st.SearchStrategy[Invalid], seed: int, examples: int, send: Callable[[Invalid], None]) -> None:

@@ -57,7 +57,7 @@ class Run:
     seconds: float
     excluded: tuple[str, ...]
     errors: tuple[str, ...]
-    digests: dict[str, str]  # a hash of the cases each engine run sent: the same seed gives the same
+    digests: dict[str, str]  # by "source phase": a hash of the requests sent (fuzz_transcript); the same seed, the same
 
     @property
     def cases_per_s(self) -> float:

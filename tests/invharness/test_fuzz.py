@@ -1,4 +1,5 @@
-"""`invharness fuzz` catches broken reference variants, with reproductions that fail again, and replays a seed.
+"""`invharness fuzz` catches broken reference variants, with reproductions that fail again (its replay of a seed:
+test_fuzz_replay.py).
 
 Short runs (one operation each, a few dozen cases); the 10,000-case proof is bench/bench_fuzz.py.
 """
@@ -137,34 +138,6 @@ def test_a_batch_read_without_a_required_field_is_found(target, tmp_path, monkey
     assert status == 200 and "createdOn" not in json.loads(body)
 
 
-def test_the_same_seed_replays_the_run_exactly_stateful_phase_included(tmp_path):
-    """Each run against a fresh reference (its job and event ids differ: the digest holds their order of
-    appearance, not their values): the same seed sends the same requests in the same order."""
-
-    def run(name: str, seed: str) -> dict[str, Any]:
-        with EmbeddedServer() as server:
-            code, results = _fuzz(
-                server.url,
-                tmp_path / name,
-                "--operation",
-                r"^(POST /api/v4\.1/job|GET /api/v4\.1/job/\{jobId\})$",  # a link: create a job, read it
-                "--phases",
-                "stateful",
-                "--no-generators",
-                "--max-examples",
-                "3",
-                "--seed",
-                seed,
-            )
-        assert code == 0, results["findings"]
-        return results["run"]
-
-    first, again, other = run("a", "5"), run("b", "5"), run("c", "6")
-    assert first["cases"]["rest stateful"] > 10, first["cases"]  # the links were walked
-    assert first["digests"] == again["digests"] and first["cases"] == again["cases"]
-    assert other["digests"]["rest"] != first["digests"]["rest"]
-
-
 def test_a_token_revoked_mid_run_is_fetched_again_without_a_spurious_401(target, tmp_path, monkeypatch):
     """A reference variant that revokes each access token after a few uses: the run logs in again and resends,
     as verify's client does, and finds nothing."""
@@ -218,3 +191,20 @@ def test_help_lists_the_mutations_left_out():
 
     text = build_parser()._subparsers._group_actions[0].choices["fuzz"].format_help()
     assert "Mutation.createSetting" in text and "Mutation.updateSetting" in text
+
+
+def test_a_valid_batch_body_is_steered_to_a_catalogue_of_the_retailer_and_stays_valid():
+    from invharness import contracts
+    from invharness.fuzz_engine import _own_body
+
+    record = {"skuRef": "S", "locationRef": "L", "qty": 1, "retailerId": "9"}
+    for drawn, owned in (
+        ("FUTURE:2", "FUTURE:1"),
+        ("0", "0:1"),
+        ("DEFAULT:1", "DEFAULT:1"),
+        ("0" * 255, "0" * 253 + ":1"),
+    ):
+        body = {"action": "UPSERT", "entityType": "INVENTORY", "entities": [dict(record)], "catalogueRef": drawn}
+        _own_body(body, "1", "fz1")
+        assert body["catalogueRef"] == owned
+        assert contracts.validator("batch-envelope").is_valid(body), body
