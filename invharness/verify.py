@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -294,7 +294,10 @@ def run(args: argparse.Namespace) -> int:
         "embedded": not args.target_url,
     }
     checks: list[dict[str, Any]] = []
-    with contextlib.ExitStack() as after_judging:
+    # A Ctrl-C is a flag, never an exception here: raised anywhere (reading a pass's results, tearing the
+    # target down, writing the reports) it would lose what was judged. The suites' process is stopped
+    # when it comes (_pytest watches the flag); everything after that is short and runs to its end.
+    with held_back(reraise=False) as ctrl_c:
         with tempfile.TemporaryDirectory() as scratch, _target(args) as (url, overrides):
             info["target"] = redact(url, profile.secrets())
             problem = _unreachable(url, profile)
@@ -302,12 +305,11 @@ def run(args: argparse.Namespace) -> int:
                 print(problem, file=sys.stderr)
                 info["stopped"] = problem
             else:
-                code = _run_passes(args, url, overrides, selection, info, deadline, Path(scratch), report_dir, checks)
+                code = _run_passes(
+                    args, url, overrides, selection, info, deadline, Path(scratch), report_dir, checks, ctrl_c.arrived
+                )
                 if code is not None:
                     return code
-            # judging is over: a Ctrl-C now would cut the target's teardown or the reports halfway and
-            # lose what was judged; both are short, so it waits (and changes nothing: the verdicts are in)
-            after_judging.enter_context(held_back(reraise=False))
         print(file=sys.stderr)
         code = _summary(write_reports(report_dir, checks, info), report_dir)
     return INTERRUPTED if info["stopped"] == _INTERRUPTED else code
@@ -336,9 +338,11 @@ def _run_passes(
     scratch: Path,
     report_dir: Path,
     checks: list[dict[str, Any]],
+    interrupted: Callable[[], bool],
 ) -> int | None:
     """Run the suites (one pass, or a parallel pass and the clock pass); the exit code when they
-    could not run, else None with ``checks`` and ``info['stopped']`` filled in."""
+    could not run, else None with ``checks`` and ``info['stopped']`` filled in. ``interrupted`` says
+    whether a Ctrl-C came: the pass running is stopped (keeping what it judged), no other starts."""
     profile_path = _profile_file(args, overrides, scratch)
     secrets_ = load_profile(profile_path, {}).secrets() if profile_path else load_profile(None).secrets()
     # pytest runs in its own process under an empty configuration: neither this process's imports
@@ -386,10 +390,12 @@ def _run_passes(
             break
         directory = scratch / f"pass{number}"
         log_path = report_dir / f"pytest-pass{number}.log"
-        try:
-            code = _pytest([*base, *extra, "-q", "--report-dir", str(directory)], log_path, secrets_, deadline)
-        except KeyboardInterrupt:  # Ctrl-C: keep what was judged, write partial reports, say so
-            code, info["stopped"] = None, _INTERRUPTED
+        if interrupted():
+            info["stopped"] = _INTERRUPTED
+            break
+        code = _pytest([*base, *extra, "-q", "--report-dir", str(directory)], log_path, secrets_, deadline, interrupted)
+        if interrupted():  # Ctrl-C: keep what was judged, write partial reports, say so
+            info["stopped"] = _INTERRUPTED
         results = directory / "results.json"
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or not (
             results.is_file() or code is None
@@ -412,10 +418,14 @@ def _run_passes(
     return None
 
 
-def _pytest(command: list[str], log_path: Path, secrets_: list[str], deadline: float | None) -> int | None:
+def _pytest(
+    command: list[str], log_path: Path, secrets_: list[str], deadline: float | None, interrupted: Callable[[], bool]
+) -> int | None:
     """Run pytest with its output redacted on the way: stdout to ``log_path``, stderr (the live
-    line) to ours. Killed 30 s after ``deadline`` (its own checks stop at it); None when killed."""
+    line) to ours. Killed 30 s after ``deadline`` (its own checks stop at it), stopped when
+    ``interrupted()``; None when it did not end on its own."""
     env = {**os.environ, "INVHARNESS_TTY": "1" if sys.stderr.isatty() else "0"}
+    killed_at = None if deadline is None else deadline + 30
     with (
         log_path.open("w", encoding="utf-8") as log,
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as process,
@@ -426,15 +436,19 @@ def _pytest(command: list[str], log_path: Path, secrets_: list[str], deadline: f
         ]
         for relay in relays:
             relay.start()
-        try:
-            code: int | None = process.wait(timeout=None if deadline is None else max(deadline - time.time(), 0) + 30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            code = None
-        except KeyboardInterrupt:
-            _stop(process)
-            raise
+        code: int | None = None
+        # bounded by the child's end, its --max-time (then it is killed) or a Ctrl-C (then it is stopped)
+        while (code := process.poll()) is None:
+            if interrupted():
+                _stop(process)
+                code = None
+                break
+            if killed_at is not None and time.time() > killed_at:
+                process.kill()
+                process.wait()
+                break
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.1)
         for relay in relays:
             relay.join(timeout=5)
     return code
