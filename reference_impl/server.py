@@ -18,10 +18,11 @@ from typing import Any
 import uvicorn
 import yaml
 
-from invharness.reference_impl.backend import Backend, Stores
-from invharness.reference_impl.clock import Clock, SystemClock
+from invharness.reference_impl.backend import Backend
+from invharness.reference_impl.clock import Clock
 from invharness.reference_impl.config import ServerConfig, behaviours_from_profile, load_config
 from invharness.reference_impl.local_s3 import LocalS3
+from invharness.reference_impl.stores.sqlite import check_data_dir
 from invharness.reference_impl.stores.sqlite.db import DataFormatError
 from invharness.reference_impl.transport.app import create_app
 from invharness.reference_impl.transport.head_timeout import head_timeout_protocol
@@ -151,7 +152,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         return 2
     if config.data_dir is not None:
         try:
-            Stores.open(config, SystemClock()).close()  # a data directory this version cannot read: say so now
+            check_data_dir(Path(config.data_dir))  # a data directory this version cannot read: say so now
         except (OSError, sqlite3.Error, DataFormatError) as exc:
             print(f"invharness serve: --data-dir {config.data_dir}: {exc}", file=sys.stderr)
             return 2

@@ -90,9 +90,6 @@ class _Records:
 
     __slots__ = ("blocks", "entity_refs", "first", "kinds", "qtys", "refs")
 
-    def __len__(self) -> int:
-        return len(self.entity_refs)
-
     def __init__(self, first: int, records: list[tuple[EventBlock, str, str | None, str, int]]) -> None:
         blocks, self.entity_refs, refs, kinds, self.qtys = zip(*records, strict=True)
         self.first = first
