@@ -36,7 +36,7 @@ from invharness.reference_impl.stores import inventory, jobs
 from invharness.reference_impl.stores import settings as settings_store
 from invharness.reference_impl.transport import http_api
 
-__all__ = ["INGESTION_GROUPS", "MUTANTS", "PER_CLAUSE", "Mutant", "applied", "playing"]
+__all__ = ["INGESTION_GROUPS", "MUTANTS", "PER_CLAUSE", "Mutant", "applied", "as_params", "playing"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,12 @@ class Mutant:
     def configure(self, config: ServerConfig) -> ServerConfig:
         """``config`` playing this mutant's answers (unchanged for a patch)."""
         return config.declaring(self.plays) if self.plays else config
+
+
+def as_params(mutants: list[Mutant], quick: set[str], key: Callable[[Mutant], str] = lambda m: m.breaks) -> list[Any]:
+    """The mutants as pytest parameters named after them: those whose ``key`` (their clause, by default) is
+    in ``quick`` run in every test run, the rest are part of the heavy proof (``-m mutants``)."""
+    return [pytest.param(m, id=m.name, marks=() if key(m) in quick else pytest.mark.mutants) for m in mutants]
 
 
 def playing(name: str, group: str, breaks: str, **plays: Any) -> Mutant:

@@ -4,6 +4,7 @@ with one of CLIENT_MUTANTS applied, fails on the clause the mutant breaks."""
 import pytest
 
 from invharness.contracts import clause
+from tests.suites.mutants import as_params
 from tests.suites.mutants_clients import CLIENT_MUTANTS, applied
 from tests.suites.test_mutants import server, target_profile, verify  # noqa: F401  (target_profile: a fixture)
 
@@ -11,11 +12,7 @@ from tests.suites.test_mutants import server, target_profile, verify  # noqa: F4
 QUICK = {"SEG-GQL-01", "GQL-HTTP-02"}
 
 
-@pytest.mark.parametrize(
-    "mutant",
-    [pytest.param(m, marks=() if m.breaks in QUICK else pytest.mark.mutants) for m in CLIENT_MUTANTS],
-    ids=[m.name for m in CLIENT_MUTANTS],
-)
+@pytest.mark.parametrize("mutant", as_params(CLIENT_MUTANTS, QUICK))
 def test_the_group_fails_on_the_clause_the_mutant_breaks(mutant, local_s3, target_profile, tmp_path):  # noqa: F811
     with applied(mutant), server(local_s3, mutant) as running:
         done, results = verify(running.url, target_profile, mutant.group, tmp_path / "report")

@@ -4,6 +4,7 @@ with one of INPUT_MUTANTS applied, fails on the clause the mutant breaks; the un
 import pytest
 
 from invharness import contracts
+from tests.suites.mutants import as_params
 from tests.suites.mutants_input import INPUT_MUTANTS, applied
 from tests.suites.test_mutants import server, target_profile, verify  # noqa: F401  (target_profile: a fixture)
 
@@ -12,11 +13,7 @@ QUICK = {"SEC-INPUT-03"}
 OURS = {c.id for c in contracts.clauses("security") if c.id.startswith("SEC-INPUT-")}
 
 
-@pytest.mark.parametrize(
-    "mutant",
-    [pytest.param(m, marks=() if m.breaks in QUICK else pytest.mark.mutants) for m in INPUT_MUTANTS],
-    ids=[m.name for m in INPUT_MUTANTS],
-)
+@pytest.mark.parametrize("mutant", as_params(INPUT_MUTANTS, QUICK))
 def test_the_group_fails_on_the_clause_the_mutant_breaks(mutant, local_s3, target_profile, tmp_path):  # noqa: F811
     with applied(mutant), server(local_s3) as running:
         done, results = verify(running.url, target_profile, mutant.group, tmp_path / "report")

@@ -9,7 +9,7 @@ whole table behind the ``mutants`` marker (`python -m pytest -m mutants tests/su
 import pytest
 
 from invharness import contracts
-from tests.suites.mutants import applied
+from tests.suites.mutants import applied, as_params
 from tests.suites.mutants_security import SECURITY_MUTANTS
 from tests.suites.test_mutants import server, target_profile, verify  # noqa: F401  (target_profile: a fixture)
 
@@ -17,11 +17,7 @@ QUICK = {"batch catalogueRef unchecked"}  # issue 15's critical row; the rest: -
 ISOLATION = [c.id for c in contracts.clauses("security") if c.id.startswith("SEC-ISO-")]
 
 
-@pytest.mark.parametrize(
-    "mutant",
-    [pytest.param(m, marks=() if m.name in QUICK else pytest.mark.mutants) for m in SECURITY_MUTANTS],
-    ids=[m.name for m in SECURITY_MUTANTS],
-)
+@pytest.mark.parametrize("mutant", as_params(SECURITY_MUTANTS, QUICK, key=lambda m: m.name))
 def test_the_checks_of_the_clause_fail_its_mutant(mutant, local_s3, target_profile, tmp_path):  # noqa: F811
     with applied(mutant), server(local_s3, mutant) as running:
         done, results = verify(running.url, target_profile, None, tmp_path / "report", clauses=[mutant.breaks])
