@@ -29,6 +29,7 @@ from invharness.reference_impl.vocabulary import (
 
 __all__ = [
     "Catalogue",
+    "HeldCatalogues",
     "InMemoryInventory",
     "Position",
     "Quantity",
@@ -375,7 +376,32 @@ class VirtualPosition:
     type: str = "BASE"
 
 
-class InMemoryInventory:
+class HeldCatalogues:
+    """What every inventory store keeps in memory and reads alike: the catalogues (few; their positions are
+    the store's own business) and the virtual catalogues clients created."""
+
+    _catalogues: dict[str, Catalogue]
+    _virtual: dict[str, StoredVirtualCatalogue]  # the ones clients created, by ref
+
+    def catalogue(self, ref: str) -> Catalogue | None:
+        return self._catalogues.get(ref)
+
+    def catalogues(self) -> list[Catalogue]:
+        return list(self._catalogues.values())
+
+    def base_sources(self) -> list[Catalogue]:
+        """The catalogues BASE virtual catalogues derive from: each retailer's DEFAULT:<retailerId>.
+        (Another catalogue of type DEFAULT, e.g. DEFAULT:abc:1, has no virtual catalogue.)"""
+        return [c for c in self._catalogues.values() if c.ref == default_catalogue_ref(c.retailer_id)]
+
+    def stored_virtual_catalogue(self, ref: str) -> StoredVirtualCatalogue | None:
+        return self._virtual.get(ref)
+
+    def stored_virtual_catalogues(self) -> list[StoredVirtualCatalogue]:
+        return list(self._virtual.values())
+
+
+class InMemoryInventory(HeldCatalogues):
     """Every inventory catalogue of the account, as live objects (the InventoryStore in memory).
 
     Catalogues, positions and quantities are handed out as the objects themselves, so a change to one
@@ -386,12 +412,6 @@ class InMemoryInventory:
         self._catalogues: dict[str, Catalogue] = {}
         self._virtual: dict[str, StoredVirtualCatalogue] = {}  # the ones clients created, by ref
         self.new_id: Callable[[], int] = itertools.count(1).__next__  # ids of catalogues, positions, quantities
-
-    def catalogue(self, ref: str) -> Catalogue | None:
-        return self._catalogues.get(ref)
-
-    def catalogues(self) -> list[Catalogue]:
-        return list(self._catalogues.values())
 
     def ensure_catalogue(self, ref: str, retailer_id: int, now: float) -> Catalogue:
         """The catalogue ``ref``, created for ``retailer_id`` on first use."""
@@ -412,12 +432,6 @@ class InMemoryInventory:
         """A new position (createInventoryPosition) in ``catalogue``."""
         catalogue.positions[position.ref] = position
 
-    def stored_virtual_catalogue(self, ref: str) -> StoredVirtualCatalogue | None:
-        return self._virtual.get(ref)
-
-    def stored_virtual_catalogues(self) -> list[StoredVirtualCatalogue]:
-        return list(self._virtual.values())
-
     def add_virtual_catalogue(self, catalogue: StoredVirtualCatalogue) -> None:
         self._virtual[catalogue.ref] = catalogue
 
@@ -426,11 +440,6 @@ class InMemoryInventory:
 
     def prefetch(self, catalogue_ref: str, refs: Iterable[str]) -> None:
         """Positions about to be read (in memory: all are at hand)."""
-
-    def base_sources(self) -> list[Catalogue]:
-        """The catalogues BASE virtual catalogues derive from: each retailer's DEFAULT:<retailerId>.
-        (Another catalogue of type DEFAULT, e.g. DEFAULT:abc:1, has no virtual catalogue.)"""
-        return [c for c in self._catalogues.values() if c.ref == default_catalogue_ref(c.retailer_id)]
 
     def virtual_positions(self, virtual_catalogue_ref: str) -> Iterator[VirtualPosition]:
         """The BASE virtual positions of ``virtual_catalogue_ref`` (BASE:<retailerId>), derived now."""

@@ -16,10 +16,17 @@ from typing import Any
 
 import orjson
 
-from invharness.reference_impl.stores.inventory import Catalogue, Position, Quantity, VirtualPosition, to_virtual
+from invharness.reference_impl.stores.inventory import (
+    Catalogue,
+    HeldCatalogues,
+    Position,
+    Quantity,
+    VirtualPosition,
+    to_virtual,
+)
 from invharness.reference_impl.stores.sqlite.db import Database, GroupTransaction
 from invharness.reference_impl.stores.virtual import StoredVirtualCatalogue, StoredVirtualPosition
-from invharness.reference_impl.vocabulary import base_catalogue_ref, default_catalogue_ref
+from invharness.reference_impl.vocabulary import base_catalogue_ref
 
 __all__ = ["SCHEMA", "SqliteInventory"]
 
@@ -115,7 +122,7 @@ class _OtherRefs(MutableMapping[str, Quantity]):
         return self._ref in self._store.with_other_refs
 
 
-class SqliteInventory:
+class SqliteInventory(HeldCatalogues):
     """The InventoryStore in SQLite (see the module's docstring)."""
 
     def __init__(self, db: Database, group: GroupTransaction) -> None:
@@ -151,12 +158,6 @@ class SqliteInventory:
 
     # ------------------------------------------------------------------ catalogues
 
-    def catalogue(self, ref: str) -> Catalogue | None:
-        return self._catalogues.get(ref)
-
-    def catalogues(self) -> list[Catalogue]:
-        return list(self._catalogues.values())
-
     def ensure_catalogue(self, ref: str, retailer_id: int, now: float) -> Catalogue:
         found = self._catalogues.get(ref)
         if found is None:
@@ -166,9 +167,6 @@ class SqliteInventory:
             )
             self._catalogues[ref] = found
         return found
-
-    def base_sources(self) -> list[Catalogue]:
-        return [c for c in self._catalogues.values() if c.ref == default_catalogue_ref(c.retailer_id)]
 
     def virtual_positions(self, virtual_catalogue_ref: str) -> Iterator[VirtualPosition]:
         for source in self.base_sources():
@@ -216,12 +214,6 @@ class SqliteInventory:
         self.add(position)
         if not self.db.in_group:
             self.flush()
-
-    def stored_virtual_catalogue(self, ref: str) -> StoredVirtualCatalogue | None:
-        return self._virtual.get(ref)
-
-    def stored_virtual_catalogues(self) -> list[StoredVirtualCatalogue]:
-        return list(self._virtual.values())
 
     def add_virtual_catalogue(self, catalogue: StoredVirtualCatalogue) -> None:
         self._virtual[catalogue.ref] = catalogue
