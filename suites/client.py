@@ -419,11 +419,18 @@ class TargetClient:
         what: str,
         budget_s: float | None = None,
         interval_s: float | None = None,
+        step: str | None = None,
     ) -> _T:
         """Call ``read`` until ``done`` holds of its answer; at most ``budget_s`` seconds (default the
         profile's batch timeout, never beyond the run's deadline). Raises AssertionError naming
         ``what`` and the last answer when the time is up (PollTimeout, an AssertionError), or
-        RunOutOfTime when the run's own deadline comes first."""
+        RunOutOfTime when the run's own deadline comes first. With ``step`` (a clause id) the wait is a
+        step of the check: an AssertionError is that clause's fail (StepFailed), not the check's."""
+        if step is not None:
+            try:
+                return self.poll(read, done, what, budget_s, interval_s)
+            except AssertionError as exc:
+                raise StepFailed(step, str(exc)) from None
         budget = self.profile.batch_timeout_s if budget_s is None else budget_s
         deadline = time.monotonic() + budget
         interval = self.profile.poll_interval_s if interval_s is None else interval_s

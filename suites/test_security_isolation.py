@@ -89,14 +89,13 @@ def settle_if_taken(other: TargetClient, job_id: str, answer: Any, what: str) ->
     """A batch the target took (200) is waited for; any other answer must be a refusal (4xx)."""
     if answer.status_code == 200:
         batch_id = answer.json()["id"]
-        try:
-            other.poll(
-                lambda: other.read_batch(job_id, batch_id).json(),
-                lambda body: body.get("status") not in ("PENDING", "RUNNING"),
-                f"{what}: the batch taken to settle",
-            )
-        except AssertionError as exc:  # never settling is the batch's fail; the effect cannot be judged
-            raise StepFailed("BATCH-STATUS-01", str(exc)) from None
+        # never settling is the batch's fail; the effect cannot be judged
+        other.poll(
+            lambda: other.read_batch(job_id, batch_id).json(),
+            lambda body: body.get("status") not in ("PENDING", "RUNNING"),
+            f"{what}: the batch taken to settle",
+            step="BATCH-STATUS-01",
+        )
     else:
         assert 400 <= answer.status_code < 500, f"{what}: answered {answer.status_code}, neither taken nor refused"
 
@@ -159,14 +158,12 @@ def test_a_delta_into_another_retailers_catalogue_changes_nothing(client, other,
 
 def processed(other: TargetClient, event_id: Any) -> None:
     """Wait until the sender reads its async event as processed; not getting there fails EVT-ASYNC-01."""
-    try:
-        other.poll(
-            lambda: other.request("GET", f"/api/v4.1/event/{event_id}").json(),
-            lambda body: body.get("eventStatus") not in ("PENDING", "RUNNING", None),
-            f"the async delta event {event_id} to be processed",
-        )
-    except AssertionError as exc:
-        raise StepFailed("EVT-ASYNC-01", str(exc)) from None
+    other.poll(
+        lambda: other.request("GET", f"/api/v4.1/event/{event_id}").json(),
+        lambda body: body.get("eventStatus") not in ("PENDING", "RUNNING", None),
+        f"the async delta event {event_id} to be processed",
+        step="EVT-ASYNC-01",
+    )
 
 
 @pytest.mark.clause("SEC-ISO-03")
@@ -212,14 +209,12 @@ def test_graphql_setting_mutations_of_another_retailer_change_nothing(client, ot
 def visible_virtual(client: TargetClient, position: Position, profile: Any) -> None:
     """The owner sees its virtual position (else the check below could not fail): INV-VP-02 answers for it."""
     base = f"BASE:{profile.primary_retailer}"
-    try:
-        client.poll(
-            lambda: seen(client.graphql(LISTS["virtualPositions"], v=base, s=position.sku), "virtualPositions"),
-            bool,
-            f"the owner's virtual position of {position.sku} in {base}",
-        )
-    except AssertionError as exc:
-        raise StepFailed("INV-VP-02", str(exc)) from None
+    client.poll(
+        lambda: seen(client.graphql(LISTS["virtualPositions"], v=base, s=position.sku), "virtualPositions"),
+        bool,
+        f"the owner's virtual position of {position.sku} in {base}",
+        step="INV-VP-02",
+    )
 
 
 @pytest.mark.clause("SEC-ISO-04")
@@ -323,14 +318,13 @@ def test_another_retailers_jobs_batches_and_events_are_not_answered(client, othe
     batches = [str(b.get("batchId")) for b in client.request("GET", reads(mine)["job"]).json().get("batch") or []]
     assert batches == [mine["batch"]], f"the owner's job holds batches {batches} after the other user's post"
     for params in ({"name": mine["name"]}, {"name": mine["name"], "retailerId": str(profile.primary_retailer)}):
-        try:  # an async event may be listed a little later: the owner's own search must find it first
-            client.poll(
-                lambda p=params: client.request("GET", "/api/v4.1/event", params=p).json().get("results"),
-                bool,
-                f"the owner's search {params} to find its own event",
-            )
-        except AssertionError as exc:
-            raise StepFailed("EVT-SEARCH-01", str(exc)) from None
+        # an async event may be listed a little later: the owner's own search must find it first
+        client.poll(
+            lambda p=params: client.request("GET", "/api/v4.1/event", params=p).json().get("results"),
+            bool,
+            f"the owner's search {params} to find its own event",
+            step="EVT-SEARCH-01",
+        )
         answer = other.request("GET", "/api/v4.1/event", params=params)
         found = answer.json().get("results") if answer.status_code == 200 else []
         assert not found, f"the other retailer's user finds the owner's events by {params}: {found}"
