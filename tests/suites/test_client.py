@@ -142,6 +142,16 @@ def test_a_batch_that_never_completes_fails_within_the_batch_timeout(client, tar
     assert failed.value.clause == "BATCH-STATUS-01" and "RUNNING" in failed.value.message
 
 
+def test_a_wait_that_is_a_step_fails_its_clause_and_a_plain_one_the_check(client):
+    answers = iter(range(1000))
+    with pytest.raises(StepFailed) as failed:
+        client.poll(lambda: next(answers), lambda n: n < 0, "a negative number", step="EVT-ASYNC-01")
+    assert failed.value.clause == "EVT-ASYNC-01" and "a negative number" in failed.value.message
+    with pytest.raises(AssertionError, match="a negative number"):
+        client.poll(lambda: next(answers), lambda n: n < 0, "a negative number")
+    assert client.poll(lambda: next(answers), lambda n: n % 2 == 0, "an even number", step="EVT-ASYNC-01") % 2 == 0
+
+
 PAGES = "query($first: Int, $after: String) { things(first: $first, after: $after) { edges { cursor node { ref } } } }"
 
 
