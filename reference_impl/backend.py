@@ -118,9 +118,8 @@ class Backend:
             self.stores.jobs,
             self.stores.group,
             self.config.processing_window_s,
-            # Freezing what each group makes is for a heap that only grows; SQLite's positions come and go
-            # (they hold cycles with their quantities), so there the collector must keep running.
-            self.config.manage_gc and self.config.data_dir is None,
+            self.config.manage_gc,
+            self.config.data_dir is not None,  # SQLite's positions come and go: the heap stays flat
             lambda: self.requests_in_flight > 0,
             self.config.max_group_records if self.config.data_dir is not None else None,
             scope=str(behaviours["bpp.dedup_scope"]),

@@ -286,6 +286,11 @@ class Position:
         else:
             held[quantity.ref] = quantity
 
+    def detach(self) -> None:
+        """Let go of its quantities: for a store dropping a position that nothing else holds, which is then
+        freed at once (a position and its quantities refer to each other, a cycle only the collector frees)."""
+        self._held = None
+
     def several(self) -> bool:
         """Whether it holds more than one quantity."""
         return type(self._held) is dict

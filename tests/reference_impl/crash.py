@@ -141,8 +141,13 @@ def _check_after_restart(url: str, headers: dict, job: str, data_dir: Path, outc
         else:
             outcome.problems.append(f"batch {number} ({batch_id}) never COMPLETE after the restart")
     with contextlib.closing(sqlite3.connect(f"file:{data_dir / 'state.sqlite3'}?mode=ro", uri=True)) as db:
-        events = Counter(r for (r,) in db.execute("SELECT entity_ref FROM events WHERE entity_ref LIKE 'C%'"))
-        stored = {ref: orjson.loads(q) for ref, q in db.execute("SELECT ref, quantities FROM positions")}
+        events: Counter[str] = Counter()  # entity refs of the record events, read from their chunks' rows
+        for (data,) in db.execute("SELECT data FROM events WHERE block IS NOT NULL"):
+            events.update(r for r in orjson.loads(data)[0] if r.startswith("C"))
+        indexed = Counter(r for (r,) in db.execute("SELECT entity_ref FROM event_entities WHERE entity_ref LIKE 'C%'"))
+        stored = {ref: orjson.loads(data)[8] for ref, data in db.execute("SELECT ref, data FROM positions")}
+    if indexed != events:
+        outcome.problems.append(f"the entity index holds {sum(indexed.values())} entries for {sum(events.values())}")
     twice = [ref for ref, count in events.items() if count != 1]
     if twice:
         outcome.problems.append(f"{len(twice)} positions with other than one event, e.g. {twice[:3]}")

@@ -205,6 +205,6 @@ def test_a_data_dir_of_another_format_is_refused_with_a_reason(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "state.sqlite3 holds data in format 1" in err and "new --data-dir" in err
     with sqlite3.connect(old / "state.sqlite3") as db:
-        db.execute("INSERT INTO meta VALUES ('format', 3)")
+        db.execute("INSERT INTO meta VALUES ('format', 99)")
     assert main(["serve", "--data-dir", str(old), "--port", "0"]) == 2
-    assert "format 3; this version reads format 2" in capsys.readouterr().err
+    assert "format 99; this version reads format 3" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 accepted but not processed is processed after a restart, and a server killed mid-ingestion loses no batch it
 answered 200 and applies none twice (once here; 20 times in a row with -m sqlite)."""
 
+import gc
 import json
 import random
 
@@ -15,6 +16,7 @@ from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.server import EmbeddedServer
 from invharness.reference_impl.services.preprocessing import resolve_records
+from invharness.reference_impl.stores.inventory import Position, Quantity
 from tests.reference_impl.crash import crash_once
 from tests.reference_impl.test_feeds import CREATE as CREATE_FEED
 from tests.reference_impl.test_feeds import bucket, feed_input
@@ -108,3 +110,29 @@ def test_twenty_crashes_in_a_row(tmp_path):
     for iteration in range(20):
         outcome = crash_once(tmp_path / f"data{iteration}", iteration)
         assert outcome.problems == [], f"iteration {iteration}: {outcome}"
+
+
+def test_positions_dropped_from_the_cache_are_freed_unless_something_else_holds_them(tmp_path):
+    stores = Backend(ServerConfig(data_dir=str(tmp_path))).stores
+    inventory = stores.inventory
+    catalogue = inventory.ensure_catalogue("DEFAULT:1", 1, 0.0)
+    for n in range(4):
+        position = Position(f"P{n}:L:DEFAULT", catalogue, f"P{n}", "L", "DEFAULT", 0.0)
+        for kind in ("LAST_ON_HAND", "SALE")[: n % 2 + 1]:
+            position.add(Quantity(None, position, kind, "ACTIVE", n, 0.0, 0.0))
+        inventory.add(position)
+    del position
+    inventory.flush()
+    held_position = inventory.load("DEFAULT:1", "P0:L:DEFAULT")
+    held_quantity = inventory.load("DEFAULT:1", "P1:L:DEFAULT").quantity("P1:L:DEFAULT:SALE")
+    gc.disable()  # what is freed must be freed without the collector
+    try:
+        inventory._drop_cache()
+        alive = {o.ref for o in gc.get_objects() if type(o) is Position and o.catalogue is catalogue}
+    finally:
+        gc.enable()
+    assert alive == {"P0:L:DEFAULT", "P1:L:DEFAULT"}, "P2 and P3 (nothing held them) were freed at once"
+    assert held_position.quantity("P0:L:DEFAULT:LAST_ON_HAND").quantity == 0
+    assert held_quantity.position.quantity("P1:L:DEFAULT:LAST_ON_HAND") is not None, "a held one is left whole"
+    assert inventory.load("DEFAULT:1", "P3:L:DEFAULT").quantity("P3:L:DEFAULT:SALE").quantity == 3, "reloaded"
+    stores.close()

@@ -19,6 +19,8 @@ from invharness.reference_impl.stores.events import EventBlock, InMemoryEventLog
 from invharness.reference_impl.stores.inventory import Catalogue, InMemoryInventory, Position, Quantity
 from invharness.reference_impl.stores.jobs import InMemoryJobStore, JobClosed
 from invharness.reference_impl.stores.settings import ConstraintViolation, InMemorySettingsStore
+from invharness.reference_impl.stores.sqlite import events as sqlite_events
+from invharness.reference_impl.stores.sqlite.db import Database
 from invharness.reference_impl.transport.http_api import _event_json
 from invharness.reference_impl.vocabulary import catalogue_type, position_ref
 
@@ -218,8 +220,18 @@ def test_a_position_holds_its_quantities_by_ref_one_or_many_and_a_retyped_quanti
     assert position.quantity("S:L:DEFAULT:SALE") is None
 
 
-def test_record_events_read_back_their_quantity_refs_default_or_not():
-    log = InMemoryEventLog()
+@pytest.fixture(params=["memory", "sqlite"])
+def event_log(request, tmp_path):
+    """Makes an event log of either store, given its retention."""
+    if request.param == "memory":
+        return InMemoryEventLog
+    return lambda retention=2_000_000: sqlite_events.SqliteEventLog(
+        Database(tmp_path / "state.sqlite3", sqlite_events.SCHEMA), retention
+    )
+
+
+def test_record_events_read_back_their_quantity_refs_default_or_not(event_log):
+    log = event_log()
     block = EventBlock("InventoryChanged", 5.0, 1, "INVENTORY_POSITION", None, None, None, "admin")
     other = EventBlock("Other", 5.0, 1, "INVENTORY_POSITION", None, None, None, "admin")
     log.append_records([(block, "P:L:DEFAULT", "P:L:DEFAULT:LAST_ON_HAND", "LAST_ON_HAND", 3)])
@@ -267,8 +279,8 @@ def test_deltas_are_all_or_nothing_and_replays_are_skipped():
 # ---------------------------------------------------------------- events
 
 
-def test_event_log_reads_searches_pages_and_forgets_the_oldest():
-    log = InMemoryEventLog(retention=50)
+def test_event_log_reads_searches_pages_and_forgets_the_oldest(event_log):
+    log = event_log(retention=50)
     ids = [
         log.event_id(
             log.append("A" if i % 2 else "B", float(i), retailer_id=1, entity_type="X", entity_ref=f"r{i % 3}")
@@ -304,8 +316,8 @@ def test_seq_runs_read_as_the_list_of_seqs_they_hold():
     assert len(runs._firsts) < len(expected) / 3, "contiguous seqs share a run"
 
 
-def test_record_events_are_read_back_from_their_chunks_and_trimmed_by_chunk():
-    log = InMemoryEventLog(retention=1_000)
+def test_record_events_are_read_back_from_their_chunks_and_trimmed_by_chunk(event_log):
+    log = event_log(retention=1_000)
     block = EventBlock("InventoryChanged", 5.0, 1, "INVENTORY_POSITION", "INVENTORY_CATALOGUE", "DEFAULT:1", "b", "u")
     for chunk in range(4):
         log.append_records([(block, f"P{chunk}-{i}", None, "LAST_ON_HAND", i) for i in range(300)])
@@ -322,7 +334,7 @@ def test_record_events_are_read_back_from_their_chunks_and_trimmed_by_chunk():
     named, _ = log.search({"name": "InventoryChanged"}, 0.0, 100.0, 0, 2_000, lambda e: True)
     # 1,204 events, over 1,000: the oldest tenth (120 record events, seqs 1-120) dropped
     assert len(named) == 1_200 - 120 and named[0].entity_ref == "P3-299" and named[-1].entity_ref == "P0-120"
-    others, _ = log.search({}, 0.0, 100.0, 0, 10, lambda e: True, retailers=[2])
+    others, _ = log.search({}, 0.0, 100.0, 0, 10, lambda e: e.retailer_id == 2, retailers=[2])
     assert [e.generated_on for e in others] == [9.0, 8.0, 7.0, 6.0]
 
 

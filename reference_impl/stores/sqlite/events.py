@@ -1,8 +1,16 @@
-"""The event log in SQLite: one row per event, newest found by descending sequence number.
+"""The event log in SQLite: one row per event received alone, one row per chunk of record events.
 
-A batch's events share a block (name, time, retailer, catalogue, source, ...), stored once; each of its
-events keeps only the position and the change. Ids keep the in-memory form: a prefix fixed for the data
-directory, then the sequence number.
+A batch raises one event per forwarded record, and those share everything but the position and the change
+(their EventBlock, stored once in ``event_blocks``). So a chunk of them is one row of ``events`` holding
+their columns (entity refs, quantity refs, types, quantities) for the seqs [seq, seq + count); the only
+per-event row is its entity ref's entry in ``event_entities``, the index an entity-ref search reads. An event
+received alone (the Event API) is a row of count 1 with its fields.
+
+Each row keeps the arrival clock (the latest generated_on stored so far): record events carry their batch's
+start, so generated_on is not ordered by seq, but arrival is, and a search newest first stops at the first
+row that arrived before its window. Ids keep the in-memory form: a prefix fixed for the data directory,
+then the sequence number. Retention drops the oldest tenth: events below ``event_low`` are gone, and the
+rows and index entries wholly below it are deleted.
 """
 
 from __future__ import annotations
@@ -23,47 +31,54 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS event_blocks (id INTEGER PRIMARY KEY, data BLOB);
 CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY, name TEXT, entity_ref TEXT, generated_on REAL, block INTEGER, data BLOB,
-    quantity_ref TEXT, type TEXT, qty INTEGER);
+    seq INTEGER PRIMARY KEY, count INTEGER, name TEXT, arrived REAL, block INTEGER, data BLOB);
 CREATE INDEX IF NOT EXISTS events_by_name ON events (name, seq);
-CREATE INDEX IF NOT EXISTS events_by_entity ON events (entity_ref, seq);
+CREATE TABLE IF NOT EXISTS event_entities (
+    entity_ref TEXT, seq INTEGER, PRIMARY KEY (entity_ref, seq)) WITHOUT ROWID;
 """
-_EVENT_FIELDS = [f.name for f in fields(Event) if f.name not in ("seq", "name", "generated_on")]
-_BLOCK_FIELDS = [f.name for f in fields(EventBlock)]
+_EVENT_FIELDS = [f.name for f in fields(Event) if f.name not in ("seq", "name")]
+PAGE = 500  # rows (or index entries) read per query of a search
 
 
 class SqliteEventLog:
-    """The EventStore in SQLite."""
+    """The EventStore in SQLite (see the module's docstring)."""
 
     def __init__(self, db: Database, retention: int = 2_000_000) -> None:
         self._db = db
         self._retention = retention
         self._prefix = db.meta("event_prefix", str(uuid.uuid4())[:23])
+        self._low = int(db.meta("event_low", 1))  # the oldest event kept
         self._blocks: dict[EventBlock, int] = {}
         self._block_cache: dict[int, EventBlock] = {}
-        self._seq = db.one("SELECT max(seq) FROM events")[0] or 0  # the last sequence number issued
+        last = db.one("SELECT seq + count - 1, arrived FROM events ORDER BY seq DESC LIMIT 1")
+        self._seq, self._arrived = last if last is not None else (self._low - 1, float("-inf"))
+        self._row: tuple = ()  # the last row read (a search by entity ref reads a chunk's events in turn)
 
     def event_id(self, event: AnyEvent) -> str:
         return f"{self._prefix}-{event.seq:012x}"
 
-    def _next_seq(self, count: int = 1) -> int:
-        """The first of ``count`` new sequence numbers (the database lock held)."""
+    def _next_seq(self, count: int, latest: float) -> tuple[int, float]:
+        """The first of ``count`` new sequence numbers and the arrival clock of events up to ``latest``
+        (the database lock held)."""
         first = self._seq + 1
         self._seq += count
-        return first
+        self._arrived = max(self._arrived, latest)
+        return first, self._arrived
 
     def append(self, name: str, generated_on: float, **values: Any) -> Event:
         with self._db.lock:
-            event = Event(self._next_seq(), name, generated_on, **values)
-            self._db.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL, NULL)",
-                (event.seq, name, event.entity_ref, generated_on, _pack(event)),
-            )
+            seq, arrived = self._next_seq(1, generated_on)
+            event = Event(seq, name, generated_on, **values)
+            self._db.execute("INSERT INTO events VALUES (?, 1, ?, ?, NULL, ?)", (seq, name, arrived, _pack(event)))
+            if event.entity_ref is not None:
+                self._db.execute("INSERT INTO event_entities VALUES (?, ?)", (event.entity_ref, seq))
+            self.trim()
         return event
 
     def save(self, event: Event) -> None:
         """The event's status changed (it was processed)."""
         self._db.execute("UPDATE events SET data = ? WHERE seq = ?", (_pack(event), event.seq))
+        self._row = ()
 
     def _block_id(self, block: EventBlock) -> int:
         found = self._blocks.get(block)
@@ -74,40 +89,80 @@ class SqliteEventLog:
             found = self._blocks[block] = cursor.lastrowid or 0
         return found
 
-    def append_records(self, records: list[tuple[EventBlock, str, str, str, int]]) -> None:
-        """Store batch-record events (block, position ref, quantity ref, type, qty) in order."""
+    def append_records(self, records: list[tuple[EventBlock, str, str | None, str, int]]) -> None:
+        """Store batch-record events (block, position ref, quantity ref or None for <position ref>:<type>,
+        type, qty) in order: a row per run of one block (a chunk is usually one), an index entry per event."""
         if not records:
             return
         with self._db.lock:
-            seq = self._next_seq(len(records))
-            rows = []
-            block, block_id = None, 0
-            for stored, entity_ref, ref, kind, qty in records:
-                if stored is not block:
-                    block, block_id = stored, self._block_id(stored)
-                rows.append((seq, stored.name, entity_ref, stored.generated_on, block_id, None, ref, kind, qty))
-                seq += 1
-            self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            start = 0
+            for end in range(1, len(records) + 1):
+                if end == len(records) or records[end][0] is not records[start][0]:
+                    self._append_run(records[start:end])
+                    start = end
+
+    def _append_run(self, run: list[tuple[EventBlock, str, str | None, str, int]]) -> None:
+        block = run[0][0]
+        seq, arrived = self._next_seq(len(run), block.generated_on)
+        _, entity_refs, refs, kinds, qtys = zip(*run, strict=True)
+        if refs.count(None) != len(refs):  # the hot path gives a default ref as None already
+            default = zip(refs, entity_refs, kinds, strict=True)
+            refs = tuple(None if r is None or r == f"{e}:{k}" else r for r, e, k in default)
+        columns = (entity_refs, _column(refs), _column(kinds), qtys)
+        self._db.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+            (seq, len(run), block.name, arrived, self._block_id(block), orjson.dumps(columns)),
+        )
+        self._db.executemany(
+            "INSERT INTO event_entities VALUES (?, ?)", zip(entity_refs, range(seq, seq + len(run)), strict=True)
+        )
 
     def trim(self) -> None:
         """Drop the oldest tenth when over retention."""
-        # one aggregate per SELECT: SQLite reads min() or max() of the key from the B-tree's end only when
-        # it is alone in its query; both in one query scan every event (per group: quadratic over a load)
-        low, high = self._db.one("SELECT (SELECT min(seq) FROM events), (SELECT max(seq) FROM events)")
-        if low is not None and high - low + 1 > self._retention:
-            self._db.execute("DELETE FROM events WHERE seq < ?", (low + (high - low + 1) // 10,))
+        with self._db.lock:
+            if self._seq - self._low + 1 <= self._retention:
+                return
+            self._low += (self._seq - self._low + 1) // 10
+            self._db.set_meta("event_low", self._low)
+            self._db.execute("DELETE FROM events WHERE seq + count <= ?", (self._low,))
+            self._db.execute("DELETE FROM event_entities WHERE seq < ?", (self._low,))
+            self._row = ()
 
-    def _view(self, row: tuple) -> AnyEvent:
-        seq, name, entity_ref, generated_on, block_id, data, ref, kind, qty = row
-        if block_id is None:
-            return Event(seq, name, generated_on, **orjson.loads(data))
+    def _block(self, block_id: int) -> EventBlock:
         block = self._block_cache.get(block_id)
         if block is None:
             if len(self._block_cache) > 1000:
                 self._block_cache.clear()
             (packed,) = self._db.one("SELECT data FROM event_blocks WHERE id = ?", (block_id,))
             block = self._block_cache[block_id] = EventBlock(**orjson.loads(packed))
-        return RecordEvent(seq, block, entity_ref, ref, kind, qty)
+        return block
+
+    def _events(self, row: tuple) -> Iterator[tuple[AnyEvent, float]]:
+        """The events of one row that are kept, newest first, each with the row's arrival clock."""
+        seq, count, name, arrived, block_id, data = row
+        if block_id is None:
+            if seq >= self._low:
+                yield Event(seq, name, **orjson.loads(data)), arrived
+            return
+        block, columns = self._block(block_id), orjson.loads(data)
+        for offset in range(count - 1, max(self._low - seq, 0) - 1, -1):
+            yield _record(seq, offset, block, columns), arrived
+
+    def _at(self, seq: int) -> tuple[AnyEvent, float] | None:
+        """Event ``seq``, if kept, with its row's arrival clock."""
+        if not self._low <= seq <= self._seq:
+            return None
+        row = self._row
+        if not row or not row[0] <= seq < row[0] + row[1]:
+            row = self._db.one("SELECT * FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1", (seq,))
+            if row is None or seq >= row[0] + row[1]:
+                return None
+            if row[4] is not None:
+                row = (*row[:5], orjson.loads(row[5]))  # a chunk's columns, parsed once for its events
+            self._row = row
+        if row[4] is None:
+            return Event(seq, row[2], **orjson.loads(row[5])), row[3]
+        return _record(row[0], seq - row[0], self._block(row[4]), row[5]), row[3]
 
     def get(self, event_id: str) -> AnyEvent | None:
         prefix, _, seq_hex = event_id.rpartition("-")
@@ -117,8 +172,8 @@ class SqliteEventLog:
             seq = int(seq_hex, 16)
         except ValueError:
             return None
-        row = self._db.one("SELECT * FROM events WHERE seq = ?", (seq,)) if seq < 2**62 else None
-        return None if row is None else self._view(row)
+        found = self._at(seq)
+        return None if found is None else found[0]
 
     def search(
         self,
@@ -132,37 +187,64 @@ class SqliteEventLog:
     ) -> tuple[list[AnyEvent], bool]:
         """Newest first: the page [start, start+count) of events matching every filter; and hasMore.
 
-        ``retailers`` (who the user may see) is not indexed here yet: ``visible`` alone decides, so a user
+        ``retailers`` (who the user may see) is not indexed here: ``visible`` alone decides, so a user
         who sees nothing still reads the newest events of a filter (the in-memory log reads none)."""
-        return search_page(self._within(filters, since, until), filters, start, count, visible)
+        candidates = self._by_entity(filters["entity_ref"]) if "entity_ref" in filters else self._by_rows(filters)
+        return search_page(_within(candidates, since, until), filters, start, count, visible)
 
-    def _within(self, filters: dict[str, str], since: float, until: float) -> Iterator[AnyEvent]:
-        """Newest first, the candidates generated within [since, until]."""
-        for event in self._newest_first(filters):
-            if event.generated_on < since:
-                return
-            if event.generated_on <= until:
-                yield event
-
-    def _newest_first(self, filters: dict[str, str]) -> Iterator[AnyEvent]:
-        if "entity_ref" in filters:
-            where, params = "entity_ref = ? AND ", [filters["entity_ref"]]
-        elif "name" in filters:
-            where, params = "name = ? AND ", [filters["name"]]
-        else:
-            where, params = "", []
+    def _by_rows(self, filters: dict[str, str]) -> Iterator[tuple[AnyEvent, float]]:
+        where, params = ("name = ? AND ", [filters["name"]]) if "name" in filters else ("", [])
         before = 2**62
-        while True:  # pages of 500, each bounded; ends when a page comes back short
+        for _ in range(self._seq // PAGE + 2):  # bounded: every page moves ``before`` down, or ends
             rows = self._db.all(
-                f"SELECT * FROM events WHERE {where}seq < ? ORDER BY seq DESC LIMIT 500", [*params, before]
+                f"SELECT * FROM events WHERE {where}seq < ? ORDER BY seq DESC LIMIT {PAGE}", [*params, before]
             )
             for row in rows:
-                yield self._view(row)
-            if len(rows) < 500:
+                yield from self._events(row)
+            if len(rows) < PAGE:
                 return
             before = rows[-1][0]
+
+    def _by_entity(self, entity_ref: str) -> Iterator[tuple[AnyEvent, float]]:
+        before = 2**62
+        for _ in range(self._seq // PAGE + 2):  # bounded, as above
+            seqs = self._db.all(
+                f"SELECT seq FROM event_entities WHERE entity_ref = ? AND seq < ? ORDER BY seq DESC LIMIT {PAGE}",
+                (entity_ref, before),
+            )
+            for (seq,) in seqs:
+                found = self._at(seq)
+                if found is None:  # dropped by retention: so is every older one
+                    return
+                yield found
+            if len(seqs) < PAGE:
+                return
+            before = seqs[-1][0]
+
+
+def _within(candidates: Iterator[tuple[AnyEvent, float]], since: float, until: float) -> Iterator[AnyEvent]:
+    """The candidates (newest first) generated within [since, until]. An event arrives after it is generated
+    and arrival grows with seq: once one arrived before ``since``, no older one can be within."""
+    for event, arrived in candidates:
+        if arrived < since:
+            return
+        if since <= event.generated_on <= until:
+            yield event
+
+
+def _record(seq: int, offset: int, block: EventBlock, columns: list) -> RecordEvent:
+    entity_refs, refs, kinds, qtys = columns
+    entity_ref = entity_refs[offset]
+    kind = kinds[offset] if type(kinds) is list else kinds
+    ref = refs[offset] if type(refs) is list else refs
+    ref = f"{entity_ref}:{kind}" if ref is None else ref
+    return RecordEvent(seq + offset, block, entity_ref, ref, kind, qtys[offset])
+
+
+def _column(values: tuple[Any, ...]) -> Any:
+    """The one value of ``values`` if they are all it, else them."""
+    return values[0] if values.count(values[0]) == len(values) else values
 
 
 def _pack(event: Event) -> bytes:
     return orjson.dumps({name: getattr(event, name) for name in _EVENT_FIELDS})
-

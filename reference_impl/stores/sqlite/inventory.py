@@ -10,6 +10,7 @@ once outside a group.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import asdict
 from typing import Any
@@ -35,18 +36,14 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS catalogues (
     ref TEXT PRIMARY KEY, id INTEGER, retailer_id INTEGER, created_on REAL, updated_on REAL, status TEXT);
 CREATE TABLE IF NOT EXISTS positions (
-    catalogue_ref TEXT, ref TEXT, id INTEGER, product_ref TEXT, location_ref TEXT, type TEXT, status TEXT,
-    on_hand INTEGER, created_on REAL, updated_on REAL, delta_ids BLOB, quantities BLOB,
-    PRIMARY KEY (catalogue_ref, ref)) WITHOUT ROWID;
+    catalogue_ref TEXT, ref TEXT, data BLOB, PRIMARY KEY (catalogue_ref, ref)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS other_refs (
     catalogue_ref TEXT, ref TEXT, position_ref TEXT, PRIMARY KEY (catalogue_ref, ref)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS virtual_catalogues (ref TEXT PRIMARY KEY, data BLOB);
 """
 CACHE_LIMIT = 20_000  # positions kept loaded between chunks
 ID_BLOCK = 10_000  # ids reserved per write of the counter
-_POSITION_COLUMNS = (
-    "ref, id, product_ref, location_ref, type, status, on_hand, created_on, updated_on, delta_ids, quantities"
-)
+_POSITION_COLUMNS = "ref, data"
 
 
 class _Positions(MutableMapping[str, Position]):
@@ -193,8 +190,7 @@ class SqliteInventory(HeldCatalogues):
         """Load these positions in one query (the batch hot path calls it once per chunk and catalogue)."""
         self.flush()
         if len(self._cache) + len(self._absent) > CACHE_LIMIT:
-            self._cache.clear()
-            self._absent.clear()
+            self._drop_cache()
         cache, absent = self._cache, self._absent
         wanted = [r for r in refs if (catalogue_ref, r) not in cache and (catalogue_ref, r) not in absent]
         absent.update((catalogue_ref, r) for r in wanted)
@@ -208,6 +204,15 @@ class SqliteInventory(HeldCatalogues):
             for row in rows:
                 cache[catalogue_ref, row[0]] = _position(self._catalogues[catalogue_ref], row)
                 absent.discard((catalogue_ref, row[0]))
+
+    def _drop_cache(self) -> None:
+        """Forget the loaded positions (none is dirty: flushed). Those nothing else holds are taken apart, so
+        they are freed now instead of piling up for the cyclic collector (the worker runs it once per group)."""
+        for position in self._cache.values():
+            if _private(position):
+                position.detach()
+        self._cache.clear()
+        self._absent.clear()
 
     def add_position(self, catalogue: Catalogue, position: Position) -> None:
         """A new position (createInventoryPosition) in ``catalogue``."""
@@ -273,10 +278,20 @@ class SqliteInventory(HeldCatalogues):
         if self._dirty:
             rows = [_row(p) for p in self._dirty.values()]
             self._dirty.clear()
-            self.db.executemany("INSERT OR REPLACE INTO positions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO positions VALUES (?, ?, ?)", rows)
         if self._new_other:
             rows_other, self._new_other = self._new_other, []
             self.db.executemany("INSERT OR REPLACE INTO other_refs VALUES (?, ?, ?)", rows_other)
+
+
+def _private(position: Position) -> bool:
+    """Whether nothing but the cache (and its own quantities) holds ``position`` or any of its quantities."""
+    quantities = list(position.held())
+    # known references to the position: the cache's, each quantity's, the caller's loop variable, this
+    # argument and getrefcount's; to a quantity: the position's, this list's, the generator's and getrefcount's
+    if sys.getrefcount(position) != 4 + len(quantities):
+        return False
+    return all(sys.getrefcount(quantity) == 4 for quantity in quantities)
 
 
 def _virtual_catalogue(data: bytes) -> StoredVirtualCatalogue:
@@ -286,12 +301,13 @@ def _virtual_catalogue(data: bytes) -> StoredVirtualCatalogue:
 
 
 def _position(catalogue: Catalogue, row: tuple) -> Position:
-    ref, id_, product, location, type_, status, _on_hand, created, updated, delta_ids, packed = row
+    ref, data = row
+    id_, product, location, type_, status, created, updated, delta_ids, quantities = orjson.loads(data)
     position = Position(ref, catalogue, product, location, type_, created, id_)
     position.status, position.updated_on = status, updated
     if delta_ids is not None:
-        position.delta_ids = set(orjson.loads(delta_ids))
-    for q_ref, kind, q_status, qty, q_created, q_updated, corrected, attributes, q_id in orjson.loads(packed):
+        position.delta_ids = set(delta_ids)
+    for q_ref, kind, q_status, qty, q_created, q_updated, corrected, attributes, q_id in quantities:
         if type(attributes) is list:  # (segment, custom attributes, parentRef) set apart
             segment, custom, parent_ref = attributes
             quantity = Quantity(
@@ -314,36 +330,12 @@ def _position(catalogue: Catalogue, row: tuple) -> Position:
     return position
 
 
-def _row(p: Position) -> tuple:
-    packed = orjson.dumps(
-        [
-            (
-                q.ref,
-                q.type,
-                q.status,
-                q.quantity,
-                q.created_on,
-                q.updated_on,
-                q.corrected_qty,
-                q.packed_attributes,
-                q.id,
-            )
-            for q in p.held()
-        ]
-    )
-    delta_ids = orjson.dumps(sorted(p.delta_ids)) if p.delta_ids is not None else None
-    return (
-        p.catalogue_ref,
-        p.ref,
-        p.id,
-        p.product_ref,
-        p.location_ref,
-        p.type,
-        p.status,
-        p.on_hand,
-        p.created_on,
-        p.updated_on,
-        delta_ids,
-        packed,
-    )
-
+def _row(p: Position) -> tuple[str, str, bytes]:
+    """A position's row: its key, and everything else packed in one JSON array (one encode, three binds)."""
+    quantities = [
+        (q.ref, q.type, q.status, q.quantity, q.created_on, q.updated_on, q.corrected_qty, q.packed_attributes, q.id)
+        for q in p.held()
+    ]
+    delta_ids = sorted(p.delta_ids) if p.delta_ids is not None else None
+    data = (p.id, p.product_ref, p.location_ref, p.type, p.status, p.created_on, p.updated_on, delta_ids, quantities)
+    return p.catalogue_ref, p.ref, orjson.dumps(data)
