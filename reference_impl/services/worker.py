@@ -32,6 +32,7 @@ IDLE_COLLECT_S = 30.0
 DEFER_TICK_S = 0.001
 MAX_DEFER_TICKS = 20
 SCOPES = ("job", "processing_window", "batch")
+FLAT_HEAP_COLLECT = 200_000  # objects made and not freed since the last collection (about 50 MB)
 
 
 class BatchWorker:
@@ -76,8 +77,9 @@ class BatchWorker:
         if self._manage_gc:
             # The server owns its process: the cyclic collector would rescan millions of long-lived
             # quantities again and again (half of the processing time, measured). Instead it runs between
-            # groups (see _collect), and fully when idle.
+            # groups (see _collect), and fully when idle; what exists at start (the code) is frozen.
             gc.disable()
+            gc.freeze()
         for batch in self._store.pending():  # accepted before a restart, never processed
             self.submit(batch)
 
@@ -171,14 +173,16 @@ class BatchWorker:
 
     def _collect(self) -> None:
         # After a group. In memory, what it made is long-lived: frozen out of later collections (cheap).
-        # A durable store (heap_flat) let go of what it made: one collection frees what it left in cycles,
-        # at the cost of the few objects that stay (the collector running all along cost a quarter of the
-        # time SQLite took to process 1M records, measured).
-        if self._manage_gc:
-            if self._heap_flat:
-                gc.collect()
-            else:
-                gc.freeze()
+        # A durable store (heap_flat) let go of what it made, mostly freed as it went (see the SQLite
+        # inventory's cache); a collection runs once what is left since the last one is many objects
+        # (the collector running all along cost a quarter of the time SQLite took for 1M records, and
+        # a collection after every group a tenth, measured).
+        if not self._manage_gc:
+            return
+        if not self._heap_flat:
+            gc.freeze()
+        elif gc.get_count()[0] > FLAT_HEAP_COLLECT:
+            gc.collect()
 
     def _collect_idle(self) -> None:
         # Idle: a full collection, garbage frozen by _collect included, costs nobody a wait now.
