@@ -17,6 +17,7 @@ from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.server import EmbeddedServer
 from invharness.reference_impl.services.preprocessing import resolve_records
 from invharness.reference_impl.stores.inventory import Position, Quantity
+from invharness.reference_impl.stores.sqlite.db import Database
 from tests.reference_impl.crash import crash_once
 from tests.reference_impl.test_feeds import CREATE as CREATE_FEED
 from tests.reference_impl.test_feeds import bucket, feed_input
@@ -136,3 +137,13 @@ def test_positions_dropped_from_the_cache_are_freed_unless_something_else_holds_
     assert held_quantity.position.quantity("P1:L:DEFAULT:LAST_ON_HAND") is not None, "a held one is left whole"
     assert inventory.load("DEFAULT:1", "P3:L:DEFAULT").quantity("P3:L:DEFAULT:SALE").quantity == 3, "reloaded"
     stores.close()
+
+
+@pytest.mark.parametrize("count", [0, 1, 5, 512, 700, 1_300])
+def test_insert_rows_writes_every_row_in_pieces_of_few_statement_shapes(tmp_path, count):
+    db = Database(tmp_path / "t.sqlite3", "CREATE TABLE IF NOT EXISTS t (a INTEGER PRIMARY KEY, b TEXT, c BLOB);")
+    rows = [(n, f"row {n}", None if n % 3 else bytes([n % 256])) for n in range(count)]
+    db.insert_rows("INSERT INTO t VALUES", 3, rows)
+    assert db.all("SELECT a, b, c FROM t ORDER BY a") == rows
+    assert len(db._statements) <= 10, "pieces of 512, 256, ..., 1 rows: at most ten statements per table"
+    db.close()

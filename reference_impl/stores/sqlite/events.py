@@ -113,9 +113,8 @@ class SqliteEventLog:
             "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
             (seq, len(run), block.name, arrived, self._block_id(block), orjson.dumps(columns)),
         )
-        self._db.executemany(
-            "INSERT INTO event_entities VALUES (?, ?)", zip(entity_refs, range(seq, seq + len(run)), strict=True)
-        )
+        entities = list(zip(entity_refs, range(seq, seq + len(run)), strict=True))
+        self._db.insert_rows("INSERT INTO event_entities VALUES", 2, entities)
 
     def trim(self) -> None:
         """Drop the oldest tenth when over retention."""

@@ -278,10 +278,10 @@ class SqliteInventory(HeldCatalogues):
         if self._dirty:
             rows = [_row(p) for p in self._dirty.values()]
             self._dirty.clear()
-            self.db.executemany("INSERT OR REPLACE INTO positions VALUES (?, ?, ?)", rows)
+            self.db.insert_rows("INSERT OR REPLACE INTO positions VALUES", 3, rows)
         if self._new_other:
             rows_other, self._new_other = self._new_other, []
-            self.db.executemany("INSERT OR REPLACE INTO other_refs VALUES (?, ?, ?)", rows_other)
+            self.db.insert_rows("INSERT OR REPLACE INTO other_refs VALUES", 3, rows_other)
 
 
 def _private(position: Position) -> bool:
