@@ -155,10 +155,21 @@ class Quantity:
         segment, attributes, _ = self._unpacked()
         self._attrs = (segment, attributes, value)
 
-    @property
-    def packed_attributes(self) -> str | dict[str, Any] | tuple | None:
-        """Segment, custom attributes and parentRef as kept (for a store that writes them as they are)."""
-        return self._attrs
+    def packed(self) -> tuple:
+        """Its fields as kept, for a store that writes them as they are: (ref, None for the default one; type,
+        status, quantity, createdOn, updatedOn, correctedQty; segment, custom attributes and parentRef as
+        kept; id). ``Quantity(*packed[:7], id=packed[8], attributes_json=...)`` makes it again."""
+        return (
+            self._ref,
+            self.type,
+            self.status,
+            self.quantity,
+            self.created_on,
+            self.updated_on,
+            self.corrected_qty,
+            self._attrs,
+            self.id,
+        )
 
     def set_attributes_json(self, packed: str | dict[str, Any] | None) -> None:
         """Replace segment, custom attributes and parentRef by a batch record's ``attributes`` (its JSON, or

@@ -1,11 +1,12 @@
-"""The inventory in SQLite: one row per position, its quantities packed in the row (a position is read and
-written whole, and the batch hot path touches one position per record).
+"""The inventory in SQLite: one row per position, its key and the rest packed in one JSON array with its
+quantities (a position is read and written whole, and the batch hot path touches one position per record).
 
 Catalogues are few and held in memory; their ``positions`` and ``other_refs`` are mappings that load
 positions on demand. A position loaded is the same object until the cache is dropped (at most
 CACHE_LIMIT positions, dropped between chunks), so ``quantity.position is position`` holds within a chunk.
 ``save`` marks a position dirty; dirty positions are written at the next ``prefetch``, scan or commit, and at
-once outside a group.
+once outside a group. A position dropped from the cache that nothing else holds is taken apart (it and its
+quantities refer to each other), so it is freed at once rather than by the cyclic collector.
 """
 
 from __future__ import annotations
@@ -332,10 +333,7 @@ def _position(catalogue: Catalogue, row: tuple) -> Position:
 
 def _row(p: Position) -> tuple[str, str, bytes]:
     """A position's row: its key, and everything else packed in one JSON array (one encode, three binds)."""
-    quantities = [
-        (q.ref, q.type, q.status, q.quantity, q.created_on, q.updated_on, q.corrected_qty, q.packed_attributes, q.id)
-        for q in p.held()
-    ]
+    quantities = [q.packed() for q in p.held()]
     delta_ids = sorted(p.delta_ids) if p.delta_ids is not None else None
     data = (p.id, p.product_ref, p.location_ref, p.type, p.status, p.created_on, p.updated_on, delta_ids, quantities)
     return p.catalogue_ref, p.ref, orjson.dumps(data)
