@@ -8,7 +8,7 @@ threads and polls the job until every batch is COMPLETE. Prints, per store:
 - accepted: records/s from the first POST until the last POST is answered;
 - processed: records/s from the first POST until the last batch is COMPLETE;
 - the cost split of parse / validate / process, measured in-process on the same bodies;
-- the server's peak memory (VmHWM);
+- the server's peak memory (VmHWM), and with SQLite the data directory's size on disk (its largest WAL);
 - how long GET /healthz takes to answer while the load is accepted and processed (polled every 100 ms);
 - the same-run floor: the rate at which orjson alone parses the same bodies.
 Goals (issue 3): processed >= 100,000 records/s, accepted >= 250,000 records/s. Issue 10: in memory, 1M
@@ -99,10 +99,20 @@ def health_poller(url: str, stop: threading.Event, latencies: list[float]) -> th
     return thread
 
 
+def disk_mb(data_dir: str | None) -> tuple[float, float]:
+    """MB of the data directory's files, and of the largest write-ahead log among them (0, 0 in memory)."""
+    if data_dir is None:
+        return 0.0, 0.0
+    files = [f for f in Path(data_dir).iterdir() if f.is_file()]
+    wal = max((f.stat().st_size for f in files if f.name.endswith("-wal")), default=0)
+    return sum(f.stat().st_size for f in files) / 2**20, wal / 2**20
+
+
 def over_http(
     batches: int, clients: int, health: list[float], data_dir: str | None = None
-) -> tuple[float, float, float, float]:
-    """accepted s, processed s, peak MB, CPU s of a served reference (SQLite in ``data_dir`` when given)."""
+) -> tuple[float, float, float, float, tuple[float, float]]:
+    """accepted s, processed s, peak MB, CPU s, (disk MB, WAL MB) of a served reference (SQLite in
+    ``data_dir`` when given)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     store = ["--data-dir", data_dir] if data_dir else []
@@ -162,7 +172,8 @@ def over_http(
         processed = time.perf_counter() - started
         stop.set()
         poller.join(timeout=60)
-        return accepted, processed, peak_memory_mb(server.pid), cpu_seconds(server.pid) - cpu_before
+        cpu = cpu_seconds(server.pid) - cpu_before
+        return accepted, processed, peak_memory_mb(server.pid), cpu, disk_mb(data_dir)
     finally:
         server.terminate()
         server.wait(timeout=120)
@@ -219,17 +230,20 @@ def main() -> None:
     for store in stores:
         health: list[float] = []
         with tempfile.TemporaryDirectory(prefix="bench-ingestion-") as tmp:
-            accepted, processed, peak, cpu = over_http(
+            accepted, processed, peak, cpu, disk = over_http(
                 batches, args.clients, health, str(Path(tmp) / "data") if store == "sqlite" else None
             )
-        rows.append((store, accepted, processed, peak, cpu, health))
+        rows.append((store, accepted, processed, peak, cpu, health, disk))
     print(
         f"{'store':8} {'accepted rec/s':>15} {'processed rec/s':>16} {'peak MB':>9} {'CPU s':>7} {'healthz max ms':>15}"
+        f" {'disk MB (WAL)':>14}"
     )
-    for store, accepted, processed, peak, cpu, health in rows:
+    for store, accepted, processed, peak, cpu, health, (disk, wal) in rows:
         worst = max(health, default=float("nan")) * 1000
+        on_disk = f"{disk:,.0f} ({wal:,.0f})" if store == "sqlite" else "-"
         print(
             f"{store:8} {records / accepted:15,.0f} {records / processed:16,.0f} {peak:9,.0f} {cpu:7.1f} {worst:15.0f}"
+            f" {on_disk:>14}"
         )
     print("goals: memory processed >= 100,000 rec/s and peak <= 800 MB at 1M; sqlite processed >= 50,000 rec/s")
     if args.no_split:

@@ -4,6 +4,7 @@ answered 200 and applies none twice (once here; 20 times in a row with -m sqlite
 
 import gc
 import json
+import os
 import random
 
 import boto3
@@ -16,7 +17,10 @@ from invharness.reference_impl.backend import Backend
 from invharness.reference_impl.config import ServerConfig
 from invharness.reference_impl.server import EmbeddedServer
 from invharness.reference_impl.services.preprocessing import resolve_records
+from invharness.reference_impl.stores.events import EventBlock
 from invharness.reference_impl.stores.inventory import Position, Quantity
+from invharness.reference_impl.stores.sqlite import db as db_module
+from invharness.reference_impl.stores.sqlite import events as sqlite_events
 from invharness.reference_impl.stores.sqlite.db import Database
 from tests.reference_impl.crash import crash_once
 from tests.reference_impl.test_feeds import CREATE as CREATE_FEED
@@ -126,15 +130,18 @@ def test_positions_dropped_from_the_cache_are_freed_unless_something_else_holds_
     inventory.flush()
     held_position = inventory.load("DEFAULT:1", "P0:L:DEFAULT")
     held_quantity = inventory.load("DEFAULT:1", "P1:L:DEFAULT").quantity("P1:L:DEFAULT:SALE")
+    held_mapping = inventory.load("DEFAULT:1", "P3:L:DEFAULT").quantities  # a reader keeping only this
     gc.disable()  # what is freed must be freed without the collector
     try:
         inventory._drop_cache()
         alive = {o.ref for o in gc.get_objects() if type(o) is Position and o.catalogue is catalogue}
     finally:
         gc.enable()
-    assert alive == {"P0:L:DEFAULT", "P1:L:DEFAULT"}, "P2 and P3 (nothing held them) were freed at once"
+    assert alive == {"P0:L:DEFAULT", "P1:L:DEFAULT", "P3:L:DEFAULT"}, "P2 (nothing held it) was freed at once"
     assert held_position.quantity("P0:L:DEFAULT:LAST_ON_HAND").quantity == 0
     assert held_quantity.position.quantity("P1:L:DEFAULT:LAST_ON_HAND") is not None, "a held one is left whole"
+    position_read = next(iter(held_mapping.values())).position
+    assert sorted(position_read.quantities) == ["P3:L:DEFAULT:LAST_ON_HAND", "P3:L:DEFAULT:SALE"], "left whole"
     assert inventory.load("DEFAULT:1", "P3:L:DEFAULT").quantity("P3:L:DEFAULT:SALE").quantity == 3, "reloaded"
     stores.close()
 
@@ -147,3 +154,55 @@ def test_insert_rows_writes_every_row_in_pieces_of_few_statement_shapes(tmp_path
     assert db.all("SELECT a, b, c FROM t ORDER BY a") == rows
     assert len(db._statements) <= 10, "pieces of 512, 256, ..., 1 rows: at most ten statements per table"
     db.close()
+
+
+def test_the_wal_is_started_over_while_groups_follow_each_other(tmp_path, monkeypatch):
+    monkeypatch.setattr(db_module, "WAL_RESTART_BYTES", 256 * 1024)
+    db = Database(tmp_path / "w.sqlite3", "CREATE TABLE IF NOT EXISTS t (a INTEGER PRIMARY KEY, b BLOB);")
+    wal = tmp_path / "w.sqlite3-wal"
+    sizes = []
+    for group in range(40):  # back to back: no moment when the checkpointer has copied everything
+        db.begin_group()
+        db.insert_rows("INSERT INTO t VALUES", 2, [(group * 100 + n, os.urandom(1000)) for n in range(100)])
+        db.commit_group()
+        sizes.append(wal.stat().st_size)
+    db.close()
+    assert max(sizes) < 1024 * 1024, f"the WAL grew to {max(sizes):,} bytes for 4 MB written"
+
+
+def test_a_failed_checkpointer_hands_checkpoints_back_to_the_database(tmp_path):
+    db = Database(tmp_path / "c.sqlite3", "")
+    failed = db_module.Checkpointer(tmp_path / "missing" / "c.sqlite3")  # its connection cannot open
+    failed.close()
+    assert failed.failed
+    db._checkpointer.close()
+    db._checkpointer = failed
+    assert db.one("PRAGMA wal_autocheckpoint") == (0,)
+    db.begin_group()
+    db.commit_group()
+    assert db.one("PRAGMA wal_autocheckpoint") == (1000,), "SQLite checkpoints at commit again"
+    db.close()
+
+
+def test_the_sqlite_event_log_goes_on_after_a_restart(tmp_path):
+    def opened() -> sqlite_events.SqliteEventLog:
+        return sqlite_events.SqliteEventLog(Database(tmp_path / "e.sqlite3", sqlite_events.SCHEMA), retention=100)
+
+    log = opened()
+    block = EventBlock("InventoryChanged", 5.0, 1, "INVENTORY_POSITION", None, None, None, "u")
+    log.append_records([(block, f"P{n}", None, "LAST_ON_HAND", n) for n in range(60)])
+    first = log.event_id(log.append("Other", 6.0, retailer_id=1, entity_type="X", entity_ref="P1"))
+    log._db.close()
+    log = opened()
+    later = log.append("Other", 7.0, retailer_id=1, entity_type="X", entity_ref="P1")
+    assert log.event_id(later) > first and log.get(first).generated_on == 6.0, "seqs go on; old ids read"
+    log.append_records([(block, f"Q{n}", None, "LAST_ON_HAND", n) for n in range(50)])
+    log.trim()  # 112 events, over 100: the oldest 11 dropped
+    assert log.get(first) is not None and log.search({"entity_ref": "P5"}, 0.0, 9.0, 0, 5, lambda e: True)[0] == []
+    log._db.close()
+    log = opened()
+    assert log.search({"entity_ref": "P5"}, 0.0, 9.0, 0, 5, lambda e: True)[0] == [], "the trim was kept"
+    assert [e.generated_on for e in log.search({"entity_ref": "P1"}, 0.0, 9.0, 0, 5, lambda e: True)[0]] == [7.0, 6.0]
+    newest, _ = log.search({}, 6.5, 9.0, 0, 3, lambda e: True)
+    assert [e.generated_on for e in newest] == [7.0], "record events of 5.0 arrived before the window"
+    log._db.close()

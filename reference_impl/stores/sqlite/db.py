@@ -9,6 +9,7 @@ intake database (jobs, batches, settings, feeds) is another file, another connec
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["FORMAT", "Checkpointer", "DataFormatError", "Database", "GroupTransaction"]
+
+log = logging.getLogger("reference_impl.stores.sqlite")
 
 # What this version writes. 3: a position is one packed row, record events are stored a chunk per row
 # (2: a batch's records wait as compact tuples, a quantity keeps its record's attributes as they came;
@@ -27,6 +30,7 @@ FORMAT = 3
 # Rows per multi-row INSERT: rows go in pieces of these sizes, so few distinct statements are parsed and
 # cached (512 rows of 3 columns bind 1,536 parameters; SQLite allows 32,766).
 PIECES = (512, 256, 128, 64, 32, 16, 8, 4, 2, 1)
+WAL_RESTART_BYTES = 256 * 1024 * 1024  # a WAL past this is copied whole and started over before a group
 
 
 class DataFormatError(ValueError):
@@ -53,6 +57,8 @@ class Database:
         # on the server's thread, the automatic checkpoint at commit cost a tenth of processing time and
         # held up the answers to requests meanwhile.
         self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._autocheckpoint = False
+        self._wal = path.with_name(path.name + "-wal")
         self._checkpointer = Checkpointer(path)
         self._statements: dict[tuple[str, int, int], str] = {}
 
@@ -74,6 +80,8 @@ class Database:
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         with self.lock:
+            if not self.conn.in_transaction:  # a statement of its own: may be a write transaction
+                self._keep_wal_small()
             cursor = self.conn.execute(sql, tuple(params))
             if not self.in_group:  # committed: the checkpointer may copy it
                 self._checkpointer.wake()
@@ -81,7 +89,27 @@ class Database:
 
     def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
         with self.lock:
+            if not self.conn.in_transaction:
+                self._keep_wal_small()
             self.conn.executemany(sql, rows)
+            if not self.in_group:
+                self._checkpointer.wake()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """The statements run within commit together or not at all (a savepoint: inside a group, part of
+        it; outside one, committed at the end)."""
+        with self.lock:
+            if not self.conn.in_transaction:
+                self._keep_wal_small()
+            self.conn.execute("SAVEPOINT atomic")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK TO atomic")
+                self.conn.execute("RELEASE atomic")
+                raise
+            self.conn.execute("RELEASE atomic")
             if not self.in_group:
                 self._checkpointer.wake()
 
@@ -121,8 +149,20 @@ class Database:
     def begin_group(self) -> None:
         with self.lock:
             if not self.in_group:
+                self._keep_wal_small()
                 self.conn.execute("BEGIN")
                 self.in_group = True
+
+    def _keep_wal_small(self) -> None:
+        """Before a write transaction (the lock held): when the WAL has grown past WAL_RESTART_BYTES, wait for
+        the checkpointer to copy all of it, so that this write starts it over (else, with groups following
+        each other, it grows with everything written, and so does the time to open it after a crash)."""
+        if self._checkpointer.failed:
+            if not self._autocheckpoint:
+                self.conn.execute("PRAGMA wal_autocheckpoint=1000")
+                self._autocheckpoint = True
+        elif self._wal.exists() and self._wal.stat().st_size > WAL_RESTART_BYTES:
+            self._checkpointer.drain()
 
     def commit_group(self) -> None:
         with self.lock:
@@ -140,33 +180,73 @@ class Database:
 
 
 class Checkpointer:
-    """A thread that copies a database's WAL into it whenever woken (after a commit), so the WAL stays small
-    without the committing thread doing the copy. Each wait is bounded, and so is close."""
+    """A thread that copies a database's WAL into it whenever woken (after a commit), so the committing thread
+    need not. SQLite starts the WAL over only at a write that begins after a pass copied all of it; groups
+    following each other leave no such moment, so ``drain`` makes one (Database calls it when the WAL has
+    grown past WAL_RESTART_BYTES). A pass that fails is logged and sets ``failed``; the database then
+    checkpoints itself again. Every wait is bounded, and so is close."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._wakeup = threading.Event()
+        self._changed = threading.Condition()
+        self._asked = 0  # passes asked for
+        self._done = 0  # the last pass done answers every ask up to this one
+        self._complete = False  # whether the last pass copied the whole WAL
         self._closing = False
+        self.failed = False
         self._thread = threading.Thread(target=self._run, name=f"checkpoint {path.name}", daemon=True)
         self._thread.start()
 
     def wake(self) -> None:
-        self._wakeup.set()
+        with self._changed:
+            self._asked += 1
+            self._changed.notify_all()
+
+    def drain(self, timeout_s: float = 60.0) -> bool:
+        """Wake it and wait (at most ``timeout_s``) for a pass begun after now; whether it copied the whole
+        WAL. The caller must not write meanwhile (it holds the database's lock)."""
+        with self._changed:
+            self._asked += 1
+            asked = self._asked
+            self._changed.notify_all()
+            done = self._changed.wait_for(lambda: self._done >= asked or self._closing or self.failed, timeout_s)
+            return done and self._done >= asked and self._complete
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self._path, isolation_level=None)
         try:
-            while not self._closing:
-                if self._wakeup.wait(timeout=1.0):
-                    self._wakeup.clear()
-                    # PASSIVE: copies what no reader needs, never waits for the writer
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            conn = sqlite3.connect(self._path, isolation_level=None)
+        except sqlite3.Error:
+            self._fail()
+            return
+        try:
+            while True:
+                with self._changed:
+                    self._changed.wait_for(lambda: self._asked > self._done or self._closing, timeout=1.0)
+                    if self._closing:
+                        return
+                    asked = self._asked
+                if asked == self._done:
+                    continue
+                # PASSIVE: copies what no reader needs, never waits for the writer
+                busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                with self._changed:
+                    self._done, self._complete = asked, busy == 0 and frames == copied
+                    self._changed.notify_all()
+        except Exception:  # any failure: logged, and the database checkpoints itself again
+            self._fail()
         finally:
             conn.close()
 
+    def _fail(self) -> None:
+        log.exception("checkpointing %s failed; the database checkpoints at commit instead", self._path)
+        with self._changed:
+            self.failed = True
+            self._changed.notify_all()
+
     def close(self) -> None:
-        self._closing = True
-        self._wakeup.set()
+        with self._changed:
+            self._closing = True
+            self._changed.notify_all()
         self._thread.join(timeout=60)
 
 

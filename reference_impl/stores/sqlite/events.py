@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS event_entities (
     entity_ref TEXT, seq INTEGER, PRIMARY KEY (entity_ref, seq)) WITHOUT ROWID;
 """
 _EVENT_FIELDS = [f.name for f in fields(Event) if f.name not in ("seq", "name")]
-PAGE = 500  # rows (or index entries) read per query of a search
+PAGE = 500  # index entries read per query of a search by entity ref
+ROW_PAGE = 20  # rows read per query of another search (a chunk row holds hundreds of events)
 
 
 class SqliteEventLog:
@@ -66,13 +67,13 @@ class SqliteEventLog:
         return first, self._arrived
 
     def append(self, name: str, generated_on: float, **values: Any) -> Event:
-        with self._db.lock:
+        with self._db.atomic():  # the event and its index entry, or neither (the database's lock held)
             seq, arrived = self._next_seq(1, generated_on)
             event = Event(seq, name, generated_on, **values)
             self._db.execute("INSERT INTO events VALUES (?, 1, ?, ?, NULL, ?)", (seq, name, arrived, _pack(event)))
             if event.entity_ref is not None:
                 self._db.execute("INSERT INTO event_entities VALUES (?, ?)", (event.entity_ref, seq))
-            self.trim()
+        self.trim()
         return event
 
     def save(self, event: Event) -> None:
@@ -121,10 +122,15 @@ class SqliteEventLog:
         with self._db.lock:
             if self._seq - self._low + 1 <= self._retention:
                 return
-            self._low += (self._seq - self._low + 1) // 10
-            self._db.set_meta("event_low", self._low)
-            self._db.execute("DELETE FROM events WHERE seq + count <= ?", (self._low,))
-            self._db.execute("DELETE FROM event_entities WHERE seq < ?", (self._low,))
+            low = self._low + (self._seq - self._low + 1) // 10
+            with self._db.atomic():
+                self._db.set_meta("event_low", low)
+                # rows wholly below: the seq < ? bound lets SQLite walk the key instead of every row
+                self._db.execute("DELETE FROM events WHERE seq < ? AND seq + count <= ?", (low, low))
+                # the entity index is keyed by entity ref first: this one reads every entry (once per tenth
+                # of the retention; an index by seq would cost every insert instead)
+                self._db.execute("DELETE FROM event_entities WHERE seq < ?", (low,))
+            self._low = low
             self._row = ()
 
     def _block(self, block_id: int) -> EventBlock:
@@ -194,13 +200,13 @@ class SqliteEventLog:
     def _by_rows(self, filters: dict[str, str]) -> Iterator[tuple[AnyEvent, float]]:
         where, params = ("name = ? AND ", [filters["name"]]) if "name" in filters else ("", [])
         before = 2**62
-        for _ in range(self._seq // PAGE + 2):  # bounded: every page moves ``before`` down, or ends
+        for _ in range(self._seq // ROW_PAGE + 2):  # bounded: every page moves ``before`` down, or ends
             rows = self._db.all(
-                f"SELECT * FROM events WHERE {where}seq < ? ORDER BY seq DESC LIMIT {PAGE}", [*params, before]
+                f"SELECT * FROM events WHERE {where}seq < ? ORDER BY seq DESC LIMIT {ROW_PAGE}", [*params, before]
             )
             for row in rows:
                 yield from self._events(row)
-            if len(rows) < PAGE:
+            if len(rows) < ROW_PAGE:
                 return
             before = rows[-1][0]
 

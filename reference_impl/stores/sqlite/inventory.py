@@ -209,9 +209,8 @@ class SqliteInventory(HeldCatalogues):
     def _drop_cache(self) -> None:
         """Forget the loaded positions (none is dirty: flushed). Those nothing else holds are taken apart, so
         they are freed now instead of piling up for the cyclic collector (the worker runs it once per group)."""
-        for position in self._cache.values():
-            if _private(position):
-                position.detach()
+        for position in _unheld(self._cache):
+            position.detach()
         self._cache.clear()
         self._absent.clear()
 
@@ -285,14 +284,38 @@ class SqliteInventory(HeldCatalogues):
             self.db.insert_rows("INSERT OR REPLACE INTO other_refs VALUES", 3, rows_other)
 
 
-def _private(position: Position) -> bool:
-    """Whether nothing but the cache (and its own quantities) holds ``position`` or any of its quantities."""
-    quantities = list(position.held())
-    # known references to the position: the cache's, each quantity's, the caller's loop variable, this
-    # argument and getrefcount's; to a quantity: the position's, this list's, the generator's and getrefcount's
-    if sys.getrefcount(position) != 4 + len(quantities):
-        return False
-    return all(sys.getrefcount(quantity) == 4 for quantity in quantities)
+def _unheld(cache: dict[Any, Position]) -> list[Position]:
+    """The positions of ``cache`` that nothing else holds: no reference to them, to their quantities or to
+    the mapping of their quantities beyond the ones a cached position has (``_HELD_ONLY_BY_CACHE``, measured
+    by this same code on positions made for it: interpreters differ in how they count a local)."""
+    return [position for position, counts in _counted(cache) if counts == _HELD_ONLY_BY_CACHE[counts[0]]]
+
+
+def _counted(cache: dict[Any, Position]) -> Iterator[tuple[Position, tuple[int, ...]]]:
+    for position in cache.values():
+        quantities = position.quantities  # the position's own dict when it holds several
+        held = list(quantities.values())
+        refs = [sys.getrefcount(quantity) for quantity in held] or [0]
+        # (how many quantities, up to 2; references to the position beyond its quantities' own, to the
+        # mapping, and to its most and least referenced quantity)
+        counts = (min(len(held), 2), sys.getrefcount(position) - len(held), sys.getrefcount(quantities))
+        del quantities, held
+        yield position, (*counts, max(refs), min(refs))
+
+
+def _measured_baseline() -> dict[int, tuple[int, ...]]:
+    catalogue = Catalogue("", 0, 0.0, 0.0)
+    cache = {}
+    for count in range(3):
+        position = Position(str(count), catalogue, "", "", "", 0.0)
+        for n in range(count):
+            position.add(Quantity(str(n), position, "", "", 0, 0.0, 0.0))
+        cache[count] = position
+    del position
+    return {counts[0]: counts for _, counts in _counted(cache)}
+
+
+_HELD_ONLY_BY_CACHE = _measured_baseline()
 
 
 def _virtual_catalogue(data: bytes) -> StoredVirtualCatalogue:
