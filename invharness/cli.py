@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -230,8 +230,78 @@ def _command(commands: Any, name: str, description: str | None = None) -> Parser
     )
 
 
-def build_parser() -> Parser:
-    """The argument parser of every subcommand (exposed for tests and shell completion)."""
+def _verify(commands: Any) -> None:
+    from invharness import verify as verify_command
+
+    verify = _command(commands, "verify", verify_command.__doc__)
+    verify_command.add_arguments(verify)
+    verify.set_defaults(run=verify_command.run)
+
+
+def _profile(commands: Any) -> None:
+    from invharness import profile_cmd
+
+    profile_cmd.add_arguments(_command(commands, "profile"))
+
+
+def _report(commands: Any) -> None:
+    from invharness import report_cmd
+
+    report = _command(commands, "report", report_cmd.__doc__)
+    report_cmd.add_arguments(report)
+    report.set_defaults(run=report_cmd.run)
+
+
+def _load(commands: Any) -> None:
+    from invharness import load as load_command
+
+    load = _command(commands, "load", load_command.__doc__)
+    load_command.add_arguments(load)
+    load.set_defaults(run=load_command.run)
+
+
+def _fuzz(commands: Any) -> None:
+    from invharness import fuzz as fuzz_command
+
+    fuzz = _command(commands, "fuzz", fuzz_command.__doc__)
+    fuzz_command.add_arguments(fuzz)
+    fuzz.set_defaults(run=fuzz_command.run)
+
+
+def _serve_command(commands: Any) -> None:
+    from invharness.reference_impl import server as reference_server
+
+    serve = _command(commands, "serve", reference_server.DESCRIPTION)
+    reference_server.add_arguments(serve)
+    serve.set_defaults(run=_serve)
+
+
+def _clauses_command(commands: Any) -> None:
+    clauses = _command(commands, "clauses")
+    clauses.add_argument("--group", choices=sorted(contracts.catalogue().groups), help="only this group")
+    clauses.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    clauses.set_defaults(run=_clauses)
+
+
+# How each command's parser is built; a command's module is imported only when its parser is (the server's
+# and the fuzzer's pull in a second of imports that `invharness --help` does not need).
+_BUILDERS: dict[str, Callable[[Any], None]] = {
+    "verify": _verify,
+    "profile": _profile,
+    "load": _load,
+    "report": _report,
+    "fuzz": _fuzz,
+    "serve": _serve_command,
+    "generate": lambda commands: _add_generate(_command(commands, "generate")),
+    "validate": lambda commands: _add_validate(_command(commands, "validate")),
+    "schemas": lambda commands: _command(commands, "schemas").set_defaults(run=_schemas),
+    "clauses": _clauses_command,
+}
+
+
+def build_parser(only: str | None = None) -> Parser:
+    """The argument parser of every subcommand (exposed for tests and shell completion); with ``only``, that
+    subcommand's in full and the others' names and summaries alone (what `invharness --help` lists)."""
     from invharness import __version__
 
     parser = Parser(
@@ -246,56 +316,25 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"invharness {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
-
-    from invharness import verify as verify_command
-
-    verify = _command(commands, "verify", verify_command.__doc__)
-    verify_command.add_arguments(verify)
-    verify.set_defaults(run=verify_command.run)
-
-    from invharness import profile_cmd
-
-    profile_cmd.add_arguments(_command(commands, "profile"))
-
-    from invharness import report_cmd
-
-    report = _command(commands, "report", report_cmd.__doc__)
-    report_cmd.add_arguments(report)
-    report.set_defaults(run=report_cmd.run)
-
-    from invharness import load as load_command
-
-    load = _command(commands, "load", load_command.__doc__)
-    load_command.add_arguments(load)
-    load.set_defaults(run=load_command.run)
-
-    from invharness import fuzz as fuzz_command
-
-    fuzz = _command(commands, "fuzz", fuzz_command.__doc__)
-    fuzz_command.add_arguments(fuzz)
-    fuzz.set_defaults(run=fuzz_command.run)
-
-    from invharness.reference_impl import server as reference_server
-
-    serve = _command(commands, "serve", reference_server.DESCRIPTION)
-    reference_server.add_arguments(serve)
-    serve.set_defaults(run=_serve)
-
-    _add_generate(_command(commands, "generate"))
-    _add_validate(_command(commands, "validate"))
-    _command(commands, "schemas").set_defaults(run=_schemas)
-
-    clauses = _command(commands, "clauses")
-    clauses.add_argument("--group", choices=sorted(contracts.catalogue().groups), help="only this group")
-    clauses.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    clauses.set_defaults(run=_clauses)
+    for name, build in _BUILDERS.items():
+        if only is None or only == name:
+            build(commands)
+        else:
+            _command(commands, name)
     return parser
+
+
+def _named_command(argv: Sequence[str]) -> str:
+    """The subcommand ``argv`` names ("" when none: only the top-level options, or a name not known)."""
+    word = next((a for a in argv if not a.startswith("-")), "")
+    return word if word in _BUILDERS else ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     try:
-        args = build_parser().parse_args(argv)
+        words = sys.argv[1:] if argv is None else argv
+        args = build_parser(only=_named_command(words)).parse_args(words)
         return args.run(args)
     except BrokenPipeError:  # e.g. `invharness clauses | head`: the reader left, nothing is lost
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

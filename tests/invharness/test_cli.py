@@ -254,3 +254,36 @@ def test_serve_on_a_port_in_use_says_so_in_one_line(capsys):
         assert main(["serve", "--port", str(port), "--s3-endpoint", "http://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and "choose another --port" in err and err.count("\n") == 1
+
+
+HEAVY = ("invharness.reference_impl.server", "invharness.fuzz", "invharness.verify", "schemathesis", "pyarrow")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needed"),
+    [
+        (["--help"], ()),
+        (["clauses", "--json"], ()),
+        (["serve", "--help"], ("invharness.reference_impl.server", "pyarrow")),  # the server writes Parquet feeds
+        (["fuzz", "--help"], ("invharness.fuzz", "schemathesis")),
+    ],
+)
+def test_a_command_imports_only_what_it_runs(argv, needed):
+    script = (
+        "import contextlib, io, sys\n"
+        "from invharness.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    try: main({argv!r})\n"
+        "    except SystemExit: pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == str(sorted(needed)), "a command must not wait for the other commands' imports"
+
+
+def test_the_top_level_help_lists_every_command_with_its_summary(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    assert all(name in listed and cli.HELP[name].summary.split()[0] in listed for name in cli.HELP)
+    assert cli._named_command(["--version"]) == "" and cli._named_command(["verify", "--group", "x"]) == "verify"
