@@ -207,4 +207,4 @@ def test_a_data_dir_of_another_format_is_refused_with_a_reason(tmp_path, capsys)
     with sqlite3.connect(old / "state.sqlite3") as db:
         db.execute("INSERT INTO meta VALUES ('format', 99)")
     assert main(["serve", "--data-dir", str(old), "--port", "0"]) == 2
-    assert "format 99; this version reads format 3" in capsys.readouterr().err
+    assert "format 99; this version reads format 4" in capsys.readouterr().err

@@ -334,8 +334,12 @@ def test_record_events_are_read_back_from_their_chunks_and_trimmed_by_chunk(even
     named, _ = log.search({"name": "InventoryChanged"}, 0.0, 100.0, 0, 2_000, lambda e: True)
     # 1,204 events, over 1,000: the oldest tenth (120 record events, seqs 1-120) dropped
     assert len(named) == 1_200 - 120 and named[0].entity_ref == "P3-299" and named[-1].entity_ref == "P0-120"
-    others, _ = log.search({}, 0.0, 100.0, 0, 10, lambda e: e.retailer_id == 2, retailers=[2])
+    others, _ = log.search({}, 0.0, 100.0, 0, 10, lambda e: True, retailers=[2])  # the store reads only theirs
     assert [e.generated_on for e in others] == [9.0, 8.0, 7.0, 6.0]
+    log.append("Unowned", 10.0, retailer_id=None, entity_type="X", entity_ref="Z")
+    others, _ = log.search({}, 0.0, 100.0, 0, 10, lambda e: True, retailers=[2, None])
+    assert [e.generated_on for e in others] == [10.0, 9.0, 8.0, 7.0, 6.0]
+    assert log.search({"name": "Other"}, 0.0, 100.0, 0, 10, lambda e: True, retailers=[3])[0] == []
 
 
 def test_config_file_and_environment_override_the_demo_account(tmp_path):

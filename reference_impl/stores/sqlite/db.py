@@ -21,10 +21,10 @@ __all__ = ["FORMAT", "Checkpointer", "DataFormatError", "Database", "GroupTransa
 
 log = logging.getLogger("reference_impl.stores.sqlite")
 
-# What this version writes. 3: a position is one packed row, record events are stored a chunk per row
-# (2: a batch's records wait as compact tuples, a quantity keeps its record's attributes as they came;
-# 1, unrecorded, kept the posted records and split attributes).
-FORMAT = 3
+# What this version writes. 4: event rows keep their retailer. (3: a position is one packed row, record
+# events a chunk per row; 2: a batch's records wait as compact tuples, a quantity keeps its record's
+# attributes as they came; 1, unrecorded, kept the posted records and split attributes.)
+FORMAT = 4
 
 
 # Rows per multi-row INSERT: rows go in pieces of these sizes, so few distinct statements are parsed and

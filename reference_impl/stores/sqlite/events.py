@@ -6,11 +6,13 @@ their columns (entity refs, quantity refs, types, quantities) for the seqs [seq,
 per-event row is its entity ref's entry in ``event_entities``, the index an entity-ref search reads. An event
 received alone (the Event API) is a row of count 1 with its fields.
 
-Each row keeps the arrival clock (the latest generated_on stored so far): record events carry their batch's
-start, so generated_on is not ordered by seq, but arrival is, and a search newest first stops at the first
-row that arrived before its window. Ids keep the in-memory form: a prefix fixed for the data directory,
-then the sequence number. Retention drops the oldest tenth: events below ``event_low`` are gone, and the
-rows and index entries wholly below it are deleted.
+Each row keeps its retailer (a chunk's events share one), so a search for a user of one retailer reads
+only its rows (and those of none), indexed like names. Each row keeps the arrival clock (the latest
+generated_on stored so far): record events carry their batch's start, so generated_on is not ordered by
+seq, but arrival is, and a search newest first stops at the first row that arrived before its window. Ids
+keep the in-memory form: a prefix fixed for the data directory, then the sequence number. Retention drops
+the oldest tenth: events below ``event_low`` are gone, and the rows and index entries wholly below it are
+deleted.
 """
 
 from __future__ import annotations
@@ -31,14 +33,16 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS event_blocks (id INTEGER PRIMARY KEY, data BLOB);
 CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY, count INTEGER, name TEXT, arrived REAL, block INTEGER, data BLOB);
+    seq INTEGER PRIMARY KEY, count INTEGER, name TEXT, arrived REAL, retailer INTEGER, block INTEGER, data BLOB);
 CREATE INDEX IF NOT EXISTS events_by_name ON events (name, seq);
+CREATE INDEX IF NOT EXISTS events_by_retailer ON events (retailer, seq);
 CREATE TABLE IF NOT EXISTS event_entities (
     entity_ref TEXT, seq INTEGER, PRIMARY KEY (entity_ref, seq)) WITHOUT ROWID;
 """
 _EVENT_FIELDS = [f.name for f in fields(Event) if f.name not in ("seq", "name")]
 PAGE = 500  # index entries read per query of a search by entity ref
 ROW_PAGE = 20  # rows read per query of another search (a chunk row holds hundreds of events)
+_COLUMNS = "seq, count, name, arrived, block, data"  # what a read takes of a row
 
 
 class SqliteEventLog:
@@ -70,7 +74,8 @@ class SqliteEventLog:
         with self._db.atomic():  # the event and its index entry, or neither (the database's lock held)
             seq, arrived = self._next_seq(1, generated_on)
             event = Event(seq, name, generated_on, **values)
-            self._db.execute("INSERT INTO events VALUES (?, 1, ?, ?, NULL, ?)", (seq, name, arrived, _pack(event)))
+            row = (seq, name, arrived, event.retailer_id, _pack(event))
+            self._db.execute("INSERT INTO events VALUES (?, 1, ?, ?, ?, NULL, ?)", row)
             if event.entity_ref is not None:
                 self._db.execute("INSERT INTO event_entities VALUES (?, ?)", (event.entity_ref, seq))
         self.trim()
@@ -111,8 +116,8 @@ class SqliteEventLog:
             refs = tuple(None if r is None or r == f"{e}:{k}" else r for r, e, k in default)
         columns = (entity_refs, _column(refs), _column(kinds), qtys)
         self._db.execute(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
-            (seq, len(run), block.name, arrived, self._block_id(block), orjson.dumps(columns)),
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (seq, len(run), block.name, arrived, block.retailer_id, self._block_id(block), orjson.dumps(columns)),
         )
         entities = list(zip(entity_refs, range(seq, seq + len(run)), strict=True))
         self._db.insert_rows("INSERT INTO event_entities VALUES", 2, entities)
@@ -159,7 +164,7 @@ class SqliteEventLog:
             return None
         row = self._row
         if not row or not row[0] <= seq < row[0] + row[1]:
-            row = self._db.one("SELECT * FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1", (seq,))
+            row = self._db.one(f"SELECT {_COLUMNS} FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1", (seq,))
             if row is None or seq >= row[0] + row[1]:
                 return None
             if row[4] is not None:
@@ -190,20 +195,34 @@ class SqliteEventLog:
         visible: Callable[[Any], bool],
         retailers: Collection[int | None] | None = None,
     ) -> tuple[list[AnyEvent], bool]:
-        """Newest first: the page [start, start+count) of events matching every filter; and hasMore.
-
-        ``retailers`` (who the user may see) is not indexed here: ``visible`` alone decides, so a user
-        who sees nothing still reads the newest events of a filter (the in-memory log reads none)."""
-        candidates = self._by_entity(filters["entity_ref"]) if "entity_ref" in filters else self._by_rows(filters)
+        """Newest first: the page [start, start+count) of events matching every filter that ``visible`` lets
+        through; and hasMore. ``retailers`` (None: any) is a superset of the retailers whose events
+        ``visible`` can let through: a search reads only their rows (a search by entity ref reads that
+        entity's events, and ``visible`` decides)."""
+        if "entity_ref" in filters:
+            candidates = self._by_entity(filters["entity_ref"])
+        else:
+            candidates = self._by_rows(filters, retailers)
         return search_page(_within(candidates, since, until), filters, start, count, visible)
 
-    def _by_rows(self, filters: dict[str, str]) -> Iterator[tuple[AnyEvent, float]]:
-        where, params = ("name = ? AND ", [filters["name"]]) if "name" in filters else ("", [])
+    def _by_rows(
+        self, filters: dict[str, str], retailers: Collection[int | None] | None
+    ) -> Iterator[tuple[AnyEvent, float]]:
+        where, params = ["seq < ?"], []
+        if "name" in filters:
+            where.append("name = ?")
+            params.append(filters["name"])
+        if retailers is not None:
+            known = sorted({r for r in retailers if r is not None})
+            alternatives = [f"retailer IN ({', '.join('?' * len(known))})"] if known else []
+            if None in retailers:
+                alternatives.append("retailer IS NULL")
+            where.append(f"({' OR '.join(alternatives)})" if alternatives else "0")
+            params += known
+        sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT {ROW_PAGE}"
         before = 2**62
         for _ in range(self._seq // ROW_PAGE + 2):  # bounded: every page moves ``before`` down, or ends
-            rows = self._db.all(
-                f"SELECT * FROM events WHERE {where}seq < ? ORDER BY seq DESC LIMIT {ROW_PAGE}", [*params, before]
-            )
+            rows = self._db.all(sql, [before, *params])
             for row in rows:
                 yield from self._events(row)
             if len(rows) < ROW_PAGE:
