@@ -6,6 +6,7 @@ import gc
 import json
 import os
 import random
+import sqlite3
 
 import boto3
 import pytest
@@ -206,3 +207,14 @@ def test_the_sqlite_event_log_goes_on_after_a_restart(tmp_path):
     newest, _ = log.search({}, 6.5, 9.0, 0, 3, lambda e: True)
     assert [e.generated_on for e in newest] == [7.0], "record events of 5.0 arrived before the window"
     log._db.close()
+
+
+def test_an_event_is_stored_with_its_index_entry_or_not_at_all(tmp_path):
+    db = Database(tmp_path / "a.sqlite3", sqlite_events.SCHEMA)
+    log = sqlite_events.SqliteEventLog(db)
+    log.append("Kept", 1.0, retailer_id=1, entity_type="X", entity_ref="E1")
+    db.execute("DROP TABLE event_entities")  # the index entry's insert fails from now on
+    with pytest.raises(sqlite3.OperationalError):
+        log.append("Lost", 2.0, retailer_id=1, entity_type="X", entity_ref="E2")
+    assert db.all("SELECT name FROM events") == [("Kept",)], "no event left without its index entry"
+    db.close()
