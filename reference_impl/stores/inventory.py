@@ -8,6 +8,7 @@ from the positions of DEFAULT:<retailerId> on read: quantity max(onHand, 0).
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -296,6 +297,18 @@ class Position:
                 self._held = {held.ref: held, quantity.ref: quantity}
         else:
             held[quantity.ref] = quantity
+
+    def reference_counts(self) -> tuple[int, int, int, int]:
+        """(how many quantities it holds, up to 2; references to it beyond its quantities' own; to the mapping of
+        its quantities, when it holds several; to its most referenced quantity): a store about to drop it
+        compares them with those of a position nothing else holds (see ``detach``)."""
+        held = self._held
+        if held is None:
+            return 0, sys.getrefcount(self), 0, 0
+        if type(held) is Quantity:
+            return 1, sys.getrefcount(self) - 1, 0, sys.getrefcount(held)
+        most = max(map(sys.getrefcount, held.values()))
+        return 2, sys.getrefcount(self) - len(held), sys.getrefcount(held), most
 
     def detach(self) -> None:
         """Let go of its quantities: for a store dropping a position that nothing else holds, which is then

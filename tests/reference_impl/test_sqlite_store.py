@@ -122,7 +122,7 @@ def test_positions_dropped_from_the_cache_are_freed_unless_something_else_holds_
     stores = Backend(ServerConfig(data_dir=str(tmp_path))).stores
     inventory = stores.inventory
     catalogue = inventory.ensure_catalogue("DEFAULT:1", 1, 0.0)
-    for n in range(4):
+    for n in range(6):  # P0, P2, P4 hold one quantity; P1, P3, P5 two
         position = Position(f"P{n}:L:DEFAULT", catalogue, f"P{n}", "L", "DEFAULT", 0.0)
         for kind in ("LAST_ON_HAND", "SALE")[: n % 2 + 1]:
             position.add(Quantity(None, position, kind, "ACTIVE", n, 0.0, 0.0))
@@ -131,19 +131,21 @@ def test_positions_dropped_from_the_cache_are_freed_unless_something_else_holds_
     inventory.flush()
     held_position = inventory.load("DEFAULT:1", "P0:L:DEFAULT")
     held_quantity = inventory.load("DEFAULT:1", "P1:L:DEFAULT").quantity("P1:L:DEFAULT:SALE")
+    held_alone = inventory.load("DEFAULT:1", "P2:L:DEFAULT").quantity("P2:L:DEFAULT:LAST_ON_HAND")
     held_mapping = inventory.load("DEFAULT:1", "P3:L:DEFAULT").quantities  # a reader keeping only this
     gc.disable()  # what is freed must be freed without the collector
     try:
         inventory._drop_cache()
-        alive = {o.ref for o in gc.get_objects() if type(o) is Position and o.catalogue is catalogue}
+        alive = {o.ref.split(":")[0] for o in gc.get_objects() if type(o) is Position and o.catalogue is catalogue}
     finally:
         gc.enable()
-    assert alive == {"P0:L:DEFAULT", "P1:L:DEFAULT", "P3:L:DEFAULT"}, "P2 (nothing held it) was freed at once"
+    assert alive == {"P0", "P1", "P2", "P3"}, "P4 and P5 (nothing held them) were freed at once"
     assert held_position.quantity("P0:L:DEFAULT:LAST_ON_HAND").quantity == 0
     assert held_quantity.position.quantity("P1:L:DEFAULT:LAST_ON_HAND") is not None, "a held one is left whole"
+    assert held_alone.position.quantity("P2:L:DEFAULT:LAST_ON_HAND") is held_alone, "left whole"
     position_read = next(iter(held_mapping.values())).position
     assert sorted(position_read.quantities) == ["P3:L:DEFAULT:LAST_ON_HAND", "P3:L:DEFAULT:SALE"], "left whole"
-    assert inventory.load("DEFAULT:1", "P3:L:DEFAULT").quantity("P3:L:DEFAULT:SALE").quantity == 3, "reloaded"
+    assert inventory.load("DEFAULT:1", "P5:L:DEFAULT").quantity("P5:L:DEFAULT:SALE").quantity == 5, "reloaded"
     stores.close()
 
 

@@ -11,8 +11,7 @@ quantities refer to each other), so it is freed at once rather than by the cycli
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Container, Iterable, Iterator, MutableMapping
 from dataclasses import asdict
 from typing import Any
 
@@ -209,7 +208,7 @@ class SqliteInventory(HeldCatalogues):
     def _drop_cache(self) -> None:
         """Forget the loaded positions (none is dirty: flushed). Those nothing else holds are taken apart, so
         they are freed now instead of piling up for the cyclic collector (the worker runs it once per group)."""
-        for position in _unheld(self._cache):
+        for position in _unheld(self._cache, _HELD_ONLY_BY_CACHE):
             position.detach()
         self._cache.clear()
         self._absent.clear()
@@ -284,26 +283,23 @@ class SqliteInventory(HeldCatalogues):
             self.db.insert_rows("INSERT OR REPLACE INTO other_refs VALUES", 3, rows_other)
 
 
-def _unheld(cache: dict[Any, Position]) -> list[Position]:
-    """The positions of ``cache`` that nothing else holds: no reference to them, to their quantities or to
-    the mapping of their quantities beyond the ones a cached position has (``_HELD_ONLY_BY_CACHE``, measured
-    by this same code on positions made for it: interpreters differ in how they count a local)."""
-    return [position for position, counts in _counted(cache) if counts == _HELD_ONLY_BY_CACHE[counts[0]]]
+def _unheld(cache: dict[Any, Position], baseline: Container[tuple[int, ...]]) -> list[Position]:
+    """The positions of ``cache`` that nothing else holds: whose reference counts (to them, their quantities
+    and the mapping of their quantities) are those of a position only the cache holds, ``baseline``."""
+    return [p for p in cache.values() if p.reference_counts() in baseline]
 
 
-def _counted(cache: dict[Any, Position]) -> Iterator[tuple[Position, tuple[int, ...]]]:
-    for position in cache.values():
-        quantities = position.quantities  # the position's own dict when it holds several
-        held = list(quantities.values())
-        refs = [sys.getrefcount(quantity) for quantity in held] or [0]
-        # (how many quantities, up to 2; references to the position beyond its quantities' own, to the
-        # mapping, and to its most and least referenced quantity)
-        counts = (min(len(held), 2), sys.getrefcount(position) - len(held), sys.getrefcount(quantities))
-        del quantities, held
-        yield position, (*counts, max(refs), min(refs))
+class _Seen(set):
+    """A baseline that lets nothing through and keeps what it was asked about."""
+
+    def __contains__(self, counts: object) -> bool:
+        self.add(counts)
+        return False
 
 
-def _measured_baseline() -> dict[int, tuple[int, ...]]:
+def _measured_baseline() -> frozenset[tuple[int, ...]]:
+    """The reference counts of positions held by a cache alone, measured by ``_unheld`` itself on positions
+    made for it (of no, one and several quantities): interpreters differ in how they count a local."""
     catalogue = Catalogue("", 0, 0.0, 0.0)
     cache = {}
     for count in range(3):
@@ -312,7 +308,9 @@ def _measured_baseline() -> dict[int, tuple[int, ...]]:
             position.add(Quantity(str(n), position, "", "", 0, 0.0, 0.0))
         cache[count] = position
     del position
-    return {counts[0]: counts for _, counts in _counted(cache)}
+    seen = _Seen()
+    _unheld(cache, seen)
+    return frozenset(seen)
 
 
 _HELD_ONLY_BY_CACHE = _measured_baseline()
