@@ -136,5 +136,6 @@ class SqliteJobStore(InMemoryJobStore):
     def drop_records(self) -> None:
         """The group committed: its batches' raw records are no longer needed."""
         done, self._committing = self._committing, []
-        self._intake.executemany("UPDATE batches SET entities = NULL WHERE id = ?", [(int(b.id),) for b in done])
+        with self._intake.atomic():  # one commit (the intake syncs each one to disk), not one per batch
+            self._intake.executemany("UPDATE batches SET entities = NULL WHERE id = ?", [(int(b.id),) for b in done])
 
