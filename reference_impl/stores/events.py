@@ -2,7 +2,7 @@
 
 Ids are UUID-shaped, their last group the event's sequence number, so a read needs no index.
 A batch raises one event per forwarded record; those share everything but the position and the
-quantity change, so each chunk of them is stored as columns (_Records: the shared block, then the
+quantity change, so each chunk of them is stored as columns (RecordChunk: the shared block, then the
 entity refs, quantity refs, types and quantities) and read through a view — a million of them must
 stay cheap to make and to keep (a tuple each would be 80 MB more).
 """
@@ -18,7 +18,16 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ORCHESTRATION", "AnyEvent", "Event", "EventBlock", "InMemoryEventLog", "RecordEvent", "search_page"]
+__all__ = [
+    "ORCHESTRATION",
+    "AnyEvent",
+    "Event",
+    "EventBlock",
+    "InMemoryEventLog",
+    "RecordChunk",
+    "RecordEvent",
+    "search_page",
+]
 
 # Fluent's event types are ORCHESTRATION (triggers a workflow) and ORCHESTRATION_AUDIT (describes one
 # that ran; "Orchestration & Audit Events"). Every event this server stores is of the first kind.
@@ -84,35 +93,55 @@ class RecordEvent:
 AnyEvent = Event | RecordEvent
 
 
-class _Records:
+class RecordChunk:
     """The record events of one append_records call, as columns; event ``seq`` is row seq - first.
-    A column all of one value (the block, the type: usually) is kept as that value."""
+    A column all of one value (the block, the type, the quantity ref: usually) is kept as that value,
+    and a quantity ref of the default form, <entity ref>:<type>, as None (made when read, as Quantity
+    does). Both event logs keep chunks so: in memory as they are, in SQLite as a row's columns."""
 
     __slots__ = ("blocks", "entity_refs", "first", "kinds", "qtys", "refs")
 
-    def __init__(self, first: int, records: list[tuple[EventBlock, str, str | None, str, int]]) -> None:
-        blocks, self.entity_refs, refs, kinds, self.qtys = zip(*records, strict=True)
+    def __init__(
+        self,
+        first: int,
+        blocks: EventBlock | Sequence[EventBlock],
+        entity_refs: Sequence[str],
+        refs: str | Sequence[str | None] | None,
+        kinds: str | Sequence[str],
+        qtys: Sequence[int],
+    ) -> None:
         self.first = first
-        self.blocks: EventBlock | tuple[EventBlock, ...] = _column(blocks)
-        self.kinds: str | tuple[str, ...] = _column(kinds)
-        # a quantity ref of the default form, <entity ref>:<type>, is made when read (as Quantity does);
-        # the batch hot path gives it as None already
+        self.blocks = blocks
+        self.entity_refs = entity_refs
+        self.refs = refs
+        self.kinds = kinds
+        self.qtys = qtys
+
+    @classmethod
+    def of(cls, first: int, records: list[tuple[EventBlock, str, str | None, str, int]]) -> RecordChunk:
+        """The chunk of ``records`` (block, entity ref, quantity ref or None for the default, type, qty)."""
+        blocks, entity_refs, refs, kinds, qtys = zip(*records, strict=True)
+        # the batch hot path gives a default ref as None already
         if refs.count(None) != len(refs):
-            default = zip(refs, self.entity_refs, kinds, strict=True)
+            default = zip(refs, entity_refs, kinds, strict=True)
             refs = tuple(None if ref is None or ref == f"{entity}:{kind}" else ref for ref, entity, kind in default)
-        self.refs: str | tuple[str | None, ...] | None = _column(refs)
+        return cls(first, _column(blocks), entity_refs, _column(refs), _column(kinds), qtys)
+
+    def columns(self) -> tuple[Any, ...]:
+        """What a store keeps beside the block: entity refs, quantity refs, types, quantities."""
+        return self.entity_refs, self.refs, self.kinds, self.qtys
 
     def view(self, seq: int) -> RecordEvent:
         row = seq - self.first
         blocks, kinds, refs, entity_ref = self.blocks, self.kinds, self.refs, self.entity_refs[row]
-        kind = kinds[row] if type(kinds) is tuple else kinds
-        ref = refs[row] if type(refs) is tuple else refs
+        kind = kinds if type(kinds) is str else kinds[row]
+        ref = refs if refs is None or type(refs) is str else refs[row]
         return RecordEvent(
             seq,
-            blocks[row] if type(blocks) is tuple else blocks,  # type: ignore[arg-type]
+            blocks if type(blocks) is EventBlock else blocks[row],  # type: ignore[index]
             entity_ref,
             f"{entity_ref}:{kind}" if ref is None else ref,
-            kind,  # type: ignore[arg-type]
+            kind,
             self.qtys[row],
         )
 
@@ -125,7 +154,7 @@ def _column(values: tuple[Any, ...]) -> Any:
 class InMemoryEventLog:
     """Events in arrival order, with indexes by name, type, retailer and entity ref (the EventStore in memory).
 
-    What is stored is a list of items, an Event or the _Records of a chunk of record events, with the seq
+    What is stored is a list of items, an Event or the RecordChunk of a chunk of record events, with the seq
     of each item's first event and the arrival clock when it came (the events of a chunk arrive together):
     per event, only the entity ref index holds anything. The name, type and retailer indexes are runs of
     consecutive seqs (_SeqRuns), a chunk's events being one run: a million events in them are a few
@@ -133,7 +162,7 @@ class InMemoryEventLog:
 
     def __init__(self, retention: int = 2_000_000) -> None:
         self._prefix = str(uuid.uuid4())[:23]
-        self._items: list[Any] = []  # Event, or the _Records of a chunk
+        self._items: list[Any] = []  # Event, or the RecordChunk of a chunk
         self._starts = array.array("q")  # seq of each item's first event
         self._first_seq = 1  # the oldest event kept
         self._next_seq = 1
@@ -187,7 +216,7 @@ class InMemoryEventLog:
             return
         with self._lock:
             first = self._next_seq
-            stored = _Records(first, records)
+            stored = RecordChunk.of(first, records)
             blocks = stored.blocks
             runs = [(blocks, 0, len(records))] if type(blocks) is EventBlock else _runs(list(blocks))
             generated = [block.generated_on for block, _, _ in runs]
@@ -234,7 +263,7 @@ class InMemoryEventLog:
         if not self._first_seq <= seq < self._next_seq:
             return None
         stored = self._items[self._item(seq)]
-        return stored.view(seq) if type(stored) is _Records else stored
+        return stored.view(seq) if type(stored) is RecordChunk else stored
 
     def get(self, event_id: str) -> AnyEvent | None:
         prefix, _, seq_hex = event_id.rpartition("-")

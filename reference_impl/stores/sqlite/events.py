@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from invharness.reference_impl.stores.events import AnyEvent, Event, EventBlock, RecordEvent, search_page
+from invharness.reference_impl.stores.events import AnyEvent, Event, EventBlock, RecordChunk, search_page
 from invharness.reference_impl.stores.sqlite.db import Database
 
 __all__ = ["SCHEMA", "SqliteEventLog"]
@@ -110,16 +110,11 @@ class SqliteEventLog:
     def _append_run(self, run: list[tuple[EventBlock, str, str | None, str, int]]) -> None:
         block = run[0][0]
         seq, arrived = self._next_seq(len(run), block.generated_on)
-        _, entity_refs, refs, kinds, qtys = zip(*run, strict=True)
-        if refs.count(None) != len(refs):  # the hot path gives a default ref as None already
-            default = zip(refs, entity_refs, kinds, strict=True)
-            refs = tuple(None if r is None or r == f"{e}:{k}" else r for r, e, k in default)
-        columns = (entity_refs, _column(refs), _column(kinds), qtys)
-        self._db.execute(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (seq, len(run), block.name, arrived, block.retailer_id, self._block_id(block), orjson.dumps(columns)),
-        )
-        entities = list(zip(entity_refs, range(seq, seq + len(run)), strict=True))
+        chunk = RecordChunk.of(seq, run)
+        columns = orjson.dumps(chunk.columns())
+        row = (seq, len(run), block.name, arrived, block.retailer_id, self._block_id(block), columns)
+        self._db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+        entities = list(zip(chunk.entity_refs, range(seq, seq + len(run)), strict=True))
         self._db.insert_rows("INSERT INTO event_entities VALUES", 2, entities)
 
     def trim(self) -> None:
@@ -154,9 +149,9 @@ class SqliteEventLog:
             if seq >= self._low:
                 yield Event(seq, name, **orjson.loads(data)), arrived
             return
-        block, columns = self._block(block_id), orjson.loads(data)
-        for offset in range(count - 1, max(self._low - seq, 0) - 1, -1):
-            yield _record(seq, offset, block, columns), arrived
+        chunk = RecordChunk(seq, self._block(block_id), *orjson.loads(data))
+        for event_seq in range(seq + count - 1, max(self._low, seq) - 1, -1):
+            yield chunk.view(event_seq), arrived
 
     def _at(self, seq: int) -> tuple[AnyEvent, float] | None:
         """Event ``seq``, if kept, with its row's arrival clock."""
@@ -167,12 +162,12 @@ class SqliteEventLog:
             row = self._db.one(f"SELECT {_COLUMNS} FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1", (seq,))
             if row is None or seq >= row[0] + row[1]:
                 return None
-            if row[4] is not None:
-                row = (*row[:5], orjson.loads(row[5]))  # a chunk's columns, parsed once for its events
+            if row[4] is not None:  # a chunk, parsed once for its events
+                row = (*row[:5], RecordChunk(row[0], self._block(row[4]), *orjson.loads(row[5])))
             self._row = row
         if row[4] is None:
             return Event(seq, row[2], **orjson.loads(row[5])), row[3]
-        return _record(row[0], seq - row[0], self._block(row[4]), row[5]), row[3]
+        return row[5].view(seq), row[3]
 
     def get(self, event_id: str) -> AnyEvent | None:
         prefix, _, seq_hex = event_id.rpartition("-")
@@ -254,20 +249,6 @@ def _within(candidates: Iterator[tuple[AnyEvent, float]], since: float, until: f
             return
         if since <= event.generated_on <= until:
             yield event
-
-
-def _record(seq: int, offset: int, block: EventBlock, columns: list) -> RecordEvent:
-    entity_refs, refs, kinds, qtys = columns
-    entity_ref = entity_refs[offset]
-    kind = kinds[offset] if type(kinds) is list else kinds
-    ref = refs[offset] if type(refs) is list else refs
-    ref = f"{entity_ref}:{kind}" if ref is None else ref
-    return RecordEvent(seq + offset, block, entity_ref, ref, kind, qtys[offset])
-
-
-def _column(values: tuple[Any, ...]) -> Any:
-    """The one value of ``values`` if they are all it, else them."""
-    return values[0] if values.count(values[0]) == len(values) else values
 
 
 def _pack(event: Event) -> bytes:
