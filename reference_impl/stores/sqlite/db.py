@@ -78,30 +78,30 @@ class Database:
         with self.lock:
             yield self.conn
 
-    def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
-        with self.lock:
-            if not self.conn.in_transaction:  # a statement of its own: may be a write transaction
-                self._keep_wal_small()
-            cursor = self.conn.execute(sql, tuple(params))
-            if not self.in_group:  # committed: the checkpointer may copy it
-                self._checkpointer.wake()
-            return cursor
-
-    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Around what may write (the lock held): a transaction of its own begins with the WAL kept small;
+        what committed outside a group, the checkpointer may copy."""
         with self.lock:
             if not self.conn.in_transaction:
                 self._keep_wal_small()
-            self.conn.executemany(sql, rows)
+            yield
             if not self.in_group:
                 self._checkpointer.wake()
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        with self._writing():
+            return self.conn.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        with self._writing():
+            self.conn.executemany(sql, rows)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """The statements run within commit together or not at all (a savepoint: inside a group, part of
         it; outside one, committed at the end)."""
-        with self.lock:
-            if not self.conn.in_transaction:
-                self._keep_wal_small()
+        with self._writing():
             self.conn.execute("SAVEPOINT atomic")
             try:
                 yield
@@ -110,8 +110,6 @@ class Database:
                 self.conn.execute("RELEASE atomic")
                 raise
             self.conn.execute("RELEASE atomic")
-            if not self.in_group:
-                self._checkpointer.wake()
 
     def insert_rows(self, head: str, width: int, rows: Sequence[Sequence[Any]]) -> None:
         """``head`` ("INSERT ... INTO table VALUES") for each row of ``width`` values: one statement per piece
@@ -191,7 +189,6 @@ class Checkpointer:
         self._changed = threading.Condition()
         self._asked = 0  # passes asked for
         self._done = 0  # the last pass done answers every ask up to this one
-        self._complete = False  # whether the last pass copied the whole WAL
         self._closing = False
         self.failed = False
         self._thread = threading.Thread(target=self._run, name=f"checkpoint {path.name}", daemon=True)
@@ -202,15 +199,14 @@ class Checkpointer:
             self._asked += 1
             self._changed.notify_all()
 
-    def drain(self, timeout_s: float = 60.0) -> bool:
-        """Wake it and wait (at most ``timeout_s``) for a pass begun after now; whether it copied the whole
-        WAL. The caller must not write meanwhile (it holds the database's lock)."""
+    def drain(self, timeout_s: float = 60.0) -> None:
+        """Wake it and wait (at most ``timeout_s``) for a pass begun after now to end. The caller must not
+        write meanwhile (it holds the database's lock), so the pass copies the whole WAL."""
         with self._changed:
             self._asked += 1
             asked = self._asked
             self._changed.notify_all()
-            done = self._changed.wait_for(lambda: self._done >= asked or self._closing or self.failed, timeout_s)
-            return done and self._done >= asked and self._complete
+            self._changed.wait_for(lambda: self._done >= asked or self._closing or self.failed, timeout_s)
 
     def _run(self) -> None:
         try:
@@ -228,9 +224,9 @@ class Checkpointer:
                 if asked == self._done:
                     continue
                 # PASSIVE: copies what no reader needs, never waits for the writer
-                busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 with self._changed:
-                    self._done, self._complete = asked, busy == 0 and frames == copied
+                    self._done = asked
                     self._changed.notify_all()
         except Exception:  # any failure: logged, and the database checkpoints itself again
             self._fail()
